@@ -1,0 +1,61 @@
+package io.gleitzeit.api;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gleitzeit.domain.Json;
+import io.gleitzeit.domain.Problem;
+import java.util.List;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+
+/** SPEC §5 error bodies: {@code {"error": code, "message": text, "details": [{"path", "message"}]}}. */
+public final class ApiError {
+
+  private ApiError() {}
+
+  public static HttpResponse of(StatusCode status, String code, String message, List<Problem> details) {
+    ObjectNode body = Json.MAPPER.createObjectNode().put("error", code).put("message", message);
+    ArrayNode list = body.putArray("details");
+    for (Problem p : details) {
+      list.addObject().put("path", p.path()).put("message", p.message());
+    }
+    return HttpResponse.create().withStatus(status)
+        .withEntity(ContentTypes.APPLICATION_JSON, Json.compact(body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  public static HttpResponse invalidDefinition(List<Problem> problems) {
+    String message = problems.size() == 1
+        ? "the workflow definition has 1 problem: " + problems.get(0).path() + ": " + problems.get(0).message()
+        : "the workflow definition has " + problems.size() + " problems";
+    return of(StatusCodes.BAD_REQUEST, "invalid_definition", message, problems);
+  }
+
+  public static HttpResponse invalidRequest(String message, String path) {
+    return of(StatusCodes.BAD_REQUEST, "invalid_request", message,
+        path == null ? List.of() : List.of(new Problem(path, message)));
+  }
+
+  public static HttpResponse notFound(String message) {
+    return of(StatusCodes.NOT_FOUND, "not_found", message, List.of());
+  }
+
+  public static HttpResponse conflict(String message) {
+    return of(StatusCodes.CONFLICT, "conflict", message, List.of());
+  }
+
+  public static HttpResponse payloadTooLarge(long limit) {
+    return of(StatusCodes.PAYLOAD_TOO_LARGE, "payload_too_large",
+        "the request body is larger than the limit of " + limit + " bytes", List.of());
+  }
+
+  public static HttpResponse unsupportedMediaType(String given) {
+    return of(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "content type '" + given
+        + "' is not accepted; send application/json or application/yaml", List.of());
+  }
+
+  public static HttpResponse unavailable(String message) {
+    return of(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", message, List.of());
+  }
+}

@@ -1,0 +1,239 @@
+package io.gleitzeit.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gleitzeit.domain.DefinitionParser;
+import io.gleitzeit.domain.Json;
+import io.gleitzeit.domain.ParseResult;
+import io.gleitzeit.domain.SourceFormat;
+import io.gleitzeit.events.EventEnvelope;
+import io.gleitzeit.events.EventFilter;
+import io.gleitzeit.events.EventStreams;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
+import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
+import org.apache.pekko.stream.javadsl.Source;
+import io.gleitzeit.events.WorkflowJournal;
+import io.gleitzeit.node.NodeSettings;
+import io.gleitzeit.node.Readiness;
+import io.gleitzeit.workflow.WorkflowCommand;
+import io.gleitzeit.workflow.WorkflowCommand.Accepted;
+import io.gleitzeit.workflow.WorkflowCommand.SubmitReply;
+import io.gleitzeit.workflow.WorkflowCommand.WorkflowReply;
+import io.gleitzeit.workflow.WorkflowEntity;
+import io.gleitzeit.workflow.WorkflowView;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+
+/** SPEC §5's HTTP API (the parts this node serves so far). */
+public final class Routes extends AllDirectives {
+
+  private final ActorSystem<?> system;
+  private final NodeSettings settings;
+  private final DefinitionParser parser;
+  private final WorkflowJournal journal;
+  private final Readiness readiness;
+  private final EventStreams streams;
+  private final ClusterSharding sharding;
+
+  public Routes(ActorSystem<?> system, NodeSettings settings, DefinitionParser parser, WorkflowJournal journal,
+                Readiness readiness, EventStreams streams) {
+    this.system = system;
+    this.settings = settings;
+    this.parser = parser;
+    this.journal = journal;
+    this.readiness = readiness;
+    this.streams = streams;
+    this.sharding = ClusterSharding.get(system);
+  }
+
+  public Route route() {
+    return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
+        pathPrefix("workflows", () -> concat(
+            pathEnd(() -> post(this::submit)),
+            pathPrefix(PathMatchers.segment(), id -> concat(
+                pathEnd(() -> get(() -> getWorkflow(id))),
+                path("events", () -> get(() -> events(id))),
+                path("state", () -> get(() -> parameterOptional("at_sequence", at -> stateAt(id, at)))))))),
+        path(PathMatchers.segment("events").slash("stream"), () -> get(this::stream)),
+        pathPrefix("health", () -> concat(
+            path("alive", () -> get(() -> complete(json(StatusCodes.OK,
+                Json.MAPPER.createObjectNode().put("status", "alive"))))),
+            path("ready", () -> get(this::ready)))))));
+  }
+
+  private Route submit() {
+    return extractRequestEntity(entity -> {
+      Optional<SourceFormat> format = formatOf(entity);
+      if (format.isEmpty()) {
+        return complete(ApiError.unsupportedMediaType(entity.getContentType().toString()));
+      }
+      long limit = settings.maxBodyBytes();
+      if (entity.getContentLengthOption().isPresent() && entity.getContentLengthOption().getAsLong() > limit) {
+        return complete(ApiError.payloadTooLarge(limit));
+      }
+      return withSizeLimit(limit, () -> extractStrictEntity(Duration.ofSeconds(10), strict -> {
+        ParseResult parsed = parser.parse(strict.getData().toArray(), format.get());
+        if (parsed instanceof ParseResult.Invalid invalid) {
+          return complete(ApiError.invalidDefinition(invalid.problems()));
+        }
+        var definition = ((ParseResult.Valid) parsed).definition();
+        CompletionStage<HttpResponse> answer = workflow(definition.id())
+            .<SubmitReply>ask(replyTo -> new WorkflowCommand.SubmitWorkflow(definition, replyTo), settings.askTimeout())
+            .thenApply(reply -> reply instanceof Accepted
+                ? json(StatusCodes.ACCEPTED, Json.MAPPER.createObjectNode()
+                    .put("workflow_id", definition.id()).put("status", "running"))
+                : ApiError.conflict("a workflow with id '" + definition.id() + "' already exists"));
+        return completeWithFuture(answer.exceptionally(this::unavailable));
+      }));
+    });
+  }
+
+  private Route getWorkflow(String id) {
+    return completeWithFuture(view(id).thenApply(view -> view == null
+            ? notFound(id)
+            : json(StatusCodes.OK, WorkflowJson.render(view)))
+        .exceptionally(this::unavailable));
+  }
+
+  private Route events(String id) {
+    return completeWithFuture(view(id).thenCompose(view -> view == null
+            ? java.util.concurrent.CompletableFuture.completedFuture(notFound(id))
+            : journal.envelopes(id).thenApply(this::eventsResponse))
+        .exceptionally(this::unavailable));
+  }
+
+  private Route stateAt(String id, Optional<String> atSequence) {
+    if (atSequence.isEmpty()) {
+      return complete(ApiError.invalidRequest("at_sequence is required: a sequence number >= 1", "at_sequence"));
+    }
+    long sequence;
+    try {
+      sequence = Long.parseLong(atSequence.get().trim());
+    } catch (NumberFormatException e) {
+      return complete(ApiError.invalidRequest(
+          "at_sequence must be a whole number >= 1, got '" + atSequence.get() + "'", "at_sequence"));
+    }
+    if (sequence < 1) {
+      return complete(ApiError.invalidRequest("at_sequence must be >= 1, got " + sequence, "at_sequence"));
+    }
+    return completeWithFuture(journal.stateAt(id, sequence).thenApply(state -> state.exists()
+            ? json(StatusCodes.OK, WorkflowJson.render(WorkflowView.of(state, java.util.Map.of())))
+            : notFound(id))
+        .exceptionally(this::unavailable));
+  }
+
+  /** SPEC §5: server-sent events; with workflow_id its history first; Last-Event-ID resumes after that event. */
+  private Route stream() {
+    return parameterMap(params -> optionalHeaderValueByName("Last-Event-ID", lastEventId -> {
+      EventFilter filter;
+      try {
+        filter = EventFilterParams.parse(params);
+      } catch (EventFilterParams.BadParameter e) {
+        return complete(ApiError.invalidRequest(e.getMessage(), e.parameter()));
+      }
+      Source<EventEnvelope, NotUsed> source = filter.workflowId() != null
+          ? streams.workflow(filter.workflowId(), lastEventId.orElse(null), filter)
+          : streams.live(filter);
+      Source<ServerSentEvent, NotUsed> events = source
+          .map(e -> ServerSentEvent.create(Json.MAPPER.writeValueAsString(e), Optional.of(e.eventType()),
+              Optional.of(e.eventId()), java.util.OptionalInt.empty()))
+          .keepAlive(Duration.ofSeconds(15), ServerSentEvent::heartbeat);
+      return completeOK(events, EventStreamMarshalling.toEventStream());
+    }));
+  }
+
+  private Route ready() {
+    return completeWithFuture(readiness.check(Duration.ofSeconds(3)).thenApply(status -> {
+      ObjectNode body = Json.MAPPER.createObjectNode().put("status", status.ready() ? "ready" : "not_ready")
+          .put("joined", status.joined()).put("journal_reachable", status.journalReachable())
+          .put("reason", status.reason());
+      return json(status.ready() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body);
+    }));
+  }
+
+  private CompletionStage<WorkflowView> view(String id) {
+    return workflow(id).<WorkflowReply>ask(WorkflowCommand.GetWorkflow::new, settings.askTimeout())
+        .thenApply(WorkflowReply::view);
+  }
+
+  private EntityRef<WorkflowCommand> workflow(String id) {
+    return sharding.entityRefFor(WorkflowEntity.ENTITY_KEY, id);
+  }
+
+  private HttpResponse eventsResponse(List<EventEnvelope> envelopes) {
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    body.set("events", Json.MAPPER.valueToTree(envelopes));
+    return json(StatusCodes.OK, body);
+  }
+
+  private static HttpResponse notFound(String id) {
+    return ApiError.notFound("no workflow with id '" + id + "'");
+  }
+
+  private HttpResponse unavailable(Throwable failure) {
+    Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+    system.log().warn("request could not be answered: {}", cause.toString());
+    if (cause instanceof TimeoutException) {
+      return ApiError.unavailable("the cluster did not answer in time; try again");
+    }
+    return ApiError.unavailable("the request could not be completed: " + cause.getMessage());
+  }
+
+  static HttpResponse json(StatusCode status, ObjectNode body) {
+    return HttpResponse.create().withStatus(status)
+        .withEntity(ContentTypes.APPLICATION_JSON, Json.compact(body).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** SPEC §1: JSON, or YAML under any of its three media types; the charset parameter is ignored. */
+  static Optional<SourceFormat> formatOf(HttpEntity entity) {
+    String mediaType = entity.getContentType().mediaType().toString().toLowerCase(Locale.ROOT);
+    int semicolon = mediaType.indexOf(';');
+    String bare = (semicolon < 0 ? mediaType : mediaType.substring(0, semicolon)).trim();
+    return switch (bare) {
+      case "application/json" -> Optional.of(SourceFormat.JSON);
+      case "application/yaml", "application/x-yaml", "text/yaml" -> Optional.of(SourceFormat.YAML);
+      default -> Optional.empty();
+    };
+  }
+
+  private ExceptionHandler exceptions() {
+    return ExceptionHandler.newBuilder()
+        .match(EntityStreamSizeException.class, e -> complete(ApiError.payloadTooLarge(settings.maxBodyBytes())))
+        .match(Exception.class, e -> {
+          system.log().error("unexpected failure answering a request", e);
+          return complete(ApiError.unavailable("the request could not be completed: " + e.getMessage()));
+        })
+        .build();
+  }
+
+  private RejectionHandler rejections() {
+    return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
+      String text = response.entity() instanceof HttpEntity.Strict strict
+          ? strict.getData().utf8String() : response.status().reason();
+      StatusCode status = response.status();
+      String code = status.intValue() == 404 ? "not_found"
+          : status.intValue() == 413 ? "payload_too_large"
+          : status.intValue() == 415 ? "unsupported_media_type" : "invalid_request";
+      return ApiError.of(status, code, text, List.of());
+    });
+  }
+}

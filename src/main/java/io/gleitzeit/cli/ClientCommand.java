@@ -1,0 +1,44 @@
+package io.gleitzeit.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gleitzeit.domain.Json;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.util.concurrent.Callable;
+
+/** The shared shape of the client commands: call the API, print, map failures to an exit code. */
+abstract class ClientCommand implements Callable<Integer> {
+
+  protected final ApiClient api = ApiClient.fromEnvironment();
+
+  @Override
+  public final Integer call() {
+    try {
+      return execute();
+    } catch (ConnectException e) {
+      System.err.println("gleitzeit: no node answers at " + api.baseUrl() + " (set GLEITZEIT_URL, or start one with"
+          + " 'scripts/gleitzeit server')");
+      return 2;
+    } catch (IOException e) {
+      System.err.println("gleitzeit: " + e.getMessage());
+      return 2;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 130;
+    }
+  }
+
+  protected abstract int execute() throws IOException, InterruptedException;
+
+  /** Prints a JSON answer; an error answer goes to stderr with a non-zero exit code. */
+  protected static int print(ApiClient.Response response) throws IOException {
+    JsonNode body = response.body().isBlank() ? null : Json.MAPPER.readTree(response.body());
+    String text = body == null ? "" : Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(body);
+    if (response.status() >= 400) {
+      System.err.println("HTTP " + response.status() + "\n" + text);
+      return 1;
+    }
+    System.out.println(text);
+    return 0;
+  }
+}

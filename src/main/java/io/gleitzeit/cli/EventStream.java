@@ -1,0 +1,54 @@
+package io.gleitzeit.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gleitzeit.domain.Json;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Follows a workflow's events over the server-sent event stream ({@code GET /events/stream?workflow_id=}):
+ * its history first, then live, until the workflow ends. No polling.
+ */
+final class EventStream {
+
+  static final Set<String> WORKFLOW_ENDS = Set.of("workflow:completed", "workflow:failed", "workflow:cancelled");
+
+  private EventStream() {}
+
+  /** Prints each event; returns the envelope that ended the workflow, or null if the stream closed first. */
+  static JsonNode follow(ApiClient api, String workflowId, boolean quiet) throws IOException, InterruptedException {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(api.baseUrl() + "/events/stream?workflow_id="
+        + URLEncoder.encode(workflowId, StandardCharsets.UTF_8))).header("Accept", "text/event-stream").GET().build();
+    HttpResponse<Stream<String>> response = HttpClient.newHttpClient().send(request,
+        HttpResponse.BodyHandlers.ofLines());
+    if (response.statusCode() != 200) {
+      System.err.println("HTTP " + response.statusCode() + ": " + String.join("\n", response.body().toList()));
+      return null;
+    }
+    try (Stream<String> lines = response.body()) {
+      Iterator<String> it = lines.iterator();
+      while (it.hasNext()) {
+        String line = it.next();
+        if (!line.startsWith("data:")) {
+          continue;
+        }
+        JsonNode envelope = Json.MAPPER.readTree(line.substring(5).trim());
+        if (!quiet || WORKFLOW_ENDS.contains(envelope.path("event_type").asText())) {
+          System.out.println(EventPrinter.line(envelope));
+        }
+        if (WORKFLOW_ENDS.contains(envelope.path("event_type").asText())) {
+          return envelope;
+        }
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,31 @@
+package io.gleitzeit.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gleitzeit.domain.Json;
+import java.io.IOException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "events", description = "Print a workflow's events, one line each.")
+final class EventsCommand extends ClientCommand {
+
+  @Parameters(index = "0", description = "workflow id") String id;
+  @Option(names = "--follow", description = "keep printing new events until the workflow ends") boolean follow;
+  @Option(names = "--json", description = "print the envelopes as JSON") boolean json;
+
+  @Override
+  protected int execute() throws IOException, InterruptedException {
+    if (follow) {
+      return EventStream.follow(api, id, false) == null ? 1 : 0;
+    }
+    ApiClient.Response response = api.get("/workflows/" + id + "/events");
+    if (response.status() != 200 || json) {
+      return print(response);
+    }
+    for (JsonNode e : Json.MAPPER.readTree(response.body()).path("events")) {
+      System.out.println(EventPrinter.line(e));
+    }
+    return 0;
+  }
+}

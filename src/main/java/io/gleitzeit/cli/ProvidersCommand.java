@@ -1,0 +1,12 @@
+package io.gleitzeit.cli;
+
+import java.io.IOException;
+import picocli.CommandLine.Command;
+
+@Command(name = "providers", description = "List the providers the cluster knows.")
+final class ProvidersCommand extends ClientCommand {
+  @Override
+  protected int execute() throws IOException, InterruptedException {
+    return print(api.get("/providers"));
+  }
+}

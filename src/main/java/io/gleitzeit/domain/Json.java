@@ -1,0 +1,137 @@
+package io.gleitzeit.domain;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import com.fasterxml.jackson.module.paramnames.ParameterNamesModule;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.Map;
+
+/** The shared Jackson mappers and the one compact JSON rendering that SPEC §2 defines. */
+public final class Json {
+
+    /**
+     * JSON. Duplicate keys and trailing content are errors, because a definition that silently drops
+     * one of two {@code "tasks"} keys would run something other than what the user wrote.
+     */
+    public static final ObjectMapper MAPPER = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .addModule(new JavaTimeModule())
+            .addModule(new Jdk8Module())
+            .addModule(new ParameterNamesModule())
+            .build();
+
+    /** YAML, with the same strictness as {@link #MAPPER} (a second document counts as trailing content). */
+    public static final ObjectMapper YAML = YAMLMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .addModule(new JavaTimeModule())
+            .addModule(new Jdk8Module())
+            .addModule(new ParameterNamesModule())
+            .build();
+
+    // A bare factory: compact() must not depend on how MAPPER is configured for other uses.
+    private static final JsonFactory FACTORY = new JsonFactory();
+
+    private Json() {}
+
+    /**
+     * SPEC §2 compact JSON: no spaces, object keys in the value's order, and a whole-valued floating
+     * point number written as an integer ({@code 1.0 -> 1}), so that a number looks the same whether it
+     * came from JSON, YAML or a provider that only has doubles.
+     */
+    public static String compact(JsonNode v) {
+        StringWriter out = new StringWriter();
+        try (JsonGenerator g = FACTORY.createGenerator(out)) {
+            write(g, v);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringWriter does not fail
+        }
+        return out.toString();
+    }
+
+    /** A value as text for embedding in a longer string: a string as itself, anything else {@link #compact}. */
+    public static String text(JsonNode v) {
+        return v != null && v.isTextual() ? v.textValue() : compact(v);
+    }
+
+    private static void write(JsonGenerator g, JsonNode v) throws IOException {
+        if (v == null) {
+            g.writeNull();
+            return;
+        }
+        switch (v.getNodeType()) {
+            case OBJECT -> {
+                g.writeStartObject();
+                for (Map.Entry<String, JsonNode> e : v.properties()) {
+                    g.writeFieldName(e.getKey());
+                    write(g, e.getValue());
+                }
+                g.writeEndObject();
+            }
+            case ARRAY -> {
+                g.writeStartArray();
+                for (JsonNode element : v) {
+                    write(g, element);
+                }
+                g.writeEndArray();
+            }
+            case STRING -> g.writeString(v.textValue());
+            case BOOLEAN -> g.writeBoolean(v.booleanValue());
+            case NUMBER -> writeNumber(g, v);
+            case NULL, MISSING -> g.writeNull();
+            // Binary and POJO nodes never come out of a parsed document; render them as their text.
+            default -> g.writeString(v.asText());
+        }
+    }
+
+    private static void writeNumber(JsonGenerator g, JsonNode v) throws IOException {
+        if (v.isIntegralNumber()) {
+            if (v.canConvertToLong()) {
+                g.writeNumber(v.longValue());
+            } else {
+                g.writeNumber(v.bigIntegerValue());
+            }
+        } else if (v.isBigDecimal()) {
+            BigDecimal d = v.decimalValue();
+            BigInteger whole = wholeOrNull(d);
+            if (whole != null) {
+                g.writeNumber(whole);
+            } else {
+                g.writeNumber(d.stripTrailingZeros());
+            }
+        } else {
+            double d = v.doubleValue();
+            if (Double.isFinite(d) && d == Math.rint(d)) {
+                g.writeNumber(BigDecimal.valueOf(d).toBigIntegerExact());
+            } else {
+                g.writeNumber(d); // non-finite values are quoted by the generator's defaults
+            }
+        }
+    }
+
+    private static BigInteger wholeOrNull(BigDecimal d) {
+        try {
+            return d.toBigIntegerExact();
+        } catch (ArithmeticException notWhole) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,232 @@
+package io.gleitzeit.events;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gleitzeit.domain.Substitution;
+import io.gleitzeit.domain.TaskDefinition;
+import io.gleitzeit.domain.WorkflowDefinition;
+import io.gleitzeit.workflow.Consequences;
+import io.gleitzeit.workflow.TaskError;
+import io.gleitzeit.workflow.WorkflowEntity;
+import io.gleitzeit.workflow.WorkflowEvent;
+import io.gleitzeit.workflow.WorkflowEvent.ReportRejected;
+import io.gleitzeit.workflow.WorkflowEvent.TaskAssigned;
+import io.gleitzeit.workflow.WorkflowEvent.TaskCompleted;
+import io.gleitzeit.workflow.WorkflowEvent.TaskFailed;
+import io.gleitzeit.workflow.WorkflowEvent.TaskReassigned;
+import io.gleitzeit.workflow.WorkflowEvent.TaskResolutionFailed;
+import io.gleitzeit.workflow.WorkflowEvent.TaskRetryReady;
+import io.gleitzeit.workflow.WorkflowEvent.TaskStarted;
+import io.gleitzeit.workflow.WorkflowEvent.WorkflowSubmitted;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Maps one persisted workflow event to the SPEC §4 envelopes it stands for, numbered from the event's
+ * {@code firstSequence}. Pure and deterministic: the same event yields the same envelopes, with the same
+ * ids, on every read and after every restart.
+ */
+public final class WorkflowEnvelopes {
+
+  static final String ENGINE = "workflow_engine";
+  static final String COORDINATOR = "assignment_coordinator";
+  static final String RESOLVER = "parameter_resolver";
+  static final String DEPENDENCIES = "dependency_resolver";
+
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private WorkflowEnvelopes() {}
+
+  /** The envelope id: a name-based UUID of the workflow's persistence id and the envelope's sequence number. */
+  public static String eventId(String workflowId, long sequence) {
+    String name = WorkflowEntity.persistenceIdOf(workflowId).id() + "#" + sequence;
+    return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString();
+  }
+
+  public static List<EventEnvelope> of(WorkflowEvent event) {
+    Builder b = new Builder(event);
+    if (event instanceof WorkflowSubmitted e) {
+      submitted(b, e);
+    } else if (event instanceof TaskAssigned e) {
+      assignment(b, e.taskId(), e.attempt(), e.providerId(), e.params().size());
+      b.add("parameters:resolved", RESOLVER, e.taskId(), e.providerId(), "info",
+          obj().put("attempt", e.attempt()).set("substitutions", substitutions(e.substitutions())));
+      b.add("assignment:executed", COORDINATOR, e.taskId(), e.providerId(), "info", obj().put("attempt", e.attempt()));
+    } else if (event instanceof TaskResolutionFailed e) {
+      assignment(b, e.taskId(), e.attempt(), e.providerId(), 0);
+      b.add("parameters:resolution_failed", RESOLVER, e.taskId(), e.providerId(), "error", obj()
+          .put("attempt", e.attempt()).put("placeholder", e.placeholder()).put("parameter_path", e.parameterPath())
+          .put("reason", e.reason()));
+      TaskError error = new TaskError("cannot resolve " + e.placeholder() + " in " + e.parameterPath() + ": "
+          + e.reason(), false, TaskError.RESOLUTION);
+      b.add("task:failed", ENGINE, e.taskId(), e.providerId(), "error", obj().put("attempt", e.attempt())
+          .put("will_retry", false).<ObjectNode>set("error", error(error)));
+      consequences(b, e.consequences(), e.taskId());
+    } else if (event instanceof TaskStarted e) {
+      b.add("task:started", ENGINE, e.taskId(), e.providerId(), "info", obj().put("attempt", e.attempt()));
+    } else if (event instanceof TaskCompleted e) {
+      completed(b, e);
+    } else if (event instanceof TaskFailed e) {
+      failed(b, e);
+    } else if (event instanceof TaskRetryReady e) {
+      b.add("task:ready", ENGINE, e.taskId(), null, "info", obj().put("attempt", e.attempt()));
+      if (e.requested()) {
+        b.add("assignment:requested", COORDINATOR, e.taskId(), null, "info", obj().put("attempt", e.attempt()));
+      }
+    } else if (event instanceof TaskReassigned e) {
+      b.add("task:reassigned", ENGINE, e.taskId(), e.previousProviderId(), "warning", obj()
+          .put("previous_attempt", e.previousAttempt()).put("attempt", e.attempt()).put("reason", e.reason()));
+      b.add("task:ready", ENGINE, e.taskId(), null, "info", obj().put("attempt", e.attempt()));
+      if (e.requested()) {
+        b.add("assignment:requested", COORDINATOR, e.taskId(), null, "info", obj().put("attempt", e.attempt()));
+      }
+    } else if (event instanceof ReportRejected e) {
+      b.add("assignment:rejected", ENGINE, e.taskId(), e.providerId(), "warning",
+          obj().put("attempt", e.attempt()).put("reason", e.reason()));
+    }
+    if (b.envelopes.size() != event.envelopeCount()) {
+      throw new IllegalStateException(event.getClass().getSimpleName() + " yields " + b.envelopes.size()
+          + " envelopes but declares " + event.envelopeCount());
+    }
+    return b.envelopes;
+  }
+
+  private static void submitted(Builder b, WorkflowSubmitted e) {
+    WorkflowDefinition d = e.definition();
+    ObjectNode payload = obj().put("name", d.name()).put("description", d.description())
+        .put("priority", d.priority().wire()).put("error_strategy", d.errorStrategy().wire())
+        .put("task_count", d.tasks().size());
+    payload.put("max_parallel", d.maxParallel());
+    payload.set("metadata", d.metadata());
+    b.add("workflow:submitted", ENGINE, null, null, "info", payload);
+    b.add("workflow:state_changed", ENGINE, null, null, "info", obj().putNull("from").put("to", "running"));
+    for (TaskDefinition t : d.tasks()) {
+      ObjectNode created = obj().put("name", t.name()).put("method", t.method()).put("priority", t.priority().wire());
+      created.set("dependencies", strings(t.dependencies()));
+      created.set("params", t.params());
+      created.put("timeout_ms", t.timeout() == null ? null : t.timeout().toMillis());
+      created.put("provider", t.provider());
+      b.add("task:created", ENGINE, t.id(), null, "info", created);
+    }
+    for (String id : e.readied()) {
+      b.add("task:ready", DEPENDENCIES, id, null, "info", obj().put("attempt", 1));
+    }
+    for (String id : e.requested()) {
+      b.add("assignment:requested", COORDINATOR, id, null, "info", requested(d.task(id), 1));
+    }
+  }
+
+  private static void assignment(Builder b, String taskId, int attempt, String providerId, int paramCount) {
+    b.add("assignment:candidate_found", COORDINATOR, taskId, providerId, "info", obj().put("attempt", attempt));
+    b.add("assignment:approved", COORDINATOR, taskId, providerId, "info", obj().put("attempt", attempt));
+    b.add("task:assigned", ENGINE, taskId, providerId, "info", obj().put("attempt", attempt));
+    b.add("parameters:resolve_requested", RESOLVER, taskId, providerId, "info", obj().put("attempt", attempt));
+  }
+
+  private static void completed(Builder b, TaskCompleted e) {
+    if (e.impliedStart()) {
+      b.add("task:started", ENGINE, e.taskId(), e.providerId(), "info", obj().put("attempt", e.attempt()));
+    }
+    ObjectNode payload = obj().put("attempt", e.attempt()).put("duration_ms", e.durationMs());
+    payload.set("result", e.result());
+    b.add("task:completed", ENGINE, e.taskId(), e.providerId(), "info", payload);
+    for (String dependent : e.satisfiedDependents()) {
+      b.add("dependency:satisfied", DEPENDENCIES, dependent, null, "info",
+          obj().put("dependency", e.taskId()).put("dependent", dependent));
+    }
+    consequences(b, e.consequences(), e.taskId());
+  }
+
+  private static void failed(Builder b, TaskFailed e) {
+    if (e.impliedStart()) {
+      b.add("task:started", ENGINE, e.taskId(), e.providerId(), "info", obj().put("attempt", e.attempt()));
+    }
+    boolean willRetry = e.retry() != null;
+    ObjectNode payload = obj().put("attempt", e.attempt()).put("will_retry", willRetry)
+        .put("duration_ms", e.durationMs());
+    payload.set("error", error(e.error()));
+    b.add("task:failed", ENGINE, e.taskId(), e.providerId(), willRetry ? "warning" : "error", payload);
+    if (willRetry) {
+      b.add("task:retry_scheduled", ENGINE, e.taskId(), e.providerId(), "warning", obj()
+          .put("attempt", e.attempt()).put("next_attempt", e.retry().nextAttempt())
+          .put("delay_ms", e.retry().delayMs()).put("retry_at", Timestamps.format(e.retry().retryAt())));
+    }
+    consequences(b, e.consequences(), e.taskId());
+  }
+
+  private static void consequences(Builder b, Consequences c, String cause) {
+    for (String id : c.readied()) {
+      b.add("task:ready", DEPENDENCIES, id, null, "info", obj().put("attempt", 1));
+    }
+    for (String id : c.requested()) {
+      b.add("assignment:requested", COORDINATOR, id, null, "info", obj());
+    }
+    for (String id : c.skipped()) {
+      b.add("task:skipped", ENGINE, id, null, "info", obj().put("reason", "upstream task " + cause + " failed"));
+    }
+    for (String id : c.cancelled()) {
+      b.add("task:cancelled", ENGINE, id, null, "warning",
+          obj().put("reason", "task " + cause + " failed and the error strategy is stop"));
+    }
+    if (c.outcome() != null) {
+      String to = c.outcome().wire();
+      b.add("workflow:state_changed", ENGINE, null, null, "info", obj().put("from", "running").put("to", to));
+      boolean ok = "completed".equals(to);
+      b.add("workflow:" + to, ENGINE, null, null, ok ? "info" : "error",
+          ok ? obj() : obj().put("reason", "task " + cause + " failed"));
+    }
+  }
+
+  private static ObjectNode requested(TaskDefinition t, int attempt) {
+    return obj().put("attempt", attempt).put("method", t.method()).put("priority", t.priority().wire())
+        .put("provider", t.provider());
+  }
+
+  private static ArrayNode substitutions(List<Substitution> audit) {
+    ArrayNode list = NODES.arrayNode();
+    for (Substitution s : audit) {
+      ObjectNode item = list.addObject().put("path", s.parameterPath()).put("placeholder", s.placeholder());
+      item.set("value", s.value());
+      item.put("truncated", s.truncated());
+    }
+    return list;
+  }
+
+  static ObjectNode error(TaskError error) {
+    return obj().put("message", error.message()).put("retryable", error.retryable()).put("type", error.type());
+  }
+
+  private static ArrayNode strings(List<String> values) {
+    ArrayNode list = NODES.arrayNode();
+    values.forEach(list::add);
+    return list;
+  }
+
+  private static ObjectNode obj() {
+    return NODES.objectNode();
+  }
+
+  /** Numbers envelopes consecutively from the event's first sequence number. */
+  private static final class Builder {
+    private final WorkflowEvent event;
+    private final String timestamp;
+    private final List<EventEnvelope> envelopes;
+
+    Builder(WorkflowEvent event) {
+      this.event = event;
+      this.timestamp = Timestamps.format(event.at());
+      this.envelopes = new ArrayList<>(event.envelopeCount());
+    }
+
+    void add(String type, String source, String taskId, String providerId, String severity, ObjectNode payload) {
+      long seq = event.firstSequence() + envelopes.size();
+      String wf = event.workflowId();
+      envelopes.add(new EventEnvelope(eventId(wf, seq), type, timestamp, seq, source, wf, wf, taskId, providerId,
+          severity, payload, obj()));
+    }
+  }
+
+}

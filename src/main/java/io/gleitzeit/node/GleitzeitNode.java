@@ -1,0 +1,154 @@
+package io.gleitzeit.node;
+
+import com.typesafe.config.Config;
+import io.gleitzeit.api.Routes;
+import io.gleitzeit.domain.DefinitionParser;
+import io.gleitzeit.domain.ParameterResolver;
+import io.gleitzeit.events.EventStreams;
+import io.gleitzeit.events.LiveEvents;
+import io.gleitzeit.events.WorkflowJournal;
+import io.gleitzeit.provider.AssignmentCoordinator;
+import io.gleitzeit.provider.CoordinatorCommand;
+import io.gleitzeit.provider.ProviderRuntime;
+import io.gleitzeit.provider.test.TestExecutor;
+import io.gleitzeit.workflow.WorkflowCommand;
+import io.gleitzeit.workflow.WorkflowDecisions;
+import io.gleitzeit.workflow.WorkflowEntity;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.RecipientRef;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+
+/**
+ * One running Gleitzeit node. {@link #start} brings it up in order — journal schema, cluster membership,
+ * sharding, coordinator, built-in providers, HTTP — and fails with a {@link NodeStartException} that says
+ * what went wrong when it cannot.
+ */
+public final class GleitzeitNode implements AutoCloseable {
+
+  private final ActorSystem<Void> system;
+  private final NodeSettings settings;
+  private final ServerBinding binding;
+  private final LiveEvents liveEvents;
+
+  private GleitzeitNode(ActorSystem<Void> system, NodeSettings settings, ServerBinding binding, LiveEvents liveEvents) {
+    this.system = system;
+    this.settings = settings;
+    this.binding = binding;
+    this.liveEvents = liveEvents;
+  }
+
+  public static GleitzeitNode start(Config config) {
+    NodeSettings settings = NodeSettings.from(config);
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "gleitzeit", config);
+    try {
+      return startOn(system, settings, config);
+    } catch (RuntimeException e) {
+      system.terminate();
+      awaitTermination(system);
+      throw e;
+    }
+  }
+
+  private static GleitzeitNode startOn(ActorSystem<Void> system, NodeSettings settings, Config config) {
+    try {
+      SchemaUtils.createIfNotExists(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new NodeStartException("the journal is not reachable (" + config.getString(
+          "pekko-persistence-jdbc.shared-databases.slick.db.url") + "): " + rootMessage(e), e);
+    }
+    Cluster cluster = Cluster.get(system);
+    if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+
+    ClusterSharding sharding = ClusterSharding.get(system);
+    Function<String, RecipientRef<WorkflowCommand>> workflows =
+        id -> sharding.entityRefFor(WorkflowEntity.ENTITY_KEY, id);
+    ActorRef<AssignmentCoordinator.Message> coordinator = system.systemActorOf(AssignmentCoordinator.create(workflows, settings.reattachTimeout()), "assignment-coordinator", Props.empty());
+    LiveEvents liveEvents = LiveEvents.start(system);
+    WorkflowDecisions decisions = new WorkflowDecisions(new ParameterResolver(settings.auditValueBytes()),
+        settings.maxReassignments(), () -> ThreadLocalRandom.current().nextDouble());
+    ActorRef<CoordinatorCommand> coordinatorRef = coordinator.narrow();
+    WorkflowEntity.init(system, new WorkflowEntity.Dependencies(coordinatorRef, liveEvents, new MillisecondClock(),
+        decisions));
+
+    if (settings.testProviderEnabled()) {
+      // The bound port, not the configured one: port 0 picks a free port.
+      int remotePort = cluster.selfMember().address().getPort().orElse(0);
+      TestExecutor executor = new TestExecutor("test-" + remotePort, settings.testProviderMaxConcurrency());
+      system.systemActorOf(ProviderRuntime.create(executor, workflows,
+          new ProviderRuntime.Reporting(settings.reportTimeout(), settings.reportAttempts())), "provider-test", Props.empty());
+    }
+
+    WorkflowJournal journal = new WorkflowJournal(system);
+    Routes routes = new Routes(system, settings, new DefinitionParser(settings.limits(), () -> "wf-" + java.util.UUID.randomUUID()),
+        journal, new Readiness(system, journal), new EventStreams(system, liveEvents, journal));
+    ServerBinding binding;
+    try {
+      binding = Http.get(system).newServerAt(settings.httpInterface(), settings.httpPort())
+          .bind(routes.route()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new NodeStartException("cannot listen for HTTP on " + settings.httpInterface() + ":" + settings.httpPort()
+          + ": " + rootMessage(e), e);
+    }
+    return new GleitzeitNode(system, settings, binding, liveEvents);
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public NodeSettings settings() {
+    return settings;
+  }
+
+  public LiveEvents liveEvents() {
+    return liveEvents;
+  }
+
+  public int httpPort() {
+    InetSocketAddress address = binding.localAddress();
+    return address.getPort();
+  }
+
+  public String baseUrl() {
+    return "http://" + settings.httpInterface() + ":" + httpPort();
+  }
+
+  @Override
+  public void close() {
+    binding.unbind();
+    system.terminate();
+    awaitTermination(system);
+  }
+
+  /** Waits for the actor system to stop, but not forever (STACK.md gotcha 8). */
+  static void awaitTermination(ActorSystem<?> system) {
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // A shutdown that hangs must not hang the process that asked for it.
+    }
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+  }
+
+}

@@ -1,0 +1,51 @@
+package io.gleitzeit.workflow;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gleitzeit.domain.TaskState;
+import io.gleitzeit.domain.TaskTransitions;
+import java.time.Instant;
+
+/**
+ * The run-time state of one task (its latest attempt). Mutable, and changed only by
+ * {@link WorkflowState#apply}: a workflow of 10,000 tasks must not copy its task map per event.
+ */
+public final class TaskRun {
+  public String id;
+  public TaskState state = TaskState.PENDING;
+  public int attempt = 1;
+  public int reassignments;
+  /** A provider has been asked for this ready task and has not answered with a grant yet. */
+  public boolean requested;
+  public String providerId;
+  /** The parameters as sent to the provider; null until the task is assigned. */
+  public ObjectNode params;
+  public JsonNode result;
+  public TaskError error;
+  public Instant readyAt;
+  public Instant assignedAt;
+  public Instant startedAt;
+  public Instant completedAt;
+  public Instant retryAt;
+  public Long durationMs;
+  /** Why a ready task is not running, in words; in memory only (a restarted entity asks again). */
+  @JsonIgnore public transient String waitingFor;
+
+  public TaskRun() {}
+
+  TaskRun(String id) {
+    this.id = id;
+  }
+
+  void moveTo(TaskState next) {
+    TaskTransitions.require(state, next);
+    state = next;
+  }
+
+  /** Assigned or running: a provider holds the current attempt. */
+  @JsonIgnore
+  public boolean heldByProvider() {
+    return state == TaskState.ASSIGNED || state == TaskState.RUNNING;
+  }
+}

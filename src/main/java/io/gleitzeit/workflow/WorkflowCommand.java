@@ -1,0 +1,47 @@
+package io.gleitzeit.workflow;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gleitzeit.domain.WorkflowDefinition;
+import io.gleitzeit.provider.ProviderCommand;
+import io.gleitzeit.serialization.JsonSerializable;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/** What a workflow entity is told or asked. */
+public sealed interface WorkflowCommand extends JsonSerializable {
+
+  record SubmitWorkflow(WorkflowDefinition definition, ActorRef<SubmitReply> replyTo) implements WorkflowCommand {}
+
+  sealed interface SubmitReply extends JsonSerializable {}
+
+  record Accepted(String workflowId) implements SubmitReply {}
+
+  record AlreadyExists(String workflowId) implements SubmitReply {}
+
+  record GetWorkflow(ActorRef<WorkflowReply> replyTo) implements WorkflowCommand {}
+
+  /** {@code view} is null when no workflow has this id. */
+  record WorkflowReply(WorkflowView view) implements JsonSerializable {}
+
+  /** The coordinator found a provider for the attempt. */
+  record AssignmentGranted(String taskId, int attempt, String providerId, ActorRef<ProviderCommand> provider)
+      implements WorkflowCommand {}
+
+  /** The coordinator has no provider for the attempt yet; {@code reason} says why, for {@code waiting_for}. */
+  record AssignmentWaiting(String taskId, int attempt, String reason) implements WorkflowCommand {}
+
+  record ReportTaskStarted(String taskId, int attempt, String providerId) implements WorkflowCommand {}
+
+  /** An attempt's outcome: {@code error} null means success with {@code result}. Acknowledged once recorded. */
+  record ReportTaskResult(String taskId, int attempt, String providerId, JsonNode result, TaskError error,
+                          ActorRef<Done> replyTo) implements WorkflowCommand {}
+
+  /** Answer to a reattach check after a restart: does the provider still hold the attempt? */
+  record ReattachAnswer(String taskId, int attempt, String providerId, boolean held) implements WorkflowCommand {}
+
+  /** Timer: a scheduled retry is due. */
+  record RetryDue(String taskId, int attempt) implements WorkflowCommand {}
+
+  /** Timer: the attempt overran its timeout. */
+  record TimeoutDue(String taskId, int attempt) implements WorkflowCommand {}
+}

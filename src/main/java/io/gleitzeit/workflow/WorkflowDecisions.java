@@ -1,0 +1,217 @@
+package io.gleitzeit.workflow;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gleitzeit.domain.Dag;
+import io.gleitzeit.domain.ErrorStrategy;
+import io.gleitzeit.domain.ParameterResolver;
+import io.gleitzeit.domain.Resolution;
+import io.gleitzeit.domain.RetryPolicy;
+import io.gleitzeit.domain.TaskDefinition;
+import io.gleitzeit.domain.TaskOutcome;
+import io.gleitzeit.domain.TaskState;
+import io.gleitzeit.domain.WorkflowDefinition;
+import io.gleitzeit.domain.WorkflowStatus;
+import io.gleitzeit.workflow.WorkflowEvent.TaskAssigned;
+import io.gleitzeit.workflow.WorkflowEvent.TaskCompleted;
+import io.gleitzeit.workflow.WorkflowEvent.TaskFailed;
+import io.gleitzeit.workflow.WorkflowEvent.TaskReassigned;
+import io.gleitzeit.workflow.WorkflowEvent.TaskResolutionFailed;
+import io.gleitzeit.workflow.WorkflowEvent.TaskRetryReady;
+import io.gleitzeit.workflow.WorkflowEvent.WorkflowSubmitted;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.DoubleSupplier;
+
+/**
+ * Decides what a workflow does next: given its state and what happened, the event to persist. Plain Java
+ * with no Pekko, so the rules of SPEC §3 (readiness, error strategies, retries, max_parallel) are tested
+ * without an actor. The entity calls these only after checking that the command applies to the current
+ * attempt.
+ */
+public final class WorkflowDecisions {
+
+  private final ParameterResolver resolver;
+  private final int maxReassignments;
+  private final DoubleSupplier random;
+
+  public WorkflowDecisions(ParameterResolver resolver, int maxReassignments, DoubleSupplier random) {
+    this.resolver = resolver;
+    this.maxReassignments = maxReassignments;
+    this.random = random;
+  }
+
+  public WorkflowSubmitted submit(WorkflowDefinition definition, Instant at) {
+    Dag dag = Dag.of(definition.tasks());
+    List<String> roots = dag.roots();
+    List<String> requested = roots;
+    if (definition.maxParallel() != null && roots.size() > definition.maxParallel()) {
+      requested = byPriority(definition, roots).subList(0, definition.maxParallel());
+    }
+    return new WorkflowSubmitted(definition.id(), definition, roots, List.copyOf(requested), at, 1);
+  }
+
+  /** A provider was granted for the task's current attempt: resolve its parameters and hand it over. */
+  public WorkflowEvent assign(WorkflowState state, String taskId, String providerId, Instant at) {
+    TaskRun task = state.task(taskId);
+    TaskDefinition def = state.definitionOf(taskId);
+    Resolution resolution = resolver.resolve(def.params(), id -> outcomeOf(state, id));
+    long first = state.lastSequence + 1;
+    if (resolution instanceof Resolution.Resolved resolved) {
+      return new TaskAssigned(state.workflowId(), taskId, task.attempt, providerId, resolved.params(),
+          resolved.audit(), at, first);
+    }
+    Resolution.Failed failed = (Resolution.Failed) resolution;
+    return new TaskResolutionFailed(state.workflowId(), taskId, task.attempt, providerId, failed.placeholder(),
+        failed.parameterPath(), failed.reason(), afterFinalFailure(state, taskId), at, first);
+  }
+
+  public TaskCompleted complete(WorkflowState state, String taskId, JsonNode result, Instant at) {
+    TaskRun task = state.task(taskId);
+    Dag dag = state.dag();
+    List<String> dependents = dag.dependentsOf(taskId);
+    List<String> readied = dag.newlyReady(taskId,
+        id -> id.equals(taskId) || state.task(id).state == TaskState.COMPLETED);
+    Set<String> endedNow = Set.of(taskId);
+    WorkflowStatus outcome = null;
+    if (readied.isEmpty() && allEndedExcept(state, endedNow)) {
+      outcome = anyFailed(state) ? WorkflowStatus.FAILED : WorkflowStatus.COMPLETED;
+    }
+    List<String> requested = requests(state, readied, 1);
+    Consequences consequences = new Consequences(readied, requested, List.of(), List.of(), outcome);
+    boolean impliedStart = task.state == TaskState.ASSIGNED;
+    return new TaskCompleted(state.workflowId(), taskId, task.attempt, task.providerId, result, impliedStart,
+        durationMs(task, at), dependents, consequences, at, state.lastSequence + 1);
+  }
+
+  public TaskFailed fail(WorkflowState state, String taskId, TaskError error, Instant at) {
+    TaskRun task = state.task(taskId);
+    boolean impliedStart = task.state == TaskState.ASSIGNED;
+    RetryPolicy policy = state.definitionOf(taskId).retry();
+    long first = state.lastSequence + 1;
+    if (error.retryable() && policy.allowsAnotherAttempt(task.attempt)) {
+      Duration delay = policy.delayAfter(task.attempt, random);
+      RetryPlan plan = new RetryPlan(task.attempt + 1, delay.toMillis(), at.plus(delay));
+      Consequences consequences = new Consequences(List.of(), requests(state, List.of(), 1), List.of(), List.of(), null);
+      return new TaskFailed(state.workflowId(), taskId, task.attempt, task.providerId, error, impliedStart,
+          durationMs(task, at), plan, consequences, at, first);
+    }
+    return new TaskFailed(state.workflowId(), taskId, task.attempt, task.providerId, error, impliedStart,
+        durationMs(task, at), null, afterFinalFailure(state, taskId), at, first);
+  }
+
+  public TaskRetryReady retryReady(WorkflowState state, String taskId, Instant at) {
+    TaskRun task = state.task(taskId);
+    boolean requested = hasFreeSlot(state, 0);
+    return new TaskRetryReady(state.workflowId(), taskId, task.attempt + 1, requested, at, state.lastSequence + 1);
+  }
+
+  /** The task's provider lost the attempt: run it again, unless it has lost too many providers already. */
+  public WorkflowEvent reassign(WorkflowState state, String taskId, String reason, Instant at) {
+    TaskRun task = state.task(taskId);
+    if (task.reassignments >= maxReassignments) {
+      TaskError error = new TaskError("task lost its provider " + (task.reassignments + 1)
+          + " times (limit " + maxReassignments + "); last: " + reason, false, TaskError.REASSIGNMENTS);
+      return new TaskFailed(state.workflowId(), taskId, task.attempt, task.providerId, error, false,
+          durationMs(task, at), null, afterFinalFailure(state, taskId), at, state.lastSequence + 1);
+    }
+    boolean requested = hasFreeSlot(state, 1);
+    return new TaskReassigned(state.workflowId(), taskId, task.attempt, task.attempt + 1, task.providerId, reason,
+        requested, at, state.lastSequence + 1);
+  }
+
+  /** SPEC §3: what a task failing for good does to the rest of the workflow, under its error strategy. */
+  private Consequences afterFinalFailure(WorkflowState state, String taskId) {
+    if (state.definition.errorStrategy() == ErrorStrategy.STOP) {
+      List<String> cancelled = new ArrayList<>();
+      for (TaskRun t : state.taskRuns()) {
+        if (!t.id.equals(taskId) && !t.state.terminal()) {
+          cancelled.add(t.id);
+        }
+      }
+      return new Consequences(List.of(), List.of(), List.of(), cancelled, WorkflowStatus.FAILED);
+    }
+    List<String> skipped = new ArrayList<>();
+    for (String id : state.dag().downstreamOf(taskId)) {
+      if (state.task(id).state == TaskState.PENDING) {
+        skipped.add(id);
+      }
+    }
+    Set<String> endedNow = new LinkedHashSet<>(skipped);
+    endedNow.add(taskId);
+    WorkflowStatus outcome = allEndedExcept(state, endedNow) ? WorkflowStatus.FAILED : null;
+    List<String> requested = outcome == null ? requests(state, List.of(), 1) : List.of();
+    return new Consequences(List.of(), requested, skipped, List.of(), outcome);
+  }
+
+  /**
+   * Which ready tasks to ask a provider for now: all of them, or under {@code max_parallel} as many as there
+   * are free slots, highest priority first. {@code freed} is how many in-flight tasks this decision ends.
+   */
+  private List<String> requests(WorkflowState state, List<String> readied, int freed) {
+    Integer max = state.definition.maxParallel();
+    if (max == null) {
+      return readied;
+    }
+    List<String> candidates = new ArrayList<>();
+    for (TaskRun t : state.taskRuns()) {
+      if (t.state == TaskState.READY && !t.requested) {
+        candidates.add(t.id);
+      }
+    }
+    candidates.addAll(readied);
+    int free = max - (state.inFlight() - freed);
+    if (free <= 0 || candidates.isEmpty()) {
+      return List.of();
+    }
+    List<String> ordered = byPriority(state.definition, candidates);
+    return List.copyOf(ordered.subList(0, Math.min(free, ordered.size())));
+  }
+
+  private boolean hasFreeSlot(WorkflowState state, int freed) {
+    Integer max = state.definition.maxParallel();
+    return max == null || state.inFlight() - freed < max;
+  }
+
+  private static List<String> byPriority(WorkflowDefinition definition, List<String> ids) {
+    List<String> ordered = new ArrayList<>(ids);
+    // Stable sort: equal priorities keep definition order.
+    ordered.sort(Comparator.comparing((String id) -> definition.task(id).priority()).reversed());
+    return ordered;
+  }
+
+  private static boolean allEndedExcept(WorkflowState state, Set<String> endingNow) {
+    for (TaskRun t : state.taskRuns()) {
+      if (!t.state.terminal() && !endingNow.contains(t.id)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean anyFailed(WorkflowState state) {
+    for (TaskRun t : state.taskRuns()) {
+      if (t.state == TaskState.FAILED) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static long durationMs(TaskRun task, Instant at) {
+    Instant from = task.startedAt != null ? task.startedAt : task.assignedAt;
+    return from == null ? 0 : Math.max(0, Duration.between(from, at).toMillis());
+  }
+
+  static TaskOutcome outcomeOf(WorkflowState state, String taskId) {
+    TaskRun t = state.task(taskId);
+    if (t == null) {
+      return null;
+    }
+    return new TaskOutcome(t.result, t.state.wire(), t.providerId, t.durationMs);
+  }
+}

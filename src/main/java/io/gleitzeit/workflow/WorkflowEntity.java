@@ -1,0 +1,365 @@
+package io.gleitzeit.workflow;
+
+import io.gleitzeit.domain.TaskDefinition;
+import io.gleitzeit.domain.TaskState;
+import io.gleitzeit.domain.WorkflowStatus;
+import io.gleitzeit.events.EventPublisher;
+import io.gleitzeit.provider.CoordinatorCommand;
+import io.gleitzeit.provider.ProviderCommand;
+import io.gleitzeit.provider.TaskKey;
+import io.gleitzeit.workflow.WorkflowCommand.Accepted;
+import io.gleitzeit.workflow.WorkflowCommand.AlreadyExists;
+import io.gleitzeit.workflow.WorkflowCommand.AssignmentGranted;
+import io.gleitzeit.workflow.WorkflowCommand.AssignmentWaiting;
+import io.gleitzeit.workflow.WorkflowCommand.GetWorkflow;
+import io.gleitzeit.workflow.WorkflowCommand.ReattachAnswer;
+import io.gleitzeit.workflow.WorkflowCommand.ReportTaskResult;
+import io.gleitzeit.workflow.WorkflowCommand.ReportTaskStarted;
+import io.gleitzeit.workflow.WorkflowCommand.RetryDue;
+import io.gleitzeit.workflow.WorkflowCommand.SubmitWorkflow;
+import io.gleitzeit.workflow.WorkflowCommand.TimeoutDue;
+import io.gleitzeit.workflow.WorkflowCommand.WorkflowReply;
+import io.gleitzeit.workflow.WorkflowEvent.ReportRejected;
+import io.gleitzeit.workflow.WorkflowEvent.TaskAssigned;
+import io.gleitzeit.workflow.WorkflowEvent.TaskStarted;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * One workflow, sharded by its id and event-sourced: its journal is its event store. Every step is a
+ * reaction — a submission readies the roots, a grant dispatches, a result readies dependents — persisted
+ * before anything is sent, so a crash at any point resumes from the journal.
+ */
+public final class WorkflowEntity
+    extends EventSourcedBehaviorWithEnforcedReplies<WorkflowCommand, WorkflowEvent, WorkflowState> {
+
+  public static final EntityTypeKey<WorkflowCommand> ENTITY_KEY =
+      EntityTypeKey.create(WorkflowCommand.class, "Workflow");
+
+  /** What a workflow entity needs from its node. */
+  public record Dependencies(
+      ActorRef<CoordinatorCommand> coordinator, EventPublisher publisher, InstantSource clock,
+      WorkflowDecisions decisions) {}
+
+  public static void init(ActorSystem<?> system, Dependencies deps) {
+    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), deps)));
+  }
+
+  public static Behavior<WorkflowCommand> create(String workflowId, Dependencies deps) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new WorkflowEntity(workflowId, deps, ctx, timers)));
+  }
+
+  public static PersistenceId persistenceIdOf(String workflowId) {
+    return PersistenceId.of(ENTITY_KEY.name(), workflowId);
+  }
+
+  private final String workflowId;
+  private final Dependencies deps;
+  private final ActorContext<WorkflowCommand> ctx;
+  private final TimerScheduler<WorkflowCommand> timers;
+  /** Why each ready task waits, as the coordinator last said; kept in memory only. */
+  private final Map<String, String> waitingFor = new HashMap<>();
+
+  private WorkflowEntity(String workflowId, Dependencies deps, ActorContext<WorkflowCommand> ctx,
+                         TimerScheduler<WorkflowCommand> timers) {
+    super(persistenceIdOf(workflowId));
+    this.workflowId = workflowId;
+    this.deps = deps;
+    this.ctx = ctx;
+    this.timers = timers;
+  }
+
+  @Override
+  public WorkflowState emptyState() {
+    return WorkflowState.empty();
+  }
+
+  @Override
+  public CommandHandlerWithReply<WorkflowCommand, WorkflowEvent, WorkflowState> commandHandler() {
+    return newCommandHandlerWithReplyBuilder().forAnyState()
+        .onCommand(SubmitWorkflow.class, this::onSubmit)
+        .onCommand(GetWorkflow.class, (state, cmd) ->
+            Effect().reply(cmd.replyTo(), new WorkflowReply(state.exists() ? WorkflowView.of(state, waitingFor) : null)))
+        .onCommand(AssignmentGranted.class, this::onGranted)
+        .onCommand(AssignmentWaiting.class, this::onWaiting)
+        .onCommand(ReportTaskStarted.class, this::onStarted)
+        .onCommand(ReportTaskResult.class, this::onResult)
+        .onCommand(ReattachAnswer.class, this::onReattachAnswer)
+        .onCommand(RetryDue.class, this::onRetryDue)
+        .onCommand(TimeoutDue.class, this::onTimeoutDue)
+        .build();
+  }
+
+  @Override
+  public EventHandler<WorkflowState, WorkflowEvent> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(WorkflowState::apply);
+  }
+
+  @Override
+  public SignalHandler<WorkflowState> signalHandler() {
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::resume).build();
+  }
+
+  private ReplyEffect<WorkflowEvent, WorkflowState> onSubmit(WorkflowState state, SubmitWorkflow cmd) {
+    if (state.exists()) {
+      return Effect().reply(cmd.replyTo(), new AlreadyExists(workflowId));
+    }
+    WorkflowEvent event = deps.decisions().submit(cmd.definition(), now());
+    return Effect().persist(event)
+        .thenRun(s -> afterPersist(s, event, List.of()))
+        .thenReply(cmd.replyTo(), s -> new Accepted(workflowId));
+  }
+
+  private ReplyEffect<WorkflowEvent, WorkflowState> onGranted(WorkflowState state, AssignmentGranted cmd) {
+    TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
+    boolean applies = task != null && state.status == WorkflowStatus.RUNNING && task.state == TaskState.READY
+        && task.attempt == cmd.attempt();
+    if (!applies) {
+      boolean alreadyOurs = task != null && task.attempt == cmd.attempt() && task.heldByProvider()
+          && cmd.providerId().equals(task.providerId);
+      if (!alreadyOurs) {
+        deps.coordinator().tell(new CoordinatorCommand.ReleaseAssignment(key(cmd.taskId(), cmd.attempt())));
+      }
+      return Effect().noReply();
+    }
+    waitingFor.remove(cmd.taskId());
+    WorkflowEvent event = deps.decisions().assign(state, cmd.taskId(), cmd.providerId(), now());
+    List<HeldAttempt> toCancel = heldAmongCancelled(state, event);
+    return Effect().persist(event).thenRun(s -> {
+      if (event instanceof TaskAssigned assigned) {
+        TaskDefinition def = s.definitionOf(cmd.taskId());
+        Long timeoutMs = def.timeout() == null ? null : def.timeout().toMillis();
+        cmd.provider().tell(new ProviderCommand.ExecuteTask(key(cmd.taskId(), cmd.attempt()), def.method(),
+            assigned.params(), timeoutMs, deps.coordinator()));
+        if (def.timeout() != null) {
+          timers.startSingleTimer(timeoutTimer(cmd.taskId()), new TimeoutDue(cmd.taskId(), cmd.attempt()), def.timeout());
+        }
+      } else {
+        deps.coordinator().tell(new CoordinatorCommand.ReleaseAssignment(key(cmd.taskId(), cmd.attempt())));
+      }
+      afterPersist(s, event, toCancel);
+    }).thenNoReply();
+  }
+
+  private ReplyEffect<WorkflowEvent, WorkflowState> onWaiting(WorkflowState state, AssignmentWaiting cmd) {
+    TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
+    if (task != null && task.state == TaskState.READY && task.attempt == cmd.attempt()) {
+      waitingFor.put(cmd.taskId(), cmd.reason());
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<WorkflowEvent, WorkflowState> onStarted(WorkflowState state, ReportTaskStarted cmd) {
+    TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
+    if (task == null || task.attempt != cmd.attempt() || task.state != TaskState.ASSIGNED) {
+      return Effect().noReply();
+    }
+    WorkflowEvent event = new TaskStarted(workflowId, cmd.taskId(), cmd.attempt(), cmd.providerId(), now(),
+        state.lastSequence + 1);
+    return Effect().persist(event).thenRun(s -> afterPersist(s, event, List.of())).thenNoReply();
+  }
+
+  private ReplyEffect<WorkflowEvent, WorkflowState> onResult(WorkflowState state, ReportTaskResult cmd) {
+    TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
+    if (task == null) {
+      ctx.getLog().warn("result for unknown task {} of workflow {} dropped", cmd.taskId(), workflowId);
+      return Effect().reply(cmd.replyTo(), Done.getInstance());
+    }
+    boolean current = task.attempt == cmd.attempt() && task.heldByProvider() && state.status == WorkflowStatus.RUNNING;
+    if (!current) {
+      if (task.attempt == cmd.attempt() && alreadyRecorded(task)) {
+        // At-least-once delivery: this outcome is in the journal already.
+        return Effect().reply(cmd.replyTo(), Done.getInstance());
+      }
+      WorkflowEvent rejected = new ReportRejected(workflowId, cmd.taskId(), cmd.attempt(), cmd.providerId(),
+          rejectionReason(task, cmd.attempt()), now(), state.lastSequence + 1);
+      return Effect().persist(rejected).thenRun(s -> afterPersist(s, rejected, List.of()))
+          .thenReply(cmd.replyTo(), s -> Done.getInstance());
+    }
+    timers.cancel(timeoutTimer(cmd.taskId()));
+    WorkflowEvent event = cmd.error() == null
+        ? deps.decisions().complete(state, cmd.taskId(), cmd.result(), now())
+        : deps.decisions().fail(state, cmd.taskId(), cmd.error(), now());
+    List<HeldAttempt> toCancel = heldAmongCancelled(state, event);
+    return Effect().persist(event).thenRun(s -> afterPersist(s, event, toCancel))
+        .thenReply(cmd.replyTo(), s -> Done.getInstance());
+  }
+
+  private ReplyEffect<WorkflowEvent, WorkflowState> onReattachAnswer(WorkflowState state, ReattachAnswer cmd) {
+    TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
+    if (cmd.held() || task == null || task.attempt != cmd.attempt() || !task.heldByProvider()
+        || state.status != WorkflowStatus.RUNNING) {
+      return Effect().noReply();
+    }
+    return reassign(state, cmd.taskId(), "provider " + cmd.providerId() + " no longer holds attempt " + cmd.attempt());
+  }
+
+  private ReplyEffect<WorkflowEvent, WorkflowState> reassign(WorkflowState state, String taskId, String reason) {
+    timers.cancel(timeoutTimer(taskId));
+    WorkflowEvent event = deps.decisions().reassign(state, taskId, reason, now());
+    List<HeldAttempt> toCancel = heldAmongCancelled(state, event);
+    return Effect().persist(event).thenRun(s -> afterPersist(s, event, toCancel)).thenNoReply();
+  }
+
+  private ReplyEffect<WorkflowEvent, WorkflowState> onRetryDue(WorkflowState state, RetryDue cmd) {
+    TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
+    if (task == null || task.state != TaskState.RETRY_SCHEDULED || task.attempt != cmd.attempt()
+        || state.status != WorkflowStatus.RUNNING) {
+      return Effect().noReply();
+    }
+    WorkflowEvent event = deps.decisions().retryReady(state, cmd.taskId(), now());
+    return Effect().persist(event).thenRun(s -> afterPersist(s, event, List.of())).thenNoReply();
+  }
+
+  private ReplyEffect<WorkflowEvent, WorkflowState> onTimeoutDue(WorkflowState state, TimeoutDue cmd) {
+    TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
+    if (task == null || task.attempt != cmd.attempt() || !task.heldByProvider()
+        || state.status != WorkflowStatus.RUNNING) {
+      return Effect().noReply();
+    }
+    TaskKey key = key(cmd.taskId(), cmd.attempt());
+    Duration timeout = state.definitionOf(cmd.taskId()).timeout();
+    TaskError error = new TaskError("timed out after " + timeout.toMillis() + " ms", true, TaskError.TIMEOUT);
+    String providerId = task.providerId;
+    WorkflowEvent event = deps.decisions().fail(state, cmd.taskId(), error, now());
+    List<HeldAttempt> toCancel = heldAmongCancelled(state, event);
+    return Effect().persist(event).thenRun(s -> {
+      deps.coordinator().tell(new CoordinatorCommand.CancelAtProvider(key, providerId));
+      afterPersist(s, event, toCancel);
+    }).thenNoReply();
+  }
+
+  /** After every persisted event: stream its envelopes, ask for providers, arm timers, stop cancelled work. */
+  private void afterPersist(WorkflowState state, WorkflowEvent event, List<HeldAttempt> cancelledHeld) {
+    deps.publisher().publish(event);
+    for (String taskId : requestedBy(event)) {
+      requestAssignment(state, taskId);
+    }
+    if (event instanceof WorkflowEvent.TaskFailed failed && failed.retry() != null) {
+      scheduleRetry(failed.taskId(), failed.attempt(), failed.retry().retryAt());
+    }
+    for (HeldAttempt held : cancelledHeld) {
+      timers.cancel(timeoutTimer(held.key().taskId()));
+      deps.coordinator().tell(new CoordinatorCommand.CancelAtProvider(held.key(), held.providerId()));
+    }
+  }
+
+  /** On start (fresh or after a crash): pick up every pending step again, since nothing else will. */
+  private void resume(WorkflowState state) {
+    if (!state.exists() || state.status != WorkflowStatus.RUNNING) {
+      return;
+    }
+    for (TaskRun t : state.taskRuns()) {
+      if (t.state == TaskState.READY && t.requested) {
+        requestAssignment(state, t.id);
+      } else if (t.state == TaskState.RETRY_SCHEDULED) {
+        scheduleRetry(t.id, t.attempt, t.retryAt);
+      } else if (t.heldByProvider()) {
+        deps.coordinator().tell(new CoordinatorCommand.Reattach(key(t.id, t.attempt), t.providerId));
+        Duration timeout = state.definitionOf(t.id).timeout();
+        if (timeout != null) {
+          Duration left = Duration.between(now(), t.assignedAt.plus(timeout));
+          timers.startSingleTimer(timeoutTimer(t.id), new TimeoutDue(t.id, t.attempt),
+              left.isNegative() ? Duration.ZERO : left);
+        }
+      }
+    }
+  }
+
+  private void requestAssignment(WorkflowState state, String taskId) {
+    TaskDefinition def = state.definitionOf(taskId);
+    deps.coordinator().tell(new CoordinatorCommand.RequestAssignment(
+        key(taskId, state.task(taskId).attempt), def.method(), def.priority(), def.provider()));
+  }
+
+  private void scheduleRetry(String taskId, int failedAttempt, Instant retryAt) {
+    Duration delay = Duration.between(now(), retryAt);
+    timers.startSingleTimer("retry-" + taskId, new RetryDue(taskId, failedAttempt),
+        delay.isNegative() ? Duration.ZERO : delay);
+  }
+
+  private static List<String> requestedBy(WorkflowEvent event) {
+    if (event instanceof WorkflowEvent.WorkflowSubmitted e) {
+      return e.requested();
+    } else if (event instanceof WorkflowEvent.TaskRetryReady e) {
+      return e.requested() ? List.of(e.taskId()) : List.of();
+    } else if (event instanceof WorkflowEvent.TaskReassigned e) {
+      return e.requested() ? List.of(e.taskId()) : List.of();
+    }
+    return consequencesOf(event).requested();
+  }
+
+  /**
+   * The attempts held by providers that {@code event} cancels (error strategy stop), read from the state
+   * before the event applies: afterwards their providers are no longer in the state.
+   */
+  private List<HeldAttempt> heldAmongCancelled(WorkflowState state, WorkflowEvent event) {
+    List<HeldAttempt> held = new ArrayList<>();
+    for (String id : consequencesOf(event).cancelled()) {
+      TaskRun t = state.task(id);
+      if (t.heldByProvider()) {
+        held.add(new HeldAttempt(key(id, t.attempt), t.providerId));
+      }
+    }
+    return held;
+  }
+
+  private record HeldAttempt(TaskKey key, String providerId) {}
+
+  private static Consequences consequencesOf(WorkflowEvent event) {
+    if (event instanceof WorkflowEvent.TaskCompleted e) {
+      return e.consequences();
+    } else if (event instanceof WorkflowEvent.TaskFailed e) {
+      return e.consequences();
+    } else if (event instanceof WorkflowEvent.TaskResolutionFailed e) {
+      return e.consequences();
+    }
+    return Consequences.NONE;
+  }
+
+  private static boolean alreadyRecorded(TaskRun task) {
+    return task.state == TaskState.COMPLETED || task.state == TaskState.FAILED
+        || task.state == TaskState.RETRY_SCHEDULED;
+  }
+
+  private static String rejectionReason(TaskRun task, int attempt) {
+    if (attempt < task.attempt) {
+      return "attempt " + attempt + " is no longer current (current attempt " + task.attempt + ")";
+    }
+    return "task is " + task.state.wire();
+  }
+
+  private TaskKey key(String taskId, int attempt) {
+    return new TaskKey(workflowId, taskId, attempt);
+  }
+
+  private static String timeoutTimer(String taskId) {
+    return "timeout-" + taskId;
+  }
+
+  private Instant now() {
+    return deps.clock().instant();
+  }
+}

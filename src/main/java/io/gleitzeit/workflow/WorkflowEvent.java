@@ -1,0 +1,140 @@
+package io.gleitzeit.workflow;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gleitzeit.domain.Substitution;
+import io.gleitzeit.domain.WorkflowDefinition;
+import io.gleitzeit.serialization.JsonSerializable;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The facts a workflow entity persists. One journal event yields several SPEC §4 envelopes (see
+ * {@code io.gleitzeit.events.WorkflowEnvelopes}), so a task costs few journal rows. Each event records the
+ * sequence number of its first envelope; {@link #envelopeCount()} says how many it yields, so envelope
+ * numbering needs no replay. Never rename or move these records: they are in the journal.
+ */
+public sealed interface WorkflowEvent extends JsonSerializable {
+
+  String workflowId();
+
+  Instant at();
+
+  long firstSequence();
+
+  int envelopeCount();
+
+  default long lastSequence() {
+    return firstSequence() + envelopeCount() - 1;
+  }
+
+  /**
+   * The workflow was accepted: workflow:submitted, workflow:state_changed, task:created per task, task:ready
+   * for each root and assignment:requested for those a provider is asked for.
+   */
+  record WorkflowSubmitted(
+      String workflowId, WorkflowDefinition definition, List<String> readied, List<String> requested,
+      Instant at, long firstSequence) implements WorkflowEvent {
+    @Override
+    public int envelopeCount() {
+      return 2 + definition.tasks().size() + readied.size() + requested.size();
+    }
+  }
+
+  /**
+   * A provider was found and the parameters resolved: assignment:candidate_found, assignment:approved,
+   * task:assigned, parameters:resolve_requested, parameters:resolved, assignment:executed.
+   */
+  record TaskAssigned(
+      String workflowId, String taskId, int attempt, String providerId, ObjectNode params,
+      List<Substitution> substitutions, Instant at, long firstSequence) implements WorkflowEvent {
+    @Override
+    public int envelopeCount() {
+      return 6;
+    }
+  }
+
+  /**
+   * A provider was found but a placeholder could not be resolved: assignment:candidate_found,
+   * assignment:approved, task:assigned, parameters:resolve_requested, parameters:resolution_failed,
+   * task:failed and the consequences. Never retried (SPEC §2).
+   */
+  record TaskResolutionFailed(
+      String workflowId, String taskId, int attempt, String providerId, String placeholder,
+      String parameterPath, String reason, Consequences consequences, Instant at, long firstSequence)
+      implements WorkflowEvent {
+    @Override
+    public int envelopeCount() {
+      return 6 + consequences.envelopeCount();
+    }
+  }
+
+  /** The provider began the attempt: task:started. */
+  record TaskStarted(String workflowId, String taskId, int attempt, String providerId, Instant at, long firstSequence)
+      implements WorkflowEvent {
+    @Override
+    public int envelopeCount() {
+      return 1;
+    }
+  }
+
+  /**
+   * The attempt succeeded: task:started first when its start was not recorded yet ({@code impliedStart}),
+   * task:completed, dependency:satisfied per edge to a dependent, and the consequences.
+   */
+  record TaskCompleted(
+      String workflowId, String taskId, int attempt, String providerId, JsonNode result, boolean impliedStart,
+      long durationMs, List<String> satisfiedDependents, Consequences consequences, Instant at, long firstSequence)
+      implements WorkflowEvent {
+    @Override
+    public int envelopeCount() {
+      return (impliedStart ? 1 : 0) + 1 + satisfiedDependents.size() + consequences.envelopeCount();
+    }
+  }
+
+  /**
+   * The attempt failed: task:started when implied, task:failed, task:retry_scheduled when {@code retry} is
+   * set, and the consequences of a final failure.
+   */
+  record TaskFailed(
+      String workflowId, String taskId, int attempt, String providerId, TaskError error, boolean impliedStart,
+      long durationMs, RetryPlan retry, Consequences consequences, Instant at, long firstSequence)
+      implements WorkflowEvent {
+    @Override
+    public int envelopeCount() {
+      return (impliedStart ? 1 : 0) + 1 + (retry == null ? 0 : 1) + consequences.envelopeCount();
+    }
+  }
+
+  /** A scheduled retry is due: task:ready for the new attempt, and assignment:requested when requested. */
+  record TaskRetryReady(String workflowId, String taskId, int attempt, boolean requested, Instant at, long firstSequence)
+      implements WorkflowEvent {
+    @Override
+    public int envelopeCount() {
+      return requested ? 2 : 1;
+    }
+  }
+
+  /**
+   * The attempt's provider lost it: task:reassigned, task:ready for the new attempt, and assignment:requested
+   * when requested.
+   */
+  record TaskReassigned(
+      String workflowId, String taskId, int previousAttempt, int attempt, String previousProviderId, String reason,
+      boolean requested, Instant at, long firstSequence) implements WorkflowEvent {
+    @Override
+    public int envelopeCount() {
+      return requested ? 3 : 2;
+    }
+  }
+
+  /** A result or failure for an attempt that is no longer current changed nothing: assignment:rejected. */
+  record ReportRejected(
+      String workflowId, String taskId, int attempt, String providerId, String reason, Instant at, long firstSequence)
+      implements WorkflowEvent {
+    @Override
+    public int envelopeCount() {
+      return 1;
+    }
+  }
+}

@@ -1,0 +1,246 @@
+package io.gleitzeit.workflow;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import io.gleitzeit.domain.Dag;
+import io.gleitzeit.domain.TaskDefinition;
+import io.gleitzeit.domain.TaskState;
+import io.gleitzeit.domain.WorkflowDefinition;
+import io.gleitzeit.domain.WorkflowStatus;
+import io.gleitzeit.serialization.JsonSerializable;
+import io.gleitzeit.workflow.WorkflowEvent.TaskAssigned;
+import io.gleitzeit.workflow.WorkflowEvent.TaskCompleted;
+import io.gleitzeit.workflow.WorkflowEvent.TaskFailed;
+import io.gleitzeit.workflow.WorkflowEvent.TaskReassigned;
+import io.gleitzeit.workflow.WorkflowEvent.TaskResolutionFailed;
+import io.gleitzeit.workflow.WorkflowEvent.TaskRetryReady;
+import io.gleitzeit.workflow.WorkflowEvent.TaskStarted;
+import io.gleitzeit.workflow.WorkflowEvent.WorkflowSubmitted;
+import io.gleitzeit.workflow.WorkflowEvent.ReportRejected;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A workflow's state, rebuilt by applying its events in order. {@link #apply} is pure: no clock, no
+ * messages, no logging — it also runs during replay and for {@code state?at_sequence=N}.
+ */
+public final class WorkflowState implements JsonSerializable {
+  public WorkflowDefinition definition;
+  public WorkflowStatus status;
+  public Instant submittedAt;
+  public Instant completedAt;
+  /** Sequence number of the last envelope of the last applied event. */
+  public long lastSequence;
+  public final LinkedHashMap<String, TaskRun> tasks = new LinkedHashMap<>();
+  @JsonIgnore private transient Dag dag;
+
+  public static WorkflowState empty() {
+    return new WorkflowState();
+  }
+
+  @JsonIgnore
+  public boolean exists() {
+    return definition != null;
+  }
+
+  @JsonIgnore
+  public String workflowId() {
+    return definition == null ? null : definition.id();
+  }
+
+  @JsonIgnore
+  public Dag dag() {
+    if (dag == null && definition != null) {
+      dag = Dag.of(definition.tasks());
+    }
+    return dag;
+  }
+
+  public TaskRun task(String taskId) {
+    return tasks.get(taskId);
+  }
+
+  public TaskDefinition definitionOf(String taskId) {
+    return definition.task(taskId);
+  }
+
+  @JsonIgnore
+  public Collection<TaskRun> taskRuns() {
+    return tasks.values();
+  }
+
+  /** Tasks of this workflow that hold or wait for a provider slot: requested, assigned or running. */
+  @JsonIgnore
+  public int inFlight() {
+    int n = 0;
+    for (TaskRun t : tasks.values()) {
+      if (t.requested || t.heldByProvider()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  public WorkflowState apply(WorkflowEvent event) {
+    // Java 17 has no pattern switch; the chain is exhaustive over the sealed WorkflowEvent.
+    if (event instanceof WorkflowSubmitted e) {
+      onSubmitted(e);
+    } else if (event instanceof TaskAssigned e) {
+      onAssigned(e);
+    } else if (event instanceof TaskResolutionFailed e) {
+      onResolutionFailed(e);
+    } else if (event instanceof TaskStarted e) {
+      onStarted(e);
+    } else if (event instanceof TaskCompleted e) {
+      onCompleted(e);
+    } else if (event instanceof TaskFailed e) {
+      onFailed(e);
+    } else if (event instanceof TaskRetryReady e) {
+      onRetryReady(e);
+    } else if (event instanceof TaskReassigned e) {
+      onReassigned(e);
+    } else if (!(event instanceof ReportRejected)) {
+      throw new IllegalArgumentException("unknown workflow event " + event.getClass().getName());
+    }
+    lastSequence = event.lastSequence();
+    return this;
+  }
+
+  private void onSubmitted(WorkflowSubmitted e) {
+    definition = e.definition();
+    status = WorkflowStatus.RUNNING;
+    submittedAt = e.at();
+    for (TaskDefinition t : definition.tasks()) {
+      tasks.put(t.id(), new TaskRun(t.id()));
+    }
+    for (String id : e.readied()) {
+      markReady(tasks.get(id), e.at());
+    }
+    markRequested(e.requested());
+  }
+
+  private void onAssigned(TaskAssigned e) {
+    TaskRun t = tasks.get(e.taskId());
+    t.moveTo(TaskState.ASSIGNED);
+    t.requested = false;
+    t.waitingFor = null;
+    t.providerId = e.providerId();
+    t.params = e.params();
+    t.assignedAt = e.at();
+  }
+
+  private void onResolutionFailed(TaskResolutionFailed e) {
+    TaskRun t = tasks.get(e.taskId());
+    t.moveTo(TaskState.ASSIGNED);
+    t.requested = false;
+    t.waitingFor = null;
+    t.providerId = e.providerId();
+    t.assignedAt = e.at();
+    t.moveTo(TaskState.FAILED);
+    t.error = new TaskError(
+        "cannot resolve " + e.placeholder() + " in " + e.parameterPath() + ": " + e.reason(), false, TaskError.RESOLUTION);
+    t.completedAt = e.at();
+    applyConsequences(e.consequences(), e.at());
+  }
+
+  private void onStarted(TaskStarted e) {
+    TaskRun t = tasks.get(e.taskId());
+    t.moveTo(TaskState.RUNNING);
+    t.startedAt = e.at();
+  }
+
+  private void onCompleted(TaskCompleted e) {
+    TaskRun t = tasks.get(e.taskId());
+    if (e.impliedStart()) {
+      t.moveTo(TaskState.RUNNING);
+      t.startedAt = e.at();
+    }
+    t.moveTo(TaskState.COMPLETED);
+    t.result = e.result();
+    t.error = null;
+    t.completedAt = e.at();
+    t.durationMs = e.durationMs();
+    applyConsequences(e.consequences(), e.at());
+  }
+
+  private void onFailed(TaskFailed e) {
+    TaskRun t = tasks.get(e.taskId());
+    if (e.impliedStart()) {
+      t.moveTo(TaskState.RUNNING);
+      t.startedAt = e.at();
+    }
+    t.error = e.error();
+    t.durationMs = e.durationMs();
+    t.completedAt = e.at();
+    if (e.retry() != null) {
+      t.moveTo(TaskState.RETRY_SCHEDULED);
+      t.retryAt = e.retry().retryAt();
+    } else {
+      t.moveTo(TaskState.FAILED);
+    }
+    applyConsequences(e.consequences(), e.at());
+  }
+
+  private void onRetryReady(TaskRetryReady e) {
+    TaskRun t = tasks.get(e.taskId());
+    startNewAttempt(t, e.attempt(), e.at());
+    t.retryAt = null;
+    t.requested = e.requested();
+  }
+
+  private void onReassigned(TaskReassigned e) {
+    TaskRun t = tasks.get(e.taskId());
+    startNewAttempt(t, e.attempt(), e.at());
+    t.reassignments++;
+    t.requested = e.requested();
+  }
+
+  private void startNewAttempt(TaskRun t, int attempt, Instant at) {
+    markReady(t, at);
+    t.attempt = attempt;
+    t.providerId = null;
+    t.params = null;
+    t.result = null;
+    t.assignedAt = null;
+    t.startedAt = null;
+    t.completedAt = null;
+    t.durationMs = null;
+  }
+
+  private void applyConsequences(Consequences c, Instant at) {
+    for (String id : c.readied()) {
+      markReady(tasks.get(id), at);
+    }
+    markRequested(c.requested());
+    for (String id : c.skipped()) {
+      tasks.get(id).moveTo(TaskState.SKIPPED);
+    }
+    for (String id : c.cancelled()) {
+      TaskRun t = tasks.get(id);
+      t.moveTo(TaskState.CANCELLED);
+      t.requested = false;
+      t.retryAt = null;
+    }
+    if (c.outcome() != null) {
+      status = c.outcome();
+      completedAt = at;
+    }
+  }
+
+  private void markReady(TaskRun t, Instant at) {
+    t.moveTo(TaskState.READY);
+    t.readyAt = at;
+  }
+
+  private void markRequested(Iterable<String> ids) {
+    for (String id : ids) {
+      tasks.get(id).requested = true;
+    }
+  }
+
+  /** Read-only view of the task map for envelope mapping and views. */
+  public Map<String, TaskRun> taskMap() {
+    return tasks;
+  }
+}

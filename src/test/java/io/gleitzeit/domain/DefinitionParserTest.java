@@ -1,0 +1,268 @@
+package io.gleitzeit.domain;
+
+import static io.gleitzeit.domain.Fixtures.json;
+import static io.gleitzeit.domain.Fixtures.valid;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Definitions that are accepted, and what they become. */
+class DefinitionParserTest {
+
+    @Test
+    void shouldParseTheSpecExampleWithEveryDefaultApplied() {
+        WorkflowDefinition wf = valid(Fixtures.SPEC_EXAMPLE_YAML, SourceFormat.YAML);
+
+        assertEquals("nightly-report", wf.id());
+        assertEquals("Nightly report", wf.name());
+        assertEquals("...", wf.description());
+        assertEquals(Priority.NORMAL, wf.priority());
+        assertEquals(ErrorStrategy.STOP, wf.errorStrategy());
+        assertEquals(16, wf.maxParallel());
+        assertEquals(Duration.ofSeconds(300), wf.scheduleToStartTimeout());
+        assertEquals(json("{\"team\":\"data\"}"), wf.metadata());
+        assertEquals(2, wf.tasks().size());
+
+        TaskDefinition list = wf.tasks().get(0);
+        assertEquals(new TaskDefinition("list_files", "Get file list", "mcp/tool.list_directory",
+                Fixtures.object("{\"path\":\"/data\"}"), List.of(), Priority.HIGH, Duration.ofSeconds(30),
+                new RetryPolicy(3, Backoff.EXPONENTIAL, Duration.ofSeconds(1), Duration.ofSeconds(60), true),
+                "ollama-1"), list);
+
+        TaskDefinition analyze = wf.tasks().get(1);
+        assertEquals(new TaskDefinition("analyze", null, "llm/generate",
+                Fixtures.object("{\"prompt\":\"Analyze: ${list_files.result}\",\"max_tokens\":200}"),
+                List.of("list_files"), Priority.NORMAL, Duration.ofSeconds(60),
+                new RetryPolicy(5, Backoff.EXPONENTIAL, Duration.ofSeconds(1), Duration.ofSeconds(60), true),
+                null), analyze);
+    }
+
+    @Test
+    void shouldParseJsonAndYamlOfTheSameWorkflowToEqualDefinitions() {
+        assertEquals(valid(Fixtures.SPEC_EXAMPLE_JSON, SourceFormat.JSON),
+                valid(Fixtures.SPEC_EXAMPLE_YAML, SourceFormat.YAML));
+    }
+
+    static Stream<Arguments> sameWorkflowInBothSyntaxes() {
+        return Stream.of(
+                Arguments.of("{\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\"}]}",
+                        "tasks:\n  - id: a\n    method: t/x\n"),
+                Arguments.of("{\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\",\"retry\":{\"base_delay\":0.5}}]}",
+                        "tasks:\n  - {id: a, method: t/x, retry: {base_delay: 0.5}}\n"),
+                Arguments.of("{\"metadata\":{\"n\":[1,2.5,null,true]},\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\"}]}",
+                        "metadata:\n  n: [1, 2.5, null, true]\ntasks: [{id: a, method: t/x}]\n"),
+                Arguments.of("{\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\",\"params\":{\"s\":\"${x\"}},"
+                                + "{\"id\":\"x\",\"method\":\"t/y\"}]}",
+                        "tasks:\n  - {id: a, method: t/x, params: {s: '${x'}}\n  - {id: x, method: t/y}\n"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("sameWorkflowInBothSyntaxes")
+    void shouldReadJsonAndYamlAlike(String jsonText, String yamlText) {
+        ParseResult fromJson = Fixtures.parse(jsonText, SourceFormat.JSON);
+        ParseResult fromYaml = Fixtures.parse(yamlText, SourceFormat.YAML);
+        assertEquals(fromJson, fromYaml);
+    }
+
+    @Test
+    void shouldGenerateAnIdWhenAbsentAndCallTheGeneratorOnlyThen() {
+        AtomicInteger calls = new AtomicInteger();
+        DefinitionParser parser = new DefinitionParser(Limits.DEFAULT, () -> "wf-" + calls.incrementAndGet());
+        byte[] without = "{\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\"}]}".getBytes(StandardCharsets.UTF_8);
+        byte[] with = "{\"id\":\"mine\",\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\"}]}".getBytes(StandardCharsets.UTF_8);
+
+        assertEquals("wf-1", ((ParseResult.Valid) parser.parse(without, SourceFormat.JSON)).definition().id());
+        assertEquals("mine", ((ParseResult.Valid) parser.parse(with, SourceFormat.JSON)).definition().id());
+        assertEquals(1, calls.get());
+    }
+
+    @Test
+    void shouldGenerateWfUuidIdsByDefault() {
+        ParseResult result = new DefinitionParser().parse(
+                "tasks: [{id: a, method: t/x}]".getBytes(StandardCharsets.UTF_8), SourceFormat.YAML);
+        String id = assertInstanceOf(ParseResult.Valid.class, result).definition().id();
+        assertTrue(id.matches("wf-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), id);
+    }
+
+    @ParameterizedTest(name = "task retry {0} over defaults {1} -> {2}")
+    @CsvSource(delimiter = '|', textBlock = """
+            {}                                   | {}                                   | 3,exponential,1000,60000,true
+            {max_attempts: 7}                    | {}                                   | 7,exponential,1000,60000,true
+            {}                                   | {max_attempts: 5, backoff: linear}   | 5,linear,1000,60000,true
+            {backoff: fixed}                     | {max_attempts: 5, backoff: linear}   | 5,fixed,1000,60000,true
+            {base_delay: 0.5}                    | {base_delay: 2, max_delay: 10}       | 3,exponential,500,10000,true
+            {jitter: false}                      | {jitter: true}                       | 3,exponential,1000,60000,false
+            {}                                   | {jitter: false, base_delay: 0}       | 3,exponential,0,60000,false
+            {max_attempts: 1, max_delay: 0.001}  | {max_attempts: 9}                    | 1,exponential,1000,1,true
+            {max_attempts: 2.0}                  | {}                                   | 2,exponential,1000,60000,true
+            """)
+    void shouldMergeRetryFromTaskThenDefaultsThenSpec(String taskRetry, String defaultsRetry, String expected) {
+        WorkflowDefinition wf = valid("defaults: {retry: " + defaultsRetry + "}\n"
+                + "tasks: [{id: a, method: t/x, retry: " + taskRetry + "}]\n", SourceFormat.YAML);
+        String[] e = expected.split(",");
+        RetryPolicy want = new RetryPolicy(Integer.parseInt(e[0]), Backoff.fromWire(e[1]).orElseThrow(),
+                Duration.ofMillis(Long.parseLong(e[2])), Duration.ofMillis(Long.parseLong(e[3])),
+                Boolean.parseBoolean(e[4]));
+        assertEquals(want, wf.tasks().get(0).retry());
+    }
+
+    @Test
+    void shouldUseSpecRetryDefaultsWhenNothingIsGiven() {
+        WorkflowDefinition wf = valid("tasks: [{id: a, method: t/x}]", SourceFormat.YAML);
+        assertEquals(RetryPolicy.DEFAULT, wf.tasks().get(0).retry());
+        assertEquals(new RetryPolicy(3, Backoff.EXPONENTIAL, Duration.ofSeconds(1), Duration.ofSeconds(60), true),
+                RetryPolicy.DEFAULT);
+    }
+
+    @ParameterizedTest(name = "task timeout {0}, defaults timeout {1} -> {2} ms")
+    @CsvSource(nullValues = "none", value = {
+            "none, none, none",
+            "none, 60, 60000",
+            "30, 60, 30000",
+            "0.25, none, 250",
+            "0.0005, none, 1",
+            "1.0004, none, 1000",
+            "8640000, none, 8640000000"})
+    void shouldTakeTimeoutFromTaskThenDefaults(String taskTimeout, String defaultTimeout, Long expectedMs) {
+        String defaults = defaultTimeout == null ? "" : "defaults: {timeout: " + defaultTimeout + "}\n";
+        String timeout = taskTimeout == null ? "" : ", timeout: " + taskTimeout;
+        WorkflowDefinition wf = valid(defaults + "tasks: [{id: a, method: t/x" + timeout + "}]", SourceFormat.YAML);
+        assertEquals(expectedMs == null ? null : Duration.ofMillis(expectedMs), wf.tasks().get(0).timeout());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Priority.class)
+    void shouldInheritTheWorkflowPriorityUnlessTheTaskHasOne(Priority workflowPriority) {
+        WorkflowDefinition wf = valid("priority: " + workflowPriority.wire() + "\n"
+                + "tasks: [{id: a, method: t/x}, {id: b, method: t/x, priority: urgent}]", SourceFormat.YAML);
+        assertEquals(workflowPriority, wf.priority());
+        assertEquals(workflowPriority, wf.tasks().get(0).priority());
+        assertEquals(Priority.URGENT, wf.tasks().get(1).priority());
+    }
+
+    @ParameterizedTest
+    @EnumSource(ErrorStrategy.class)
+    void shouldReadTheErrorStrategy(ErrorStrategy strategy) {
+        WorkflowDefinition wf = valid("error_strategy: " + strategy.wire() + "\ntasks: [{id: a, method: t/x}]",
+                SourceFormat.YAML);
+        assertEquals(strategy, wf.errorStrategy());
+    }
+
+    @Test
+    void shouldDefaultOptionalWorkflowFields() {
+        WorkflowDefinition wf = valid("{\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\"}]}", SourceFormat.JSON);
+        assertEquals(new WorkflowDefinition("wf-generated", null, null, Priority.NORMAL, ErrorStrategy.STOP, null,
+                null, Fixtures.object("{}"), List.of(new TaskDefinition("a", null, "t/x", Fixtures.object("{}"),
+                List.of(), Priority.NORMAL, null, RetryPolicy.DEFAULT, null))), wf);
+    }
+
+    @Test
+    void shouldAcceptParametersAsAnAliasOfParams() {
+        WorkflowDefinition viaAlias = valid("tasks: [{id: a, method: t/x, parameters: {k: [1, {v: x}]}}]",
+                SourceFormat.YAML);
+        WorkflowDefinition viaParams = valid("tasks: [{id: a, method: t/x, params: {k: [1, {v: x}]}}]",
+                SourceFormat.YAML);
+        assertEquals(json("{\"k\":[1,{\"v\":\"x\"}]}"), viaAlias.tasks().get(0).params());
+        assertEquals(viaParams, viaAlias);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            name: null                 | name
+            description: null          | description
+            priority: null             | priority
+            metadata: null             | metadata
+            defaults: null             | defaults
+            max_parallel: null         | max_parallel
+            """)
+    void shouldTreatAnExplicitNullAsAbsent(String field, String name) {
+        WorkflowDefinition withNull = valid(field + "\ntasks: [{id: a, method: t/x, params: null, "
+                + "dependencies: null, retry: null, timeout: null}]", SourceFormat.YAML);
+        assertEquals(valid("tasks: [{id: a, method: t/x}]", SourceFormat.YAML), withNull, name);
+    }
+
+    @Test
+    void shouldAllowDependenciesOnTasksDefinedLaterAndKeepTheirOrder() {
+        WorkflowDefinition wf = valid("""
+                tasks:
+                  - {id: c, method: t/x, dependencies: [b, a], params: {p: "${a.result} ${b.status}"}}
+                  - {id: a, method: t/x}
+                  - {id: b, method: t/x, dependencies: [a]}
+                """, SourceFormat.YAML);
+        assertEquals(List.of("b", "a"), wf.tasks().get(0).dependencies());
+        assertEquals(List.of("c", "a", "b"), wf.tasks().stream().map(TaskDefinition::id).toList());
+    }
+
+    @Test
+    void shouldAcceptTransitiveDependencyPlaceholdersAndEscapedOnes() {
+        WorkflowDefinition wf = valid("""
+                tasks:
+                  - {id: a, method: t/x}
+                  - {id: b, method: t/x, dependencies: [a]}
+                  - id: c
+                    method: t/x
+                    dependencies: [b]
+                    params:
+                      p: "${a.result.items[0].name} ${task_a_result} ${b.duration_ms}"
+                      literal: "$${nobody.result} and $${not even valid"
+                """, SourceFormat.YAML);
+        assertEquals("$${nobody.result} and $${not even valid", wf.task("c").params().get("literal").textValue());
+    }
+
+    @Test
+    void shouldFindTasksById() {
+        WorkflowDefinition wf = valid(Fixtures.SPEC_EXAMPLE_JSON, SourceFormat.JSON);
+        assertEquals("llm/generate", wf.task("analyze").method());
+        assertEquals("mcp/tool.list_directory", wf.task("list_files").method());
+        assertNull(wf.task("missing"));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"a.b-c_D.9, t/x", "x, mcp/tool.list_directory", "y, a-b_c/op:v1.2-x_y"})
+    void shouldAcceptIdsAndMethodsAtTheEdgeOfTheirPatterns(String workflowId, String method) {
+        WorkflowDefinition wf = valid("{\"id\":\"" + workflowId + "\",\"tasks\":[{\"id\":\"" + "A-z_0".repeat(12)
+                + "abcd\",\"method\":\"" + method + "\"}]}", SourceFormat.JSON);
+        assertEquals(workflowId, wf.id());
+        assertEquals(64, wf.tasks().get(0).id().length());
+        assertEquals(method, wf.tasks().get(0).method());
+    }
+
+    @Test
+    void shouldAcceptExactlyTheLimits() {
+        Limits limits = new Limits(3, 20);
+        DefinitionParser parser = new DefinitionParser(limits, () -> "wf-x");
+        // {"k":"123456789012"} is exactly 20 bytes of compact JSON.
+        String text = "{\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\",\"params\":{ \"k\" : \"123456789012\" }},"
+                + "{\"id\":\"b\",\"method\":\"t/x\"},{\"id\":\"c\",\"method\":\"t/x\"}]}";
+        assertInstanceOf(ParseResult.Valid.class, parser.parse(text.getBytes(StandardCharsets.UTF_8),
+                SourceFormat.JSON));
+    }
+
+    @Test
+    void shouldValidateALongChainQuickly() {
+        StringBuilder b = new StringBuilder("{\"tasks\":[{\"id\":\"t0\",\"method\":\"t/x\"}");
+        for (int i = 1; i < 10_000; i++) {
+            b.append(",{\"id\":\"t").append(i).append("\",\"method\":\"t/x\",\"dependencies\":[\"t").append(i - 1)
+                    .append("\"],\"params\":{\"p\":\"${t0.result}\"}}");
+        }
+        b.append("]}");
+        long start = System.nanoTime();
+        WorkflowDefinition wf = valid(b.toString(), SourceFormat.JSON);
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(10_000, wf.tasks().size());
+        assertTrue(millis < 5_000, "took " + millis + " ms");
+    }
+}
