@@ -23,7 +23,7 @@ public enum Backoff {
         return Optional.empty();
     }
 
-    /** The allowed wire words, for error messages: "a, b, c". */
+    /** The allowed wire words in declaration order, joined by ", ", for error messages. */
     public static String allowedWords() {
         return String.join(", ", Arrays.stream(values()).map(Backoff::wire).toList());
     }

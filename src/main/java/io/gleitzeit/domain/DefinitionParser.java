@@ -47,6 +47,8 @@ public final class DefinitionParser {
     public static final Pattern PROVIDER_ID = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
     public static final Pattern METHOD = Pattern.compile("[A-Za-z0-9_-]+/[A-Za-z0-9_.:-]+");
     public static final Duration MAX_DURATION = Duration.ofDays(100);
+    /** Cycles reported at most, so that a pathological graph cannot make validation slow or the answer huge. */
+    public static final int MAX_REPORTED_CYCLES = 100;
 
     static final List<String> WORKFLOW_FIELDS = List.of("id", "name", "description", "priority", "error_strategy",
             "max_parallel", "schedule_to_start_timeout", "defaults", "metadata", "tasks");
@@ -133,7 +135,7 @@ public final class DefinitionParser {
     }
 
     /** A task's fields as read, before defaults and cross-task checks. */
-    private record Draft(int index, String id, String name, String method, ObjectNode params, String paramsPath,
+    private record Draft(String id, String name, String method, ObjectNode params, String paramsPath,
                          List<String> dependencies, Priority priority, Duration timeout, PartialRetry retry,
                          String provider) {}
 
@@ -300,7 +302,7 @@ public final class DefinitionParser {
                 problem(FieldPaths.key(path, "provider"), "provider id '" + provider
                         + "' is invalid (expected 1-128 characters of A-Z, a-z, 0-9, '_', '.' and '-')");
             }
-            return new Draft(i, id, name, method, params != null ? params : JsonNodeFactory.instance.objectNode(),
+            return new Draft(id, name, method, params != null ? params : JsonNodeFactory.instance.objectNode(),
                     paramsPath, dependencies, priority != null ? priority : fallback, timeout, retry, provider);
         }
 
@@ -352,11 +354,16 @@ public final class DefinitionParser {
                 Draft d = drafts.get(firstIndex.get(id));
                 deps.add(d == null ? List.of() : d.dependencies.stream().map(node::get).toList());
             }
-            for (List<Integer> cycle : DependencyCycles.find(deps)) {
+            DependencyCycles.Found found = DependencyCycles.find(deps, MAX_REPORTED_CYCLES);
+            for (List<Integer> cycle : found.cycles()) {
                 List<String> names = new ArrayList<>(cycle.stream().map(ids::get).toList());
                 names.add(names.get(0));
                 String path = FieldPaths.key(FieldPaths.index("tasks", firstIndex.get(names.get(0))), "dependencies");
                 problem(path, "dependency cycle: " + String.join(" -> ", names));
+            }
+            if (found.more()) {
+                problem("tasks", "more dependency cycles exist; only the first " + MAX_REPORTED_CYCLES
+                        + " are listed");
             }
 
             BitSet[] ancestors = new BitSet[ids.size()];

@@ -12,18 +12,25 @@ import java.util.Set;
 /**
  * Finds dependency cycles to report. Listing every elementary cycle can take exponential time, so this
  * reports, for each task on some cycle that no reported cycle contains yet, the shortest cycle through it.
- * Every task on a cycle is thus named at least once and no cycle is reported twice.
+ * Every task on a cycle is thus named at least once and no cycle is reported twice. The search stops after
+ * {@code limit} cycles, which bounds the work an adversarial graph can cause.
  */
 final class DependencyCycles {
+
+    /**
+     * @param cycles as node indexes following dependency edges, each starting at its earliest-defined node and
+     *               not repeating it at the end; ordered by that first node
+     * @param more   true when the search stopped at its limit with cycles left unreported
+     */
+    record Found(List<List<Integer>> cycles, boolean more) {}
 
     private DependencyCycles() {}
 
     /**
-     * @param deps for each node (by definition index), the indexes of its dependencies; no self-loops
-     * @return cycles as node indexes following dependency edges, each starting at its earliest-defined
-     *         node and not repeating it at the end; ordered by that first node
+     * @param deps  for each node (by definition index), the indexes of its distinct dependencies; no self-loops
+     * @param limit the most cycles to report
      */
-    static List<List<Integer>> find(List<List<Integer>> deps) {
+    static Found find(List<List<Integer>> deps, int limit) {
         int n = deps.size();
         BitSet candidates = onCycleCandidates(deps);
         BitSet covered = new BitSet(n);
@@ -39,12 +46,21 @@ final class DependencyCycles {
             }
             cycle.forEach(covered::set);
             List<Integer> canonical = rotateToSmallest(cycle);
-            if (seen.add(canonical)) {
-                cycles.add(canonical);
+            if (seen.contains(canonical)) {
+                continue;
             }
+            if (cycles.size() == limit) {
+                return new Found(sorted(cycles), true);
+            }
+            seen.add(canonical);
+            cycles.add(canonical);
         }
+        return new Found(sorted(cycles), false);
+    }
+
+    private static List<List<Integer>> sorted(List<List<Integer>> cycles) {
         cycles.sort((a, b) -> Integer.compare(a.get(0), b.get(0)));
-        return cycles;
+        return List.copyOf(cycles);
     }
 
     /**

@@ -138,7 +138,7 @@ public final class ParameterResolver {
                 value = step(value, step, p, path, where);
                 where.append(step.render());
             }
-            record(path, p, value);
+            addAudit(path, p, value);
             return value;
         }
 
@@ -165,7 +165,7 @@ public final class ParameterResolver {
             return value.get(index.index());
         }
 
-        private void record(String path, Placeholder p, JsonNode value) {
+        private void addAudit(String path, Placeholder p, JsonNode value) {
             String compact = Json.compact(value);
             if (compact.getBytes(StandardCharsets.UTF_8).length <= auditValueLimitBytes) {
                 audit.add(new Substitution(path, p.text(), value.deepCopy(), false));

@@ -13,9 +13,9 @@ import java.util.regex.Pattern;
  * <p>Grammar: {@code ${<task>.result}} followed by any number of {@code .key} (key {@code [A-Za-z0-9_-]+})
  * and {@code [n]} steps; {@code ${task_<task>_result}} (the V3 form, the task id being everything between
  * {@code task_} and the final {@code _result}); {@code ${<task>.status}}, {@code ${<task>.provider_id}},
- * {@code ${<task>.duration_ms}}. A placeholder ends at the first {@code }}. {@code $${} is a literal
- * {@code ${}: the text after it, up to and including the next {@code }}, is copied as it is and is neither
- * a placeholder nor validated. A string is scanned once, left to right.
+ * {@code ${<task>.duration_ms}}. A placeholder ends at the first closing brace. <code>$${</code> is a
+ * literal <code>${</code>: the text after it, up to and including the next closing brace, is copied as it is
+ * and is neither a placeholder nor validated. A string is scanned once, left to right.
  */
 public final class Placeholders {
 
@@ -43,7 +43,7 @@ public final class Placeholders {
 
     /** A piece of a scanned string. */
     public sealed interface Segment {
-        /** Text to keep as it is; {@code $${} already turned into {@code ${}. */
+        /** Text to keep as it is; <code>$${</code> already turned into <code>${</code>. */
         record Literal(String text) implements Segment {}
 
         record Ref(Placeholder placeholder) implements Segment {}
@@ -52,7 +52,7 @@ public final class Placeholders {
         record Malformed(String text, String message) implements Segment {}
     }
 
-    /** Scans a string; {@code $${} is a literal "${" and what follows it is not scanned. */
+    /** Scans a string; <code>$${</code> is a literal "${" and what follows it is not scanned. */
     public static Scan scan(String s) {
         List<Placeholder> found = new ArrayList<>();
         List<String> malformed = new ArrayList<>();
@@ -66,7 +66,7 @@ public final class Placeholders {
         return new Scan(found, malformed);
     }
 
-    /** True when the string holds anything but plain text: a placeholder, a malformed one, or a {@code $${}. */
+    /** True when the string holds anything but plain text: a placeholder, a malformed one, or a <code>$${</code>. */
     public static boolean hasMarkup(String s) {
         return s.contains("${");
     }

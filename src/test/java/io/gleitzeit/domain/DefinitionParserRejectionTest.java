@@ -285,6 +285,38 @@ class DefinitionParserRejectionTest {
     }
 
     @Test
+    void shouldStopListingCyclesAfterTheLimit() {
+        StringBuilder b = new StringBuilder("{\"tasks\":[");
+        for (int i = 0; i < 150; i++) {
+            b.append(i == 0 ? "" : ",")
+                    .append("{\"id\":\"x").append(i).append("\",\"method\":\"t/x\",\"dependencies\":[\"y").append(i)
+                    .append("\"]},{\"id\":\"y").append(i).append("\",\"method\":\"t/x\",\"dependencies\":[\"x")
+                    .append(i).append("\"]}");
+        }
+        List<Problem> problems = problems(b.append("]}").toString(), SourceFormat.JSON);
+        assertEquals(DefinitionParser.MAX_REPORTED_CYCLES + 1, problems.size());
+        assertEquals(new Problem("tasks[0].dependencies", "dependency cycle: x0 -> y0 -> x0"), problems.get(0));
+        assertEquals(new Problem("tasks[198].dependencies", "dependency cycle: x99 -> y99 -> x99"), problems.get(99));
+        assertEquals(new Problem("tasks", "more dependency cycles exist; only the first 100 are listed"),
+                problems.get(100));
+    }
+
+    @Test
+    void shouldNameEveryTaskOfABigCycleOnce() {
+        StringBuilder b = new StringBuilder("{\"tasks\":[");
+        int n = 5_000;
+        for (int i = 0; i < n; i++) {
+            b.append(i == 0 ? "" : ",").append("{\"id\":\"t").append(i).append("\",\"method\":\"t/x\",")
+                    .append("\"dependencies\":[\"t").append((i + 1) % n).append("\"]}");
+        }
+        List<Problem> problems = problems(b.append("]}").toString(), SourceFormat.JSON);
+        assertEquals(1, problems.size());
+        assertEquals("tasks[0].dependencies", problems.get(0).path());
+        assertTrue(problems.get(0).message().startsWith("dependency cycle: t0 -> t1 -> t2 -> "));
+        assertTrue(problems.get(0).message().endsWith(" -> t4998 -> t4999 -> t0"));
+    }
+
+    @Test
     void shouldRejectMoreTasksThanTheLimit() {
         DefinitionParser parser = new DefinitionParser(new Limits(2, 1024), () -> "wf-x");
         ParseResult result = parser.parse(("tasks: [{id: a, method: t/x}, {id: b, method: t/x}, {id: c, method: t/x}]")

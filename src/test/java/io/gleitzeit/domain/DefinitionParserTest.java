@@ -223,6 +223,13 @@ class DefinitionParserTest {
     }
 
     @Test
+    void shouldKeepWorkflowMetadataAsWrittenWithoutCheckingPlaceholders() {
+        WorkflowDefinition wf = valid("metadata: {note: '${ghost.result} ${a.', n: [1.5, {k: null}]}\n"
+                + "tasks: [{id: a, method: t/x}]", SourceFormat.YAML);
+        assertEquals(json("{\"note\":\"${ghost.result} ${a.\",\"n\":[1.5,{\"k\":null}]}"), wf.metadata());
+    }
+
+    @Test
     void shouldFindTasksById() {
         WorkflowDefinition wf = valid(Fixtures.SPEC_EXAMPLE_JSON, SourceFormat.JSON);
         assertEquals("llm/generate", wf.task("analyze").method());

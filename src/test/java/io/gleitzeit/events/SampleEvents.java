@@ -1,0 +1,69 @@
+package io.gleitzeit.events;
+
+import io.gleitzeit.domain.DefinitionParser;
+import io.gleitzeit.domain.Json;
+import io.gleitzeit.domain.ParseResult;
+import io.gleitzeit.domain.SourceFormat;
+import io.gleitzeit.domain.Substitution;
+import io.gleitzeit.domain.WorkflowDefinition;
+import io.gleitzeit.domain.WorkflowStatus;
+import io.gleitzeit.workflow.Consequences;
+import io.gleitzeit.workflow.RetryPlan;
+import io.gleitzeit.workflow.TaskError;
+import io.gleitzeit.workflow.WorkflowEvent;
+import io.gleitzeit.workflow.WorkflowEvent.ReportRejected;
+import io.gleitzeit.workflow.WorkflowEvent.TaskAssigned;
+import io.gleitzeit.workflow.WorkflowEvent.TaskCompleted;
+import io.gleitzeit.workflow.WorkflowEvent.TaskFailed;
+import io.gleitzeit.workflow.WorkflowEvent.TaskReassigned;
+import io.gleitzeit.workflow.WorkflowEvent.TaskResolutionFailed;
+import io.gleitzeit.workflow.WorkflowEvent.TaskRetryReady;
+import io.gleitzeit.workflow.WorkflowEvent.TaskStarted;
+import io.gleitzeit.workflow.WorkflowEvent.WorkflowSubmitted;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** One sample of every persisted workflow event, each version's golden file is made from. */
+final class SampleEvents {
+
+  static final Instant AT = Instant.parse("2026-11-26T10:30:00.123Z");
+
+  private SampleEvents() {}
+
+  static WorkflowDefinition definition() {
+    String json = "{\"id\": \"wf-1\", \"name\": \"sample\", \"metadata\": {\"team\": \"data\"}, \"tasks\": ["
+        + "{\"id\": \"a\", \"method\": \"test/echo\", \"params\": {\"x\": 1}, \"timeout\": 30},"
+        + "{\"id\": \"b\", \"method\": \"test/echo\", \"params\": {\"v\": \"${a.result.x}\"}, \"dependencies\": [\"a\"],"
+        + " \"retry\": {\"max_attempts\": 2, \"backoff\": \"linear\"}}]}";
+    ParseResult result = new DefinitionParser().parse(json.getBytes(StandardCharsets.UTF_8), SourceFormat.JSON);
+    return ((ParseResult.Valid) result).definition();
+  }
+
+  /** Keyed by the golden file's name: {@code <EventClass>-v1}. */
+  static Map<String, WorkflowEvent> all() {
+    Map<String, WorkflowEvent> events = new LinkedHashMap<>();
+    events.put("WorkflowSubmitted-v1", new WorkflowSubmitted("wf-1", definition(), List.of("a"), List.of("a"), AT, 1));
+    events.put("TaskAssigned-v1", new TaskAssigned("wf-1", "b", 1, "test-1",
+        Json.MAPPER.createObjectNode().put("v", 1),
+        List.of(new Substitution("$.v", "${a.result.x}", Json.MAPPER.getNodeFactory().numberNode(1), false)), AT, 20));
+    events.put("TaskResolutionFailed-v1", new TaskResolutionFailed("wf-1", "b", 1, "test-1", "${a.result.y}", "$.v",
+        "key 'y' not found", new Consequences(List.of(), List.of(), List.of(), List.of(), WorkflowStatus.FAILED),
+        AT, 20));
+    events.put("TaskStarted-v1", new TaskStarted("wf-1", "a", 1, "test-1", AT, 13));
+    events.put("TaskCompleted-v1", new TaskCompleted("wf-1", "a", 1, "test-1", Json.MAPPER.createObjectNode()
+        .put("x", 1), false, 12, List.of("b"),
+        new Consequences(List.of("b"), List.of("b"), List.of(), List.of(), null), AT, 14));
+    events.put("TaskFailed-v1", new TaskFailed("wf-1", "a", 1, "test-1", TaskError.ofProvider("boom", true), true, 5,
+        new RetryPlan(2, 1000, AT.plusSeconds(1)), Consequences.NONE, AT, 13));
+    events.put("TaskFailedFinal-v1", new TaskFailed("wf-1", "a", 3, "test-1", TaskError.ofProvider("boom", false),
+        false, 5, null, new Consequences(List.of(), List.of(), List.of(), List.of("b"), WorkflowStatus.FAILED), AT, 30));
+    events.put("TaskRetryReady-v1", new TaskRetryReady("wf-1", "a", 2, true, AT, 16));
+    events.put("TaskReassigned-v1", new TaskReassigned("wf-1", "a", 1, 2, "test-1", "provider lost", true, AT, 14));
+    events.put("ReportRejected-v1", new ReportRejected("wf-1", "a", 1, "test-1", "attempt 1 is no longer current",
+        AT, 17));
+    return events;
+  }
+}

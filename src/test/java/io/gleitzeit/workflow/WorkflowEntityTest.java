@@ -1,0 +1,401 @@
+package io.gleitzeit.workflow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.typesafe.config.ConfigFactory;
+import io.gleitzeit.domain.DefinitionParser;
+import io.gleitzeit.domain.Json;
+import io.gleitzeit.domain.ParameterResolver;
+import io.gleitzeit.domain.ParseResult;
+import io.gleitzeit.domain.SourceFormat;
+import io.gleitzeit.domain.TaskState;
+import io.gleitzeit.domain.WorkflowDefinition;
+import io.gleitzeit.domain.WorkflowStatus;
+import io.gleitzeit.events.EventPublisher;
+import io.gleitzeit.provider.CoordinatorCommand;
+import io.gleitzeit.provider.CoordinatorCommand.CancelAtProvider;
+import io.gleitzeit.provider.CoordinatorCommand.Reattach;
+import io.gleitzeit.provider.CoordinatorCommand.ReleaseAssignment;
+import io.gleitzeit.provider.CoordinatorCommand.RequestAssignment;
+import io.gleitzeit.provider.ProviderCommand;
+import io.gleitzeit.provider.ProviderCommand.ExecuteTask;
+import io.gleitzeit.provider.TaskKey;
+import io.gleitzeit.workflow.WorkflowCommand.Accepted;
+import io.gleitzeit.workflow.WorkflowCommand.AlreadyExists;
+import io.gleitzeit.workflow.WorkflowCommand.AssignmentGranted;
+import io.gleitzeit.workflow.WorkflowCommand.ReattachAnswer;
+import io.gleitzeit.workflow.WorkflowCommand.ReportTaskResult;
+import io.gleitzeit.workflow.WorkflowCommand.ReportTaskStarted;
+import io.gleitzeit.workflow.WorkflowCommand.RetryDue;
+import io.gleitzeit.workflow.WorkflowCommand.SubmitReply;
+import io.gleitzeit.workflow.WorkflowEvent.ReportRejected;
+import io.gleitzeit.workflow.WorkflowEvent.TaskAssigned;
+import io.gleitzeit.workflow.WorkflowEvent.TaskCompleted;
+import io.gleitzeit.workflow.WorkflowEvent.TaskFailed;
+import io.gleitzeit.workflow.WorkflowEvent.TaskReassigned;
+import io.gleitzeit.workflow.WorkflowEvent.TaskResolutionFailed;
+import io.gleitzeit.workflow.WorkflowEvent.TaskRetryReady;
+import io.gleitzeit.workflow.WorkflowEvent.TaskStarted;
+import io.gleitzeit.workflow.WorkflowEvent.WorkflowSubmitted;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The workflow entity through Pekko's EventSourcedBehaviorTestKit: replies, exact events, state, recovery. */
+@ExtendWith({TestKitJUnit5Extension.class, LogCapturingExtension.class})
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class WorkflowEntityTest {
+
+  @JUnit5TestKit
+  ActorTestKit testKit = new JUnit5TestKitBuilder()
+      .withCustomConfig(EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.load("application-test")))
+      .build();
+
+  private static final Instant T0 = Instant.parse("2026-11-26T10:00:00.000Z");
+
+  private final MutableClock clock = new MutableClock();
+  private TestProbe<CoordinatorCommand> coordinator;
+  private TestProbe<ProviderCommand> provider;
+
+  static final class MutableClock implements InstantSource {
+    Instant now = T0;
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+  }
+
+  @BeforeEach
+  void probes() {
+    coordinator = testKit.createTestProbe();
+    provider = testKit.createTestProbe();
+    clock.now = T0;
+  }
+
+  private EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> entity(String workflowId) {
+    WorkflowDecisions decisions = new WorkflowDecisions(new ParameterResolver(1024), 10, () -> 0.5);
+    WorkflowEntity.Dependencies deps = new WorkflowEntity.Dependencies(coordinator.getRef(), EventPublisher.NONE,
+        clock, decisions);
+    return EventSourcedBehaviorTestKit.create(testKit.system(), WorkflowEntity.create(workflowId, deps));
+  }
+
+  private static WorkflowDefinition definition(String json) {
+    ParseResult result = new DefinitionParser().parse(json.replace('\'', '"').getBytes(StandardCharsets.UTF_8),
+        SourceFormat.JSON);
+    assertInstanceOf(ParseResult.Valid.class, result, () -> result.toString());
+    return ((ParseResult.Valid) result).definition();
+  }
+
+  private static final String CHAIN = "{'id': 'wf-1', 'tasks': ["
+      + "{'id': 'a', 'method': 'test/echo', 'params': {'x': 1}},"
+      + "{'id': 'b', 'method': 'test/echo', 'params': {'v': '${a.result.x}', 'text': 'got ${a.result}'},"
+      + " 'dependencies': ['a']}]}";
+
+  private EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> submitted(String json) {
+    var kit = entity(definition(json).id());
+    var result = kit.<SubmitReply>runCommand(replyTo -> new WorkflowCommand.SubmitWorkflow(definition(json), replyTo));
+    assertInstanceOf(Accepted.class, result.reply());
+    return kit;
+  }
+
+  private RequestAssignment expectRequest(String taskId, int attempt) {
+    RequestAssignment request = coordinator.expectMessageClass(RequestAssignment.class);
+    assertEquals(new TaskKey("wf-1", taskId, attempt), request.key());
+    return request;
+  }
+
+  private void grant(EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> kit, String taskId,
+                     int attempt) {
+    kit.runCommand(new AssignmentGranted(taskId, attempt, "test-1", provider.getRef()));
+  }
+
+  private Done report(EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> kit, String taskId,
+                      int attempt, Object result, TaskError error) {
+    var r = kit.<Done>runCommand(replyTo -> new ReportTaskResult(taskId, attempt, "test-1",
+        result == null ? null : Json.MAPPER.valueToTree(result), error, replyTo));
+    return r.reply();
+  }
+
+  @Test
+  void shouldPersistSubmissionReadyTheRootsAndRequestAProvider() {
+    var kit = entity("wf-1");
+    var result = kit.<SubmitReply>runCommand(replyTo -> new WorkflowCommand.SubmitWorkflow(definition(CHAIN), replyTo));
+
+    assertEquals(new Accepted("wf-1"), result.reply());
+    WorkflowSubmitted event = result.eventOfType(WorkflowSubmitted.class);
+    assertEquals(List.of("a"), event.readied());
+    assertEquals(List.of("a"), event.requested());
+    assertEquals(1, event.firstSequence());
+    assertEquals(2 + 2 + 1 + 1, event.envelopeCount());
+    assertEquals(1, result.events().size());
+    assertEquals(TaskState.READY, result.state().task("a").state);
+    assertEquals(TaskState.PENDING, result.state().task("b").state);
+    assertEquals(WorkflowStatus.RUNNING, result.state().status);
+    expectRequest("a", 1);
+  }
+
+  @Test
+  void shouldAnswerADuplicateSubmissionWithoutPersisting() {
+    var kit = submitted(CHAIN);
+    var again = kit.<SubmitReply>runCommand(replyTo -> new WorkflowCommand.SubmitWorkflow(definition(CHAIN), replyTo));
+    assertEquals(new AlreadyExists("wf-1"), again.reply());
+    assertTrue(again.hasNoEvents());
+  }
+
+  @Test
+  void shouldDispatchOnGrantWithResolvedParameters() {
+    var kit = submitted(CHAIN);
+    expectRequest("a", 1);
+    var result = kit.runCommand(new AssignmentGranted("a", 1, "test-1", provider.getRef()));
+
+    TaskAssigned assigned = result.eventOfType(TaskAssigned.class);
+    assertEquals("test-1", assigned.providerId());
+    assertEquals(7, assigned.firstSequence());
+    assertEquals(TaskState.ASSIGNED, result.state().task("a").state);
+    ExecuteTask execute = provider.expectMessageClass(ExecuteTask.class);
+    assertEquals(new TaskKey("wf-1", "a", 1), execute.key());
+    assertEquals("test/echo", execute.method());
+    assertEquals(Json.MAPPER.createObjectNode().put("x", 1), execute.params());
+  }
+
+  @Test
+  void shouldReadyAndRequestDependentsInTheSameEventAsTheCompletion() {
+    var kit = submitted(CHAIN);
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+    provider.expectMessageClass(ExecuteTask.class);
+    kit.runCommand(new ReportTaskStarted("a", 1, "test-1"));
+    clock.advance(Duration.ofMillis(25));
+
+    var result = kit.<Done>runCommand(replyTo -> new ReportTaskResult("a", 1, "test-1",
+        Json.MAPPER.createObjectNode().put("x", 1), null, replyTo));
+
+    assertEquals(Done.getInstance(), result.reply());
+    TaskCompleted completed = result.eventOfType(TaskCompleted.class);
+    assertEquals(List.of("b"), completed.satisfiedDependents());
+    assertEquals(List.of("b"), completed.consequences().readied());
+    assertEquals(List.of("b"), completed.consequences().requested());
+    assertNull(completed.consequences().outcome());
+    assertEquals(25, completed.durationMs());
+    assertEquals(TaskState.READY, result.state().task("b").state);
+    expectRequest("b", 1);
+
+    grant(kit, "b", 1);
+    ExecuteTask execute = provider.expectMessageClass(ExecuteTask.class);
+    assertEquals(IntNode.valueOf(1), execute.params().get("v"));
+    assertEquals("got {\"x\":1}", execute.params().get("text").asText());
+    var last = kit.<Done>runCommand(replyTo -> new ReportTaskResult("b", 1, "test-1",
+        Json.MAPPER.createObjectNode(), null, replyTo));
+    TaskCompleted end = last.eventOfType(TaskCompleted.class);
+    assertTrue(end.impliedStart(), "b's start was never reported, so the completion records it");
+    assertEquals(WorkflowStatus.COMPLETED, end.consequences().outcome());
+    assertEquals(WorkflowStatus.COMPLETED, last.state().status);
+  }
+
+  @Test
+  void shouldRecoverItsStateFromTheJournalAndResumePendingSteps() {
+    var kit = submitted(CHAIN);
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+    provider.expectMessageClass(ExecuteTask.class);
+
+    var restarted = kit.restart();
+
+    WorkflowState state = restarted.state();
+    assertEquals(TaskState.ASSIGNED, state.task("a").state);
+    assertEquals("test-1", state.task("a").providerId);
+    assertEquals(12, state.lastSequence);
+    Reattach reattach = coordinator.expectMessageClass(Reattach.class);
+    assertEquals(new TaskKey("wf-1", "a", 1), reattach.key());
+    assertEquals("test-1", reattach.providerId());
+  }
+
+  @Test
+  void shouldReassignAnAttemptItsProviderNoLongerHoldsAndFenceTheOldOne() {
+    var kit = submitted(CHAIN);
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+
+    var result = kit.runCommand(new ReattachAnswer("a", 1, "test-1", false));
+
+    TaskReassigned reassigned = result.eventOfType(TaskReassigned.class);
+    assertEquals(2, reassigned.attempt());
+    assertEquals(TaskState.READY, result.state().task("a").state);
+    assertEquals(2, result.state().task("a").attempt);
+    expectRequest("a", 2);
+
+    var late = kit.<Done>runCommand(replyTo -> new ReportTaskResult("a", 1, "test-1",
+        Json.MAPPER.createObjectNode().put("x", 9), null, replyTo));
+    ReportRejected rejected = late.eventOfType(ReportRejected.class);
+    assertEquals(1, rejected.attempt());
+    assertEquals(TaskState.READY, late.state().task("a").state);
+    assertNull(late.state().task("a").result);
+  }
+
+  @Test
+  void shouldAcknowledgeARepeatedResultWithoutRecordingItTwice() {
+    var kit = submitted(CHAIN);
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+    assertEquals(Done.getInstance(), report(kit, "a", 1, java.util.Map.of("x", 1), null));
+
+    var again = kit.<Done>runCommand(replyTo -> new ReportTaskResult("a", 1, "test-1",
+        Json.MAPPER.createObjectNode().put("x", 1), null, replyTo));
+
+    assertEquals(Done.getInstance(), again.reply());
+    assertTrue(again.hasNoEvents());
+  }
+
+  @Test
+  void shouldReleaseAGrantThatNoLongerApplies() {
+    var kit = submitted(CHAIN);
+    expectRequest("a", 1);
+    var result = kit.runCommand(new AssignmentGranted("b", 1, "test-1", provider.getRef()));
+    assertTrue(result.hasNoEvents());
+    assertEquals(new TaskKey("wf-1", "b", 1), coordinator.expectMessageClass(ReleaseAssignment.class).key());
+    provider.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void shouldScheduleARetryForARetryableFailureAndRunANewAttemptWhenDue() {
+    var kit = submitted("{'id': 'wf-1', 'tasks': [{'id': 'a', 'method': 'test/flaky', 'params': {'fail_times': 1},"
+        + " 'retry': {'max_attempts': 3, 'backoff': 'fixed', 'base_delay': 30, 'jitter': false}}]}");
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+
+    var failed = kit.<Done>runCommand(replyTo -> new ReportTaskResult("a", 1, "test-1", null,
+        TaskError.ofProvider("flaky", true), replyTo));
+
+    TaskFailed event = failed.eventOfType(TaskFailed.class);
+    assertEquals(new RetryPlan(2, 30_000, T0.plusSeconds(30)), event.retry());
+    assertEquals(TaskState.RETRY_SCHEDULED, failed.state().task("a").state);
+
+    clock.advance(Duration.ofSeconds(30));
+    var due = kit.runCommand(new RetryDue("a", 1));
+    TaskRetryReady ready = due.eventOfType(TaskRetryReady.class);
+    assertEquals(2, ready.attempt());
+    assertEquals(TaskState.READY, due.state().task("a").state);
+    expectRequest("a", 2);
+  }
+
+  @Test
+  void shouldFailTheWorkflowAndCancelTheRestUnderErrorStrategyStop() {
+    var kit = submitted("{'id': 'wf-1', 'error_strategy': 'stop', 'tasks': ["
+        + "{'id': 'a', 'method': 'test/fail', 'retry': {'max_attempts': 1}},"
+        + "{'id': 's', 'method': 'test/sleep', 'params': {'ms': 60000}},"
+        + "{'id': 'b', 'method': 'test/echo', 'dependencies': ['a']}]}");
+    expectRequest("a", 1);
+    expectRequest("s", 1);
+    grant(kit, "a", 1);
+    grant(kit, "s", 1);
+
+    var result = kit.<Done>runCommand(replyTo -> new ReportTaskResult("a", 1, "test-1", null,
+        TaskError.ofProvider("boom", true), replyTo));
+
+    TaskFailed failed = result.eventOfType(TaskFailed.class);
+    assertNull(failed.retry());
+    assertEquals(List.of("s", "b"), failed.consequences().cancelled());
+    assertEquals(WorkflowStatus.FAILED, failed.consequences().outcome());
+    assertEquals(TaskState.CANCELLED, result.state().task("s").state);
+    assertEquals(TaskState.CANCELLED, result.state().task("b").state);
+    CancelAtProvider cancel = coordinator.expectMessageClass(CancelAtProvider.class);
+    assertEquals(new TaskKey("wf-1", "s", 1), cancel.key());
+    assertEquals("test-1", cancel.providerId());
+  }
+
+  @Test
+  void shouldSkipDownstreamAndRunIndependentBranchesUnderErrorStrategyContinue() {
+    var kit = submitted("{'id': 'wf-1', 'error_strategy': 'continue', 'tasks': ["
+        + "{'id': 'a', 'method': 'test/fail', 'params': {'retryable': false}},"
+        + "{'id': 'b', 'method': 'test/echo', 'dependencies': ['a']},"
+        + "{'id': 'c', 'method': 'test/echo', 'dependencies': ['b']},"
+        + "{'id': 'x', 'method': 'test/echo'}]}");
+    expectRequest("a", 1);
+    expectRequest("x", 1);
+    grant(kit, "a", 1);
+    grant(kit, "x", 1);
+
+    var failed = kit.<Done>runCommand(replyTo -> new ReportTaskResult("a", 1, "test-1", null,
+        TaskError.ofProvider("no", false), replyTo));
+    TaskFailed event = failed.eventOfType(TaskFailed.class);
+    assertEquals(List.of("b", "c"), event.consequences().skipped());
+    assertNull(event.consequences().outcome(), "x still runs");
+
+    var last = kit.<Done>runCommand(replyTo -> new ReportTaskResult("x", 1, "test-1",
+        Json.MAPPER.createObjectNode(), null, replyTo));
+    assertEquals(WorkflowStatus.FAILED, last.eventOfType(TaskCompleted.class).consequences().outcome());
+    assertEquals(TaskState.SKIPPED, last.state().task("c").state);
+    assertEquals(TaskState.COMPLETED, last.state().task("x").state);
+  }
+
+  @Test
+  void shouldFailATaskWhosePlaceholderCannotBeResolvedWithoutRetry() {
+    var kit = submitted(CHAIN.replace("${a.result.x}", "${a.result.missing}"));
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+    report(kit, "a", 1, java.util.Map.of("x", 1), null);
+    expectRequest("b", 1);
+
+    var result = kit.runCommand(new AssignmentGranted("b", 1, "test-1", provider.getRef()));
+
+    TaskResolutionFailed failed = result.eventOfType(TaskResolutionFailed.class);
+    assertEquals("${a.result.missing}", failed.placeholder());
+    assertEquals(WorkflowStatus.FAILED, failed.consequences().outcome());
+    assertEquals(TaskState.FAILED, result.state().task("b").state);
+    assertEquals(1, result.state().task("b").attempt);
+    assertEquals(new TaskKey("wf-1", "b", 1), coordinator.expectMessageClass(ReleaseAssignment.class).key());
+  }
+
+  @Test
+  void shouldRequestOnlyAsManyTasksAsMaxParallelAllows() {
+    var kit = submitted("{'id': 'wf-1', 'max_parallel': 2, 'tasks': ["
+        + "{'id': 'a', 'method': 'test/echo'}, {'id': 'b', 'method': 'test/echo'},"
+        + "{'id': 'c', 'method': 'test/echo', 'priority': 'urgent'}]}");
+    expectRequest("c", 1);
+    expectRequest("a", 1);
+    coordinator.expectNoMessage(Duration.ofMillis(50));
+    grant(kit, "c", 1);
+
+    var done = kit.<Done>runCommand(replyTo -> new ReportTaskResult("c", 1, "test-1",
+        Json.MAPPER.createObjectNode(), null, replyTo));
+
+    assertEquals(List.of("b"), done.eventOfType(TaskCompleted.class).consequences().requested());
+    expectRequest("b", 1);
+  }
+
+  @Test
+  void shouldRecordTheStartOfTheCurrentAttemptOnly() {
+    var kit = submitted(CHAIN);
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+    var started = kit.runCommand(new ReportTaskStarted("a", 1, "test-1"));
+    assertEquals(TaskState.RUNNING, started.state().task("a").state);
+    assertEquals(13, started.eventOfType(TaskStarted.class).firstSequence());
+    assertTrue(kit.runCommand(new ReportTaskStarted("a", 1, "test-1")).hasNoEvents());
+    assertTrue(kit.runCommand(new ReportTaskStarted("a", 7, "test-1")).hasNoEvents());
+  }
+
+}
