@@ -184,22 +184,19 @@ public final class WorkflowDecisions {
     return ordered;
   }
 
+  /** True when every task is terminal once the given open tasks end too. */
   private static boolean allEndedExcept(WorkflowState state, Set<String> endingNow) {
-    for (TaskRun t : state.taskRuns()) {
-      if (!t.state.terminal() && !endingNow.contains(t.id)) {
-        return false;
+    int stillOpen = state.openTasks;
+    for (String id : endingNow) {
+      if (!state.task(id).state.terminal()) {
+        stillOpen--;
       }
     }
-    return true;
+    return stillOpen == 0;
   }
 
   private static boolean anyFailed(WorkflowState state) {
-    for (TaskRun t : state.taskRuns()) {
-      if (t.state == TaskState.FAILED) {
-        return true;
-      }
-    }
-    return false;
+    return state.failedTasks > 0;
   }
 
   private static long durationMs(TaskRun task, Instant at) {

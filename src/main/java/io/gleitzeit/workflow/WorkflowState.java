@@ -33,6 +33,9 @@ public final class WorkflowState implements JsonSerializable {
   /** Sequence number of the last envelope of the last applied event. */
   public long lastSequence;
   public final LinkedHashMap<String, TaskRun> tasks = new LinkedHashMap<>();
+  /** Tasks not in a terminal state, and tasks failed: kept as counts so a completion need not scan every task. */
+  public int openTasks;
+  public int failedTasks;
   @JsonIgnore private transient Dag dag;
 
   public static WorkflowState empty() {
@@ -114,6 +117,7 @@ public final class WorkflowState implements JsonSerializable {
     for (TaskDefinition t : definition.tasks()) {
       tasks.put(t.id(), new TaskRun(t.id()));
     }
+    openTasks = tasks.size();
     for (String id : e.readied()) {
       markReady(tasks.get(id), e.at());
     }
@@ -122,7 +126,7 @@ public final class WorkflowState implements JsonSerializable {
 
   private void onAssigned(TaskAssigned e) {
     TaskRun t = tasks.get(e.taskId());
-    t.moveTo(TaskState.ASSIGNED);
+    move(t, TaskState.ASSIGNED);
     t.requested = false;
     t.waitingFor = null;
     t.providerId = e.providerId();
@@ -132,12 +136,12 @@ public final class WorkflowState implements JsonSerializable {
 
   private void onResolutionFailed(TaskResolutionFailed e) {
     TaskRun t = tasks.get(e.taskId());
-    t.moveTo(TaskState.ASSIGNED);
+    move(t, TaskState.ASSIGNED);
     t.requested = false;
     t.waitingFor = null;
     t.providerId = e.providerId();
     t.assignedAt = e.at();
-    t.moveTo(TaskState.FAILED);
+    move(t, TaskState.FAILED);
     t.error = new TaskError(
         "cannot resolve " + e.placeholder() + " in " + e.parameterPath() + ": " + e.reason(), false, TaskError.RESOLUTION);
     t.completedAt = e.at();
@@ -146,17 +150,17 @@ public final class WorkflowState implements JsonSerializable {
 
   private void onStarted(TaskStarted e) {
     TaskRun t = tasks.get(e.taskId());
-    t.moveTo(TaskState.RUNNING);
+    move(t, TaskState.RUNNING);
     t.startedAt = e.at();
   }
 
   private void onCompleted(TaskCompleted e) {
     TaskRun t = tasks.get(e.taskId());
     if (e.impliedStart()) {
-      t.moveTo(TaskState.RUNNING);
+      move(t, TaskState.RUNNING);
       t.startedAt = e.at();
     }
-    t.moveTo(TaskState.COMPLETED);
+    move(t, TaskState.COMPLETED);
     t.result = e.result();
     t.error = null;
     t.completedAt = e.at();
@@ -167,17 +171,17 @@ public final class WorkflowState implements JsonSerializable {
   private void onFailed(TaskFailed e) {
     TaskRun t = tasks.get(e.taskId());
     if (e.impliedStart()) {
-      t.moveTo(TaskState.RUNNING);
+      move(t, TaskState.RUNNING);
       t.startedAt = e.at();
     }
     t.error = e.error();
     t.durationMs = e.durationMs();
     t.completedAt = e.at();
     if (e.retry() != null) {
-      t.moveTo(TaskState.RETRY_SCHEDULED);
+      move(t, TaskState.RETRY_SCHEDULED);
       t.retryAt = e.retry().retryAt();
     } else {
-      t.moveTo(TaskState.FAILED);
+      move(t, TaskState.FAILED);
     }
     applyConsequences(e.consequences(), e.at());
   }
@@ -214,11 +218,11 @@ public final class WorkflowState implements JsonSerializable {
     }
     markRequested(c.requested());
     for (String id : c.skipped()) {
-      tasks.get(id).moveTo(TaskState.SKIPPED);
+      move(tasks.get(id), TaskState.SKIPPED);
     }
     for (String id : c.cancelled()) {
       TaskRun t = tasks.get(id);
-      t.moveTo(TaskState.CANCELLED);
+      move(t, TaskState.CANCELLED);
       t.requested = false;
       t.retryAt = null;
     }
@@ -228,8 +232,17 @@ public final class WorkflowState implements JsonSerializable {
     }
   }
 
+  /** Every task transition goes through here, so the counts stay true. */
+  private void move(TaskRun t, TaskState next) {
+    boolean wasOpen = !t.state.terminal();
+    boolean wasFailed = t.state == TaskState.FAILED;
+    t.moveTo(next);
+    openTasks += (next.terminal() ? 0 : 1) - (wasOpen ? 1 : 0);
+    failedTasks += (next == TaskState.FAILED ? 1 : 0) - (wasFailed ? 1 : 0);
+  }
+
   private void markReady(TaskRun t, Instant at) {
-    t.moveTo(TaskState.READY);
+    move(t, TaskState.READY);
     t.readyAt = at;
   }
 

@@ -1,0 +1,153 @@
+package io.gleitzeit.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gleitzeit.testing.NodeProcess;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+/**
+ * SPEC §8: a node that cannot start exits non-zero with a clear message naming what is wrong — a taken port,
+ * an unusable data directory, a missing or broken configuration file — and no stack trace. Each case runs
+ * {@code io.gleitzeit.node.Main server} as a real process.
+ */
+@Tag("integration")
+class NodeStartFailureIT {
+
+  private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(60);
+  private static Path runDir;
+
+  @BeforeAll
+  static void runDirectory() throws IOException {
+    runDir = Files.createDirectories(Path.of("target", "it-nodes",
+        "start-failure-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS"))))
+        .toAbsolutePath();
+  }
+
+  private static Path caseDir(TestInfo info) throws IOException {
+    return Files.createDirectories(runDir.resolve(info.getTestMethod().orElseThrow().getName()));
+  }
+
+  /** What a node that must not start did: exit code and stderr, with the checks every case shares. */
+  private record Failure(int exitCode, String stderr, String stdout) {}
+
+  private static Failure runExpectingFailure(NodeProcess.Builder builder) {
+    try (NodeProcess node = builder.launch()) {
+      int code = node.awaitExit(EXIT_TIMEOUT);
+      Failure failure = new Failure(code, node.stderr(), node.stdout());
+      String evidence = "\nexit code: " + code + "\nstdout:\n" + failure.stdout() + "\nstderr:\n" + failure.stderr();
+      assertNotEquals(0, code, "the node must exit non-zero" + evidence);
+      assertFalse(failure.stdout().contains(NodeProcess.READY_PREFIX), "the node must not report ready" + evidence);
+      assertFalse(failure.stderr().contains("\tat "), "no stack trace on stderr" + evidence);
+      assertFalse(failure.stderr().contains("Exception in thread"), "no uncaught exception" + evidence);
+      return failure;
+    }
+  }
+
+  private static String evidence(Failure f) {
+    return "\nexit code: " + f.exitCode() + "\nstderr:\n" + f.stderr();
+  }
+
+  /** The one line a user reads: {@code gleitzeit: ...}. */
+  private static String messageLine(Failure f) {
+    return f.stderr().lines().filter(l -> l.startsWith("gleitzeit: ")).findFirst()
+        .orElseThrow(() -> new AssertionError("no 'gleitzeit: ...' line on stderr" + evidence(f)));
+  }
+
+  private static ServerSocket holdLoopbackPort() throws IOException {
+    ServerSocket socket = new ServerSocket();
+    socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    return socket;
+  }
+
+  @Test
+  void httpPortAlreadyTakenExitsNonZeroNamingThePort(TestInfo info) throws IOException {
+    Path dir = caseDir(info);
+    try (ServerSocket taken = holdLoopbackPort()) {
+      int port = taken.getLocalPort();
+      Failure f = runExpectingFailure(NodeProcess.builder(dir.resolve("data")).httpPort(port));
+      assertEquals(1, f.exitCode(), "exit code" + evidence(f));
+      String line = messageLine(f);
+      assertTrue(line.startsWith("gleitzeit: cannot start the node: "), line);
+      assertTrue(line.contains(String.valueOf(port)), "the message names the port " + port + ": " + line);
+      assertTrue(line.contains("HTTP"), "the message says it is the HTTP port: " + line);
+    }
+  }
+
+  @Test
+  void remotePortAlreadyTakenExitsNonZeroNamingThePort(TestInfo info) throws IOException {
+    Path dir = caseDir(info);
+    try (ServerSocket taken = holdLoopbackPort()) {
+      int port = taken.getLocalPort();
+      Failure f = runExpectingFailure(NodeProcess.builder(dir.resolve("data")).remotePort(port));
+      assertEquals(1, f.exitCode(), "exit code" + evidence(f));
+      String line = messageLine(f);
+      assertTrue(line.startsWith("gleitzeit: cannot start the node: "), line);
+      assertTrue(line.contains(String.valueOf(port)), "the message names the port " + port + ": " + line);
+      assertTrue(line.contains("remote"), "the message says it is the remote port: " + line);
+    }
+  }
+
+  @Test
+  void dataDirThatIsARegularFileExitsNonZeroNamingIt(TestInfo info) throws IOException {
+    Path dir = caseDir(info);
+    Path file = Files.writeString(dir.resolve("not-a-directory"), "I am a file\n");
+    Failure f = runExpectingFailure(NodeProcess.builder(file).logDir(dir));
+    assertEquals(1, f.exitCode(), "exit code" + evidence(f));
+    String line = messageLine(f);
+    assertTrue(line.startsWith("gleitzeit: cannot start the node: "), line);
+    assertTrue(line.contains(file.toAbsolutePath().toString()), "the message names " + file + ": " + line);
+    assertTrue(line.contains("data directory"), "the message says it is the data directory: " + line);
+    assertEquals("I am a file\n", Files.readString(file), "the file is left alone");
+  }
+
+  @Test
+  void dataDirUnderARegularFileExitsNonZeroNamingIt(TestInfo info) throws IOException {
+    Path dir = caseDir(info);
+    Path file = Files.writeString(dir.resolve("plain-file"), "x");
+    Path dataDir = file.resolve("data");
+    Failure f = runExpectingFailure(NodeProcess.builder(dataDir).logDir(dir));
+    assertEquals(1, f.exitCode(), "exit code" + evidence(f));
+    String line = messageLine(f);
+    assertTrue(line.startsWith("gleitzeit: cannot start the node: "), line);
+    assertTrue(line.contains(dataDir.toAbsolutePath().toString()), "the message names " + dataDir + ": " + line);
+    assertTrue(line.contains("data directory"), "the message says it is the data directory: " + line);
+  }
+
+  @Test
+  void missingConfigFileExitsNonZeroNamingIt(TestInfo info) throws IOException {
+    Path dir = caseDir(info);
+    Path missing = dir.resolve("no-such-gleitzeit.conf");
+    Failure f = runExpectingFailure(NodeProcess.builder(dir.resolve("data")).config(missing));
+    assertEquals(1, f.exitCode(), "exit code" + evidence(f));
+    String line = messageLine(f);
+    assertTrue(line.contains(missing.toString()), "the message names " + missing + ": " + line);
+    assertTrue(line.contains("configuration file"), "the message says it is the configuration file: " + line);
+    assertFalse(Files.exists(missing), "nothing created the missing file");
+  }
+
+  @Test
+  void malformedConfigFileExitsNonZeroNamingIt(TestInfo info) throws IOException {
+    Path dir = caseDir(info);
+    Path broken = Files.writeString(dir.resolve("broken.conf"), "gleitzeit {\n  http.port = \n  oops = [1, 2\n");
+    Failure f = runExpectingFailure(NodeProcess.builder(dir.resolve("data")).config(broken));
+    assertEquals(1, f.exitCode(), "exit code" + evidence(f));
+    String line = messageLine(f);
+    assertTrue(line.contains("configuration"), "the message says the configuration is bad: " + line);
+    assertTrue(line.contains(broken.getFileName().toString()), "the message names " + broken + ": " + line);
+  }
+}
