@@ -7,6 +7,8 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // Initialise logging before any other thread logs, so SLF4J has nothing to replay (and says nothing).
+    org.slf4j.LoggerFactory.getILoggerFactory();
     System.exit(GleitzeitCli.run(args));
   }
 }
