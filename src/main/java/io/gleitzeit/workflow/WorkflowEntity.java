@@ -154,7 +154,8 @@ public final class WorkflowEntity
         cmd.provider().tell(new ProviderCommand.ExecuteTask(key(cmd.taskId(), cmd.attempt()), def.method(),
             assigned.params(), timeoutMs, deps.coordinator()));
         if (def.timeout() != null) {
-          timers.startSingleTimer(timeoutTimer(cmd.taskId()), new TimeoutDue(cmd.taskId(), cmd.attempt()), def.timeout());
+          arm(timeoutTimer(cmd.taskId()), new TimeoutDue(cmd.taskId(), cmd.attempt()), s.task(cmd.taskId()).assignedAt
+              .plus(def.timeout()));
         }
       } else {
         deps.coordinator().tell(new CoordinatorCommand.ReleaseAssignment(key(cmd.taskId(), cmd.attempt())));
@@ -229,6 +230,10 @@ public final class WorkflowEntity
         || state.status != WorkflowStatus.RUNNING) {
       return Effect().noReply();
     }
+    if (now().isBefore(task.retryAt)) {
+      scheduleRetry(cmd.taskId(), cmd.attempt(), task.retryAt);
+      return Effect().noReply();
+    }
     WorkflowEvent event = deps.decisions().retryReady(state, cmd.taskId(), now());
     return Effect().persist(event).thenRun(s -> afterPersist(s, event, List.of())).thenNoReply();
   }
@@ -241,6 +246,11 @@ public final class WorkflowEntity
     }
     TaskKey key = key(cmd.taskId(), cmd.attempt());
     Duration timeout = state.definitionOf(cmd.taskId()).timeout();
+    Instant due = task.assignedAt.plus(timeout);
+    if (now().isBefore(due)) {
+      arm(timeoutTimer(cmd.taskId()), cmd, due);
+      return Effect().noReply();
+    }
     TaskError error = new TaskError("timed out after " + timeout.toMillis() + " ms", true, TaskError.TIMEOUT);
     String providerId = task.providerId;
     WorkflowEvent event = deps.decisions().fail(state, cmd.taskId(), error, now());
@@ -280,9 +290,7 @@ public final class WorkflowEntity
         deps.coordinator().tell(new CoordinatorCommand.Reattach(key(t.id, t.attempt), t.providerId));
         Duration timeout = state.definitionOf(t.id).timeout();
         if (timeout != null) {
-          Duration left = Duration.between(now(), t.assignedAt.plus(timeout));
-          timers.startSingleTimer(timeoutTimer(t.id), new TimeoutDue(t.id, t.attempt),
-              left.isNegative() ? Duration.ZERO : left);
+          arm(timeoutTimer(t.id), new TimeoutDue(t.id, t.attempt), t.assignedAt.plus(timeout));
         }
       }
     }
@@ -295,10 +303,22 @@ public final class WorkflowEntity
   }
 
   private void scheduleRetry(String taskId, int failedAttempt, Instant retryAt) {
-    Duration delay = Duration.between(now(), retryAt);
-    timers.startSingleTimer("retry-" + taskId, new RetryDue(taskId, failedAttempt),
-        delay.isNegative() ? Duration.ZERO : delay);
+    arm("retry-" + taskId, new RetryDue(taskId, failedAttempt), retryAt);
   }
+
+  /**
+   * Arms a timer for {@code due}, in steps no longer than {@link #TIMER_STEP}: each step is a message to the
+   * entity, so sharding never passivates an entity whose timer is pending (a passivated entity's timers
+   * would be lost). The handlers re-arm until the due time has come.
+   */
+  private void arm(String timerKey, WorkflowCommand message, Instant due) {
+    Duration left = Duration.between(now(), due);
+    Duration delay = left.isNegative() ? Duration.ZERO : left.compareTo(TIMER_STEP) > 0 ? TIMER_STEP : left;
+    timers.startSingleTimer(timerKey, message, delay);
+  }
+
+  /** Shorter than the sharding idle-passivation timeout in conf/cluster.conf. */
+  static final Duration TIMER_STEP = Duration.ofSeconds(30);
 
   private static List<String> requestedBy(WorkflowEvent event) {
     if (event instanceof WorkflowEvent.WorkflowSubmitted e) {

@@ -293,7 +293,9 @@ class WorkflowEntityTest {
     assertEquals(new RetryPlan(2, 30_000, T0.plusSeconds(30)), event.retry());
     assertEquals(TaskState.RETRY_SCHEDULED, failed.state().task("a").state);
 
-    clock.advance(Duration.ofSeconds(30));
+    clock.advance(Duration.ofSeconds(29));
+    assertTrue(kit.runCommand(new RetryDue("a", 1)).hasNoEvents(), "a timer step before the due time only re-arms");
+    clock.advance(Duration.ofSeconds(1));
     var due = kit.runCommand(new RetryDue("a", 1));
     TaskRetryReady ready = due.eventOfType(TaskRetryReady.class);
     assertEquals(2, ready.attempt());
