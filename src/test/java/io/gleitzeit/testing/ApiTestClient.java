@@ -86,8 +86,11 @@ public final class ApiTestClient implements AutoCloseable {
     }
   }
 
-  /** How a followed workflow ended: its final envelope and every envelope the stream delivered up to it. */
-  public record Ended(JsonNode terminal, List<JsonNode> streamed) {
+  /**
+   * How a followed workflow ended: its final envelope, every envelope the stream delivered up to it, and the
+   * SSE {@code id:} of each of those (null where an event carried none).
+   */
+  public record Ended(JsonNode terminal, List<JsonNode> streamed, List<String> sseIds) {
     /** {@code completed}, {@code failed} or {@code cancelled}. */
     public String status() {
       return terminal.path("event_type").asText().substring("workflow:".length());
@@ -232,23 +235,42 @@ public final class ApiTestClient implements AutoCloseable {
         return;
       }
       List<JsonNode> streamed = new ArrayList<>();
+      List<String> ids = new ArrayList<>();
+      StringBuilder data = new StringBuilder();
+      String id = null;
       Iterator<String> it = lines.iterator();
       while (it.hasNext() && !done.isDone()) {
         String line = it.next();
-        if (!line.startsWith("data:")) {
-          continue;
-        }
-        JsonNode envelope = parse(line.substring("data:".length()).trim());
-        streamed.add(envelope);
-        if (WORKFLOW_ENDS.contains(envelope.path("event_type").asText())) {
-          done.complete(new Ended(envelope, Collections.unmodifiableList(streamed)));
-          return;
+        if (line.startsWith("data:")) {
+          data.append(field(line, "data:"));
+        } else if (line.startsWith("id:")) {
+          id = field(line, "id:");
+        } else if (line.isEmpty()) {
+          // The blank line ends one event (SSE); a comment or a heartbeat carries no data.
+          if (data.length() > 0) {
+            JsonNode envelope = parse(data.toString());
+            streamed.add(envelope);
+            ids.add(id);
+            if (WORKFLOW_ENDS.contains(envelope.path("event_type").asText())) {
+              done.complete(new Ended(envelope, Collections.unmodifiableList(streamed),
+                  Collections.unmodifiableList(ids)));
+              return;
+            }
+          }
+          data.setLength(0);
+          id = null;
         }
       }
       done.completeExceptionally(new IllegalStateException("the event stream closed before the workflow ended"));
     } catch (RuntimeException e) {
       done.completeExceptionally(e); // includes the stream being closed under us on timeout
     }
+  }
+
+  /** An SSE field's value: after the name, without the one optional leading space. */
+  private static String field(String line, String name) {
+    String value = line.substring(name.length());
+    return value.startsWith(" ") ? value.substring(1) : value;
   }
 
   // ---- JSON ----
