@@ -82,7 +82,7 @@ public final class GleitzeitNode implements AutoCloseable {
         settings.maxReassignments(), () -> ThreadLocalRandom.current().nextDouble());
     ActorRef<CoordinatorCommand> coordinatorRef = coordinator.narrow();
     WorkflowEntity.init(system, new WorkflowEntity.Dependencies(coordinatorRef, liveEvents, new MillisecondClock(),
-        decisions));
+        decisions, settings.idlePassivation()));
 
     if (settings.testProviderEnabled()) {
       // The bound port, not the configured one: port 0 picks a free port.

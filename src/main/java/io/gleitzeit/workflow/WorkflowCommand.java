@@ -44,4 +44,7 @@ public sealed interface WorkflowCommand extends JsonSerializable {
 
   /** Timer: the attempt overran its timeout. */
   record TimeoutDue(String taskId, int attempt) implements WorkflowCommand {}
+
+  /** Receive timeout: no message for a while. */
+  enum Idle implements WorkflowCommand { INSTANCE }
 }

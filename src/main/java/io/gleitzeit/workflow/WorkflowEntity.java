@@ -36,6 +36,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -61,14 +62,27 @@ public final class WorkflowEntity
   /** What a workflow entity needs from its node. */
   public record Dependencies(
       ActorRef<CoordinatorCommand> coordinator, EventPublisher publisher, InstantSource clock,
-      WorkflowDecisions decisions) {}
+      WorkflowDecisions decisions, Duration idleTimeout) {}
 
+  /**
+   * Workflows are sharded with remember-entities: a running workflow is restarted by sharding after a crash
+   * or on another node without anyone asking for it, and resumes from its journal. A workflow that is not
+   * running leaves memory by itself after {@code idleTimeout} without messages (and is forgotten).
+   */
   public static void init(ActorSystem<?> system, Dependencies deps) {
-    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), deps)));
+    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> {
+      ActorRef<ClusterSharding.ShardCommand> shard = ctx.getShard();
+      return create(ctx.getEntityId(), deps, self -> shard.tell(new ClusterSharding.Passivate<>(self)));
+    }).withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
-  public static Behavior<WorkflowCommand> create(String workflowId, Dependencies deps) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new WorkflowEntity(workflowId, deps, ctx, timers)));
+  /** {@code passivate} asks the entity's shard to stop it; tests pass their own. */
+  public static Behavior<WorkflowCommand> create(String workflowId, Dependencies deps,
+                                                 java.util.function.Consumer<ActorRef<WorkflowCommand>> passivate) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      ctx.setReceiveTimeout(deps.idleTimeout(), WorkflowCommand.Idle.INSTANCE);
+      return new WorkflowEntity(workflowId, deps, ctx, timers, passivate);
+    }));
   }
 
   public static PersistenceId persistenceIdOf(String workflowId) {
@@ -79,16 +93,19 @@ public final class WorkflowEntity
   private final Dependencies deps;
   private final ActorContext<WorkflowCommand> ctx;
   private final TimerScheduler<WorkflowCommand> timers;
+  private final java.util.function.Consumer<ActorRef<WorkflowCommand>> passivate;
   /** Why each ready task waits, as the coordinator last said; kept in memory only. */
   private final Map<String, String> waitingFor = new HashMap<>();
 
   private WorkflowEntity(String workflowId, Dependencies deps, ActorContext<WorkflowCommand> ctx,
-                         TimerScheduler<WorkflowCommand> timers) {
+                         TimerScheduler<WorkflowCommand> timers,
+                         java.util.function.Consumer<ActorRef<WorkflowCommand>> passivate) {
     super(persistenceIdOf(workflowId));
     this.workflowId = workflowId;
     this.deps = deps;
     this.ctx = ctx;
     this.timers = timers;
+    this.passivate = passivate;
   }
 
   @Override
@@ -109,6 +126,7 @@ public final class WorkflowEntity
         .onCommand(ReattachAnswer.class, this::onReattachAnswer)
         .onCommand(RetryDue.class, this::onRetryDue)
         .onCommand(TimeoutDue.class, this::onTimeoutDue)
+        .onCommand(WorkflowCommand.Idle.class, this::onIdle)
         .build();
   }
 
@@ -120,6 +138,14 @@ public final class WorkflowEntity
   @Override
   public SignalHandler<WorkflowState> signalHandler() {
     return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::resume).build();
+  }
+
+  /** A workflow that is not running (finished, or never submitted) leaves memory when idle. */
+  private ReplyEffect<WorkflowEvent, WorkflowState> onIdle(WorkflowState state, WorkflowCommand.Idle idle) {
+    if (state.status != WorkflowStatus.RUNNING) {
+      passivate.accept(ctx.getSelf());
+    }
+    return Effect().noReply();
   }
 
   private ReplyEffect<WorkflowEvent, WorkflowState> onSubmit(WorkflowState state, SubmitWorkflow cmd) {
@@ -306,19 +332,11 @@ public final class WorkflowEntity
     arm("retry-" + taskId, new RetryDue(taskId, failedAttempt), retryAt);
   }
 
-  /**
-   * Arms a timer for {@code due}, in steps no longer than {@link #TIMER_STEP}: each step is a message to the
-   * entity, so sharding never passivates an entity whose timer is pending (a passivated entity's timers
-   * would be lost). The handlers re-arm until the due time has come.
-   */
+  /** Arms a timer for {@code due}; its handler checks the due time again, so an early firing only re-arms. */
   private void arm(String timerKey, WorkflowCommand message, Instant due) {
     Duration left = Duration.between(now(), due);
-    Duration delay = left.isNegative() ? Duration.ZERO : left.compareTo(TIMER_STEP) > 0 ? TIMER_STEP : left;
-    timers.startSingleTimer(timerKey, message, delay);
+    timers.startSingleTimer(timerKey, message, left.isNegative() ? Duration.ZERO : left);
   }
-
-  /** Shorter than the sharding idle-passivation timeout in conf/cluster.conf. */
-  static final Duration TIMER_STEP = Duration.ofSeconds(30);
 
   private static List<String> requestedBy(WorkflowEvent event) {
     if (event instanceof WorkflowEvent.WorkflowSubmitted e) {

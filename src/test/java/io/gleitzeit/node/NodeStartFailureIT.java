@@ -129,6 +129,20 @@ class NodeStartFailureIT {
   }
 
   @Test
+  void dataDirInUseByARunningNodeExitsNonZeroNamingTheJournal(TestInfo info) throws IOException {
+    Path dataDir = caseDir(info).resolve("data");
+    try (NodeProcess running = NodeProcess.start(dataDir)) {
+      Failure f = runExpectingFailure(NodeProcess.builder(dataDir));
+      assertEquals(1, f.exitCode(), "exit code" + evidence(f));
+      String line = messageLine(f);
+      assertTrue(line.startsWith("gleitzeit: cannot start the node: "), line);
+      assertTrue(line.contains("journal"), "the message says the journal is the problem: " + line);
+      assertTrue(line.contains(dataDir.toAbsolutePath().toString()), "the message names " + dataDir + ": " + line);
+      assertTrue(running.isAlive(), "the node that holds the journal keeps running: " + running.stderr());
+    }
+  }
+
+  @Test
   void missingConfigFileExitsNonZeroNamingIt(TestInfo info) throws IOException {
     Path dir = caseDir(info);
     Path missing = dir.resolve("no-such-gleitzeit.conf");

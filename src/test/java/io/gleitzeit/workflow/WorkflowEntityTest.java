@@ -74,6 +74,7 @@ class WorkflowEntityTest {
   private final MutableClock clock = new MutableClock();
   private TestProbe<CoordinatorCommand> coordinator;
   private TestProbe<ProviderCommand> provider;
+  private TestProbe<Object> passivations;
 
   static final class MutableClock implements InstantSource {
     Instant now = T0;
@@ -92,14 +93,16 @@ class WorkflowEntityTest {
   void probes() {
     coordinator = testKit.createTestProbe();
     provider = testKit.createTestProbe();
+    passivations = testKit.createTestProbe();
     clock.now = T0;
   }
 
   private EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> entity(String workflowId) {
     WorkflowDecisions decisions = new WorkflowDecisions(new ParameterResolver(1024), 10, () -> 0.5);
     WorkflowEntity.Dependencies deps = new WorkflowEntity.Dependencies(coordinator.getRef(), EventPublisher.NONE,
-        clock, decisions);
-    return EventSourcedBehaviorTestKit.create(testKit.system(), WorkflowEntity.create(workflowId, deps));
+        clock, decisions, Duration.ofMinutes(10));
+    return EventSourcedBehaviorTestKit.create(testKit.system(), WorkflowEntity.create(workflowId, deps,
+        self -> passivations.getRef().tell(self)));
   }
 
   private static WorkflowDefinition definition(String json) {
@@ -386,6 +389,21 @@ class WorkflowEntityTest {
 
     assertEquals(List.of("b"), done.eventOfType(TaskCompleted.class).consequences().requested());
     expectRequest("b", 1);
+  }
+
+  @Test
+  void shouldLeaveMemoryWhenIdleOnlyOnceTheWorkflowIsNoLongerRunning() {
+    var kit = submitted(CHAIN);
+    expectRequest("a", 1);
+    kit.runCommand(WorkflowCommand.Idle.INSTANCE);
+    passivations.expectNoMessage(Duration.ofMillis(50));
+
+    grant(kit, "a", 1);
+    report(kit, "a", 1, java.util.Map.of("x", 1), null);
+    grant(kit, "b", 1);
+    report(kit, "b", 1, java.util.Map.of(), null);
+    kit.runCommand(WorkflowCommand.Idle.INSTANCE);
+    passivations.expectMessageClass(org.apache.pekko.actor.typed.ActorRef.class);
   }
 
   @Test
