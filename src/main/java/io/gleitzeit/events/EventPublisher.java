@@ -1,11 +1,11 @@
 package io.gleitzeit.events;
 
-import io.gleitzeit.workflow.WorkflowEvent;
+import java.util.List;
 
-/** Puts a persisted event's envelopes on the live stream. */
+/** Puts envelopes on the live stream: those of a persisted event, or a live-only one such as a heartbeat. */
 @FunctionalInterface
 public interface EventPublisher {
-  void publish(WorkflowEvent event);
+  void publish(List<EventEnvelope> envelopes);
 
-  EventPublisher NONE = event -> { };
+  EventPublisher NONE = envelopes -> { };
 }

@@ -1,6 +1,6 @@
 package io.gleitzeit.events;
 
-import io.gleitzeit.workflow.WorkflowEvent;
+import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -30,7 +30,9 @@ public final class LiveEvents implements EventPublisher {
   }
 
   @Override
-  public void publish(WorkflowEvent event) {
-    topic.tell(Topic.publish(new EnvelopeBatch(WorkflowEnvelopes.of(event))));
+  public void publish(List<EventEnvelope> envelopes) {
+    if (!envelopes.isEmpty()) {
+      topic.tell(Topic.publish(new EnvelopeBatch(envelopes)));
+    }
   }
 }

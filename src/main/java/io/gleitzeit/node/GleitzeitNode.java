@@ -8,9 +8,12 @@ import io.gleitzeit.events.EventStreams;
 import io.gleitzeit.events.LiveEvents;
 import io.gleitzeit.events.WorkflowJournal;
 import io.gleitzeit.provider.AssignmentCoordinator;
-import io.gleitzeit.provider.CoordinatorCommand;
+import io.gleitzeit.domain.ProviderSpec;
+import io.gleitzeit.provider.BuiltinProviders;
+import io.gleitzeit.provider.ProviderCommand;
+import io.gleitzeit.provider.ProviderEntity;
 import io.gleitzeit.provider.ProviderRuntime;
-import io.gleitzeit.provider.test.TestExecutor;
+import io.gleitzeit.provider.ProviderStatus;
 import io.gleitzeit.workflow.WorkflowCommand;
 import io.gleitzeit.workflow.WorkflowDecisions;
 import io.gleitzeit.workflow.WorkflowEntity;
@@ -23,6 +26,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
@@ -76,20 +80,35 @@ public final class GleitzeitNode implements AutoCloseable {
     ClusterSharding sharding = ClusterSharding.get(system);
     Function<String, RecipientRef<WorkflowCommand>> workflows =
         id -> sharding.entityRefFor(WorkflowEntity.ENTITY_KEY, id);
-    ActorRef<AssignmentCoordinator.Message> coordinator = system.systemActorOf(AssignmentCoordinator.create(workflows, settings.reattachTimeout()), "assignment-coordinator", Props.empty());
+    Function<String, RecipientRef<ProviderCommand>> providers =
+        id -> sharding.entityRefFor(ProviderEntity.ENTITY_KEY, id);
     LiveEvents liveEvents = LiveEvents.start(system);
+    ActorRef<Topic.Command<ProviderStatus>> statusTopic = system.systemActorOf(
+        Topic.create(ProviderStatus.class, "provider-status"), "provider-status", Props.empty());
+    ActorRef<Topic.Command<ProviderCommand.PublishStatus>> statusRequests = system.systemActorOf(
+        Topic.create(ProviderCommand.PublishStatus.class, "provider-status-requests"), "provider-status-requests",
+        Props.empty());
+    MillisecondClock clock = new MillisecondClock();
+
+    ProviderEntity.init(system, new ProviderEntity.Dependencies(workflows, statusTopic, statusRequests, liveEvents,
+        clock, new ProviderEntity.Health(settings.heartbeatInterval(), settings.unhealthyAfterMissed()),
+        settings.idlePassivation()));
+    ActorRef<AssignmentCoordinator.Message> coordinator = system.systemActorOf(
+        AssignmentCoordinator.create(workflows, providers, statusTopic, statusRequests, settings.askTimeout()),
+        "assignment-coordinator", Props.empty());
     WorkflowDecisions decisions = new WorkflowDecisions(new ParameterResolver(settings.auditValueBytes()),
         settings.maxReassignments(), () -> ThreadLocalRandom.current().nextDouble());
-    ActorRef<CoordinatorCommand> coordinatorRef = coordinator.narrow();
-    WorkflowEntity.init(system, new WorkflowEntity.Dependencies(coordinatorRef, liveEvents, new MillisecondClock(),
+    WorkflowEntity.init(system, new WorkflowEntity.Dependencies(coordinator.narrow(), providers, liveEvents, clock,
         decisions, settings.idlePassivation()));
 
-    if (settings.testProviderEnabled()) {
-      // The bound port, not the configured one: port 0 picks a free port.
-      int remotePort = cluster.selfMember().address().getPort().orElse(0);
-      TestExecutor executor = new TestExecutor("test-" + remotePort, settings.testProviderMaxConcurrency());
-      system.systemActorOf(ProviderRuntime.create(executor, workflows,
-          new ProviderRuntime.Reporting(settings.reportTimeout(), settings.reportAttempts())), "provider-test", Props.empty());
+    // The bound port, not the configured one: port 0 picks a free port.
+    int remotePort = cluster.selfMember().address().getPort().orElse(0);
+    ProviderRuntime.Reporting reporting = new ProviderRuntime.Reporting(settings.reportTimeout(),
+        settings.reportAttempts());
+    for (NodeSettings.BuiltinProvider builtin : settings.builtinProviders()) {
+      ProviderSpec spec = BuiltinProviders.spec(builtin, remotePort);
+      system.systemActorOf(ProviderRuntime.builtIn(spec, BuiltinProviders.executor(builtin), workflows, providers,
+          reporting, settings.heartbeatInterval()), "provider-" + spec.id(), Props.empty());
     }
 
     WorkflowJournal journal = new WorkflowJournal(system);

@@ -4,6 +4,10 @@ import com.typesafe.config.Config;
 import io.gleitzeit.domain.Limits;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /** The {@code gleitzeit} section of the configuration, read once at start-up. */
 public record NodeSettings(
@@ -19,8 +23,13 @@ public record NodeSettings(
     Duration reattachTimeout,
     Duration reportTimeout,
     int reportAttempts,
-    boolean testProviderEnabled,
-    int testProviderMaxConcurrency) {
+    Duration heartbeatInterval,
+    int unhealthyAfterMissed,
+    List<BuiltinProvider> builtinProviders) {
+
+  /** A provider this node runs itself (SPEC §6 built-in types). */
+  public record BuiltinProvider(String id, String type, List<String> methods, int maxConcurrency,
+                                Map<String, String> labels) {}
 
   public static NodeSettings from(Config config) {
     Config g = config.getConfig("gleitzeit");
@@ -37,7 +46,22 @@ public record NodeSettings(
         g.getDuration("engine.reattach-timeout"),
         g.getDuration("engine.report-timeout"),
         g.getInt("engine.report-attempts"),
-        g.getBoolean("providers.test.enabled"),
-        g.getInt("providers.test.max-concurrency"));
+        g.getDuration("providers.heartbeat-interval"),
+        g.getInt("providers.unhealthy-after-missed"),
+        builtins(g));
+  }
+
+  private static List<BuiltinProvider> builtins(Config g) {
+    List<BuiltinProvider> list = new ArrayList<>();
+    for (Config p : g.getConfigList("providers.builtin")) {
+      Map<String, String> labels = new LinkedHashMap<>();
+      if (p.hasPath("labels")) {
+        p.getConfig("labels").entrySet().forEach(e -> labels.put(e.getKey(), String.valueOf(e.getValue().unwrapped())));
+      }
+      list.add(new BuiltinProvider(p.hasPath("id") ? p.getString("id") : "", p.getString("type"),
+          p.hasPath("methods") ? p.getStringList("methods") : List.of(),
+          p.hasPath("max-concurrency") ? p.getInt("max-concurrency") : 1, labels));
+    }
+    return List.copyOf(list);
   }
 }

@@ -1,23 +1,26 @@
 package io.gleitzeit.provider;
 
+import io.gleitzeit.domain.HealthScore;
 import io.gleitzeit.domain.Priority;
-import io.gleitzeit.provider.CoordinatorCommand.CancelAtProvider;
-import io.gleitzeit.provider.CoordinatorCommand.Reattach;
-import io.gleitzeit.provider.CoordinatorCommand.ReleaseAssignment;
 import io.gleitzeit.provider.CoordinatorCommand.RequestAssignment;
-import io.gleitzeit.provider.ProviderCommand.Described;
-import io.gleitzeit.provider.ProviderCommand.HeldAnswer;
+import io.gleitzeit.provider.ProviderCommand.PublishStatus;
+import io.gleitzeit.provider.ProviderCommand.Refused;
+import io.gleitzeit.provider.ProviderCommand.Reserve;
+import io.gleitzeit.provider.ProviderCommand.ReserveReply;
+import io.gleitzeit.provider.ProviderCommand.Reserved;
 import io.gleitzeit.workflow.WorkflowCommand;
 import io.gleitzeit.workflow.WorkflowCommand.AssignmentGranted;
 import io.gleitzeit.workflow.WorkflowCommand.AssignmentWaiting;
-import io.gleitzeit.workflow.WorkflowCommand.ReattachAnswer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
@@ -26,49 +29,27 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 
 /**
- * Matches ready tasks to providers, one coordinator per node. It knows the providers of the whole cluster
- * through the receptionist and counts the slots it granted; requests it cannot serve wait, highest priority
- * first, and go out the moment a provider appears or frees a slot. Everything it holds is rebuilt by the
- * workflows' own requests after a restart, so it is no single point of failure.
+ * Matches ready tasks to providers, one coordinator per node. It knows every provider's status from the
+ * status topic its entities publish on, picks the healthiest provider with room (health score × free
+ * capacity), and reserves the slot at the provider entity, which has the last word. Requests that cannot
+ * be served wait, highest priority first, and go out the moment a status update shows room. Everything
+ * here is rebuilt from the providers' statuses and the workflows' own requests after a restart.
  */
 public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoordinator.Message> {
 
   /** Everything the coordinator handles: the public {@link CoordinatorCommand}s and its own messages. */
   public interface Message {}
 
-  private record ProvidersListed(Set<ActorRef<ProviderCommand>> refs) implements Message {}
+  private record StatusUpdate(ProviderStatus status) implements Message {}
 
-  private record ProviderDescribed(Described described) implements Message {}
-
-  private record Held(HeldAnswer answer) implements Message {}
-
-  private record ReattachExpired(TaskKey key) implements Message {}
-
-  /** A provider as this coordinator sees it: what it serves and the attempts granted to it. */
-  private static final class Slot {
-    final ProviderDescriptor descriptor;
-    final ActorRef<ProviderCommand> ref;
-    final Set<TaskKey> granted = new HashSet<>();
-
-    Slot(ProviderDescriptor descriptor, ActorRef<ProviderCommand> ref) {
-      this.descriptor = descriptor;
-      this.ref = ref;
-    }
-
-    boolean hasRoom() {
-      return granted.size() < descriptor.maxConcurrency();
-    }
-
-    double load() {
-      return (double) granted.size() / descriptor.maxConcurrency();
-    }
-  }
+  private record ReserveAnswered(Waiting request, String providerId, ReserveReply reply, String failure)
+      implements Message {}
 
   private record Waiting(RequestAssignment request, long arrival) {}
 
@@ -77,230 +58,164 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
       .reversed()
       .thenComparingLong(Waiting::arrival);
 
+  /** Grants remembered to answer repeated requests the same way; bounded, as a repeat is rare and cheap. */
+  private static final int REMEMBERED_GRANTS = 100_000;
+
   public static Behavior<Message> create(Function<String, RecipientRef<WorkflowCommand>> workflows,
-                                         Duration reattachTimeout) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new AssignmentCoordinator(ctx, timers, workflows, reattachTimeout)));
+      Function<String, RecipientRef<ProviderCommand>> providers, ActorRef<Topic.Command<ProviderStatus>> statusTopic,
+      ActorRef<Topic.Command<PublishStatus>> statusRequests, Duration askTimeout) {
+    return Behaviors.setup(ctx -> new AssignmentCoordinator(ctx, workflows, providers, statusTopic, statusRequests,
+        askTimeout));
   }
 
-  private final TimerScheduler<Message> timers;
   private final Function<String, RecipientRef<WorkflowCommand>> workflows;
-  private final Duration reattachTimeout;
-  private final ActorRef<Described> describedAdapter;
-  private final ActorRef<HeldAnswer> heldAdapter;
+  private final Function<String, RecipientRef<ProviderCommand>> providers;
+  private final Duration askTimeout;
 
-  private final Map<String, Slot> providers = new LinkedHashMap<>();
-  private final Map<ActorRef<ProviderCommand>, String> idsByRef = new HashMap<>();
-  private final Map<TaskKey, String> grants = new HashMap<>();
+  private final Map<String, ProviderStatus> view = new HashMap<>();
+  private final Map<String, Integer> reserving = new HashMap<>();
+  private final Set<TaskKey> inFlight = new HashSet<>();
   private final Map<TaskKey, Waiting> waitingByKey = new HashMap<>();
   private final TreeSet<Waiting> waiting = new TreeSet<>(BY_PRIORITY);
-  private final Map<TaskKey, String> reattaching = new HashMap<>();
+  private final Map<TaskKey, String> grants = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<TaskKey, String> eldest) {
+      return size() > REMEMBERED_GRANTS;
+    }
+  };
   private long arrivals;
 
-  private AssignmentCoordinator(ActorContext<Message> ctx, TimerScheduler<Message> timers,
-      Function<String, RecipientRef<WorkflowCommand>> workflows, Duration reattachTimeout) {
+  private AssignmentCoordinator(ActorContext<Message> ctx, Function<String, RecipientRef<WorkflowCommand>> workflows,
+      Function<String, RecipientRef<ProviderCommand>> providers, ActorRef<Topic.Command<ProviderStatus>> statusTopic,
+      ActorRef<Topic.Command<PublishStatus>> statusRequests, Duration askTimeout) {
     super(ctx);
-    this.timers = timers;
     this.workflows = workflows;
-    this.reattachTimeout = reattachTimeout;
-    this.describedAdapter = ctx.messageAdapter(Described.class, ProviderDescribed::new);
-    this.heldAdapter = ctx.messageAdapter(HeldAnswer.class, Held::new);
-    ActorRef<Receptionist.Listing> listing = ctx.messageAdapter(Receptionist.Listing.class,
-        l -> new ProvidersListed(l.getServiceInstances(ProviderRuntime.SERVICE_KEY)));
-    ctx.getSystem().receptionist().tell(Receptionist.subscribe(ProviderRuntime.SERVICE_KEY, listing));
+    this.providers = providers;
+    this.askTimeout = askTimeout;
+    statusTopic.tell(Topic.subscribe(ctx.messageAdapter(ProviderStatus.class, StatusUpdate::new)));
+    statusRequests.tell(Topic.publish(PublishStatus.INSTANCE));
   }
 
   @Override
   public Receive<Message> createReceive() {
     return newReceiveBuilder()
-        .onMessage(CoordinatorCommand.class, this::onCommand)
-        .onMessage(ProvidersListed.class, this::onListing)
-        .onMessage(ProviderDescribed.class, d -> onDescribed(d.described()))
-        .onMessage(Held.class, h -> onHeld(h.answer()))
-        .onMessage(ReattachExpired.class, e -> onReattachExpired(e.key()))
+        .onMessage(RequestAssignment.class, this::onRequest)
+        .onMessage(StatusUpdate.class, u -> onStatus(u.status()))
+        .onMessage(ReserveAnswered.class, this::onReserveAnswered)
         .build();
   }
 
-  private Behavior<Message> onCommand(CoordinatorCommand command) {
-    if (command instanceof RequestAssignment r) {
-      onRequest(r);
-    } else if (command instanceof ReleaseAssignment r) {
-      release(r.key());
-    } else if (command instanceof Reattach r) {
-      onReattach(r);
-    } else if (command instanceof CancelAtProvider c) {
-      Slot slot = c.providerId() == null ? null : providers.get(c.providerId());
-      if (slot != null) {
-        slot.ref.tell(new ProviderCommand.CancelTask(c.key()));
+  private Behavior<Message> onRequest(RequestAssignment request) {
+    TaskKey key = request.key();
+    String granted = grants.get(key);
+    if (granted != null) {
+      workflows.apply(key.workflowId()).tell(new AssignmentGranted(key.taskId(), key.attempt(), granted));
+    } else if (!inFlight.contains(key) && !waitingByKey.containsKey(key)) {
+      Waiting w = new Waiting(request, arrivals++);
+      if (!tryReserve(w)) {
+        enqueue(w);
+        workflows.apply(key.workflowId()).tell(new AssignmentWaiting(key.taskId(), key.attempt(), whyWaiting(request)));
       }
-      release(c.key());
     }
     return this;
   }
 
-  private void onRequest(RequestAssignment request) {
-    TaskKey key = request.key();
-    String granted = grants.get(key);
-    if (granted != null) {
-      grant(request, providers.get(granted), false); // repeated request: same answer
-      return;
+  /** Picks the best provider for the request and asks it for a slot; false when none can take it now. */
+  private boolean tryReserve(Waiting w) {
+    Optional<ProviderStatus> pick = pick(w.request());
+    if (pick.isEmpty()) {
+      return false;
     }
-    if (waitingByKey.containsKey(key)) {
-      return;
-    }
-    Slot slot = pick(request);
-    if (slot != null) {
-      grant(request, slot, true);
-    } else {
-      Waiting w = new Waiting(request, arrivals++);
-      waiting.add(w);
-      waitingByKey.put(key, w);
-      workflows.apply(key.workflowId()).tell(new AssignmentWaiting(key.taskId(), key.attempt(), whyWaiting(request)));
-    }
+    String providerId = pick.get().id();
+    reserving.merge(providerId, 1, Integer::sum);
+    inFlight.add(w.request().key());
+    RequestAssignment r = w.request();
+    getContext().pipeToSelf(
+        AskPattern.<ProviderCommand, ReserveReply>ask(providers.apply(providerId),
+            replyTo -> new Reserve(r.key(), r.method(), replyTo), askTimeout, getContext().getSystem().scheduler()),
+        (reply, failure) -> new ReserveAnswered(w, providerId, reply, failure == null ? null : failure.toString()));
+    return true;
   }
 
-  private Slot pick(RequestAssignment request) {
-    Slot best = null;
-    for (Slot slot : providers.values()) {
-      boolean eligible = request.pinnedProvider() == null || request.pinnedProvider().equals(slot.descriptor.id());
-      if (eligible && slot.hasRoom() && slot.descriptor.serves(request.method())
-          && (best == null || slot.load() < best.load())) {
-        best = slot;
+  private Optional<ProviderStatus> pick(RequestAssignment request) {
+    List<HealthScore.Candidate<ProviderStatus>> candidates = new ArrayList<>();
+    for (ProviderStatus p : view.values()) {
+      boolean eligible = request.pinnedProvider() == null || request.pinnedProvider().equals(p.id());
+      int load = p.load() + reserving.getOrDefault(p.id(), 0);
+      if (eligible && p.accepting() && load < p.spec().maxConcurrency() && p.spec().serves(request.method())) {
+        candidates.add(new HealthScore.Candidate<>(p, p.id(), p.healthScore(), load, p.spec().maxConcurrency()));
       }
     }
-    return best;
+    return HealthScore.best(candidates);
   }
 
-  private void grant(RequestAssignment request, Slot slot, boolean count) {
-    TaskKey key = request.key();
-    if (count) {
-      slot.granted.add(key);
-      grants.put(key, slot.descriptor.id());
+  private Behavior<Message> onReserveAnswered(ReserveAnswered answer) {
+    TaskKey key = answer.request().request().key();
+    reserving.computeIfPresent(answer.providerId(), (id, n) -> n > 1 ? n - 1 : null);
+    inFlight.remove(key);
+    if (answer.reply() != null && answer.reply().status() != null) {
+      view.put(answer.providerId(), answer.reply().status());
+    } else if (answer.reply() instanceof Refused) {
+      view.remove(answer.providerId()); // not registered
     }
-    workflows.apply(key.workflowId())
-        .tell(new AssignmentGranted(key.taskId(), key.attempt(), slot.descriptor.id(), slot.ref));
+    if (answer.reply() instanceof Reserved) {
+      grants.put(key, answer.providerId());
+      workflows.apply(key.workflowId()).tell(new AssignmentGranted(key.taskId(), key.attempt(), answer.providerId()));
+    } else {
+      if (answer.failure() != null) {
+        getContext().getLog().warn("provider {} did not answer a reservation for {}: {}", answer.providerId(), key,
+            answer.failure());
+      }
+      enqueue(answer.request());
+    }
+    drain();
+    return this;
+  }
+
+  private Behavior<Message> onStatus(ProviderStatus status) {
+    if (ProviderStatus.DEREGISTERED.equals(status.status())) {
+      view.remove(status.id());
+    } else {
+      view.put(status.id(), status);
+    }
+    drain();
+    return this;
+  }
+
+  private void enqueue(Waiting w) {
+    waiting.add(w);
+    waitingByKey.put(w.request().key(), w);
+  }
+
+  /** Hands out waiting requests, highest priority first, as long as some provider has room. */
+  private void drain() {
+    for (Iterator<Waiting> it = waiting.iterator(); it.hasNext(); ) {
+      Waiting w = it.next();
+      if (pick(w.request()).isPresent()) {
+        it.remove();
+        waitingByKey.remove(w.request().key());
+        tryReserve(w);
+      }
+    }
   }
 
   private String whyWaiting(RequestAssignment request) {
     if (request.pinnedProvider() != null) {
-      Slot pinned = providers.get(request.pinnedProvider());
+      ProviderStatus pinned = view.get(request.pinnedProvider());
       if (pinned == null) {
-        return "pinned provider " + request.pinnedProvider() + " is not available";
-      }
-      if (!pinned.descriptor.serves(request.method())) {
+        return "pinned provider " + request.pinnedProvider() + " is not registered";
+      } else if (!pinned.spec().serves(request.method())) {
         return "pinned provider " + request.pinnedProvider() + " does not serve " + request.method();
+      } else if (!pinned.accepting()) {
+        return "pinned provider " + request.pinnedProvider() + " is " + (pinned.connected() ? pinned.status()
+            : "not connected");
       }
       return "pinned provider " + request.pinnedProvider() + " is at capacity";
     }
-    boolean served = providers.values().stream().anyMatch(s -> s.descriptor.serves(request.method()));
+    boolean served = view.values().stream()
+        .anyMatch(p -> p.spec().serves(request.method()) && p.accepting());
     return served
         ? "every provider serving " + request.method() + " is at capacity"
         : "no healthy provider serves " + request.method();
-  }
-
-  private void release(TaskKey key) {
-    Waiting w = waitingByKey.remove(key);
-    if (w != null) {
-      waiting.remove(w);
-    }
-    String providerId = grants.remove(key);
-    if (providerId != null && providers.containsKey(providerId)) {
-      providers.get(providerId).granted.remove(key);
-      drainWaiting();
-    }
-  }
-
-  /** Hand out waiting requests, highest priority first, as long as some provider can take them. */
-  private void drainWaiting() {
-    Iterator<Waiting> it = waiting.iterator();
-    while (it.hasNext()) {
-      Waiting w = it.next();
-      Slot slot = pick(w.request());
-      if (slot != null) {
-        it.remove();
-        waitingByKey.remove(w.request().key());
-        grant(w.request(), slot, true);
-      }
-    }
-  }
-
-  private Behavior<Message> onListing(ProvidersListed listed) {
-    for (ActorRef<ProviderCommand> ref : listed.refs()) {
-      if (!idsByRef.containsKey(ref)) {
-        ref.tell(new ProviderCommand.Describe(describedAdapter));
-      }
-    }
-    for (Iterator<Map.Entry<ActorRef<ProviderCommand>, String>> it = idsByRef.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<ActorRef<ProviderCommand>, String> gone = it.next();
-      if (!listed.refs().contains(gone.getKey())) {
-        it.remove();
-        providerLost(gone.getValue());
-      }
-    }
-    return this;
-  }
-
-  /** A provider left the cluster: every attempt it held goes back to its workflow to be reassigned. */
-  private void providerLost(String providerId) {
-    Slot slot = providers.remove(providerId);
-    if (slot == null) {
-      return;
-    }
-    getContext().getLog().warn("provider {} is gone; handing back {} attempts", providerId, slot.granted.size());
-    for (TaskKey key : slot.granted) {
-      grants.remove(key);
-      workflows.apply(key.workflowId()).tell(new ReattachAnswer(key.taskId(), key.attempt(), providerId, false));
-    }
-  }
-
-  private Behavior<Message> onDescribed(Described d) {
-    String id = d.descriptor().id();
-    idsByRef.put(d.provider(), id);
-    Slot previous = providers.get(id);
-    Slot slot = new Slot(d.descriptor(), d.provider());
-    if (previous != null) {
-      slot.granted.addAll(previous.granted);
-    }
-    providers.put(id, slot);
-    reattaching.forEach((key, providerId) -> {
-      if (providerId.equals(id)) {
-        d.provider().tell(new ProviderCommand.CheckHeld(key, heldAdapter));
-      }
-    });
-    drainWaiting();
-    return this;
-  }
-
-  private void onReattach(Reattach r) {
-    reattaching.put(r.key(), r.providerId());
-    Slot slot = providers.get(r.providerId());
-    if (slot != null) {
-      slot.ref.tell(new ProviderCommand.CheckHeld(r.key(), heldAdapter));
-    }
-    timers.startSingleTimer(r.key(), new ReattachExpired(r.key()), reattachTimeout);
-  }
-
-  private Behavior<Message> onHeld(HeldAnswer answer) {
-    TaskKey key = answer.key();
-    if (reattaching.remove(key) == null) {
-      return this;
-    }
-    timers.cancel(key);
-    Slot slot = providers.get(answer.providerId());
-    if (answer.held() && slot != null) {
-      slot.granted.add(key);
-      grants.put(key, answer.providerId());
-    }
-    workflows.apply(key.workflowId())
-        .tell(new ReattachAnswer(key.taskId(), key.attempt(), answer.providerId(), answer.held()));
-    return this;
-  }
-
-  private Behavior<Message> onReattachExpired(TaskKey key) {
-    String providerId = reattaching.remove(key);
-    if (providerId != null) {
-      workflows.apply(key.workflowId()).tell(new ReattachAnswer(key.taskId(), key.attempt(), providerId, false));
-    }
-    return this;
   }
 }

@@ -1,25 +1,60 @@
 package io.gleitzeit.provider;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gleitzeit.domain.ProviderSpec;
 import io.gleitzeit.serialization.JsonSerializable;
 import org.apache.pekko.actor.typed.ActorRef;
 
-/** What a provider runtime is asked to do. */
-public sealed interface ProviderCommand extends JsonSerializable, ProviderRuntime.Message {
+/** What a provider entity is told or asked. */
+public sealed interface ProviderCommand extends JsonSerializable {
 
-  /** Run one attempt; {@code coordinator} is told when the slot it granted is free again. */
-  record ExecuteTask(TaskKey key, String method, ObjectNode params, Long timeoutMs,
-                     ActorRef<CoordinatorCommand> coordinator) implements ProviderCommand {}
+  /** Register, or update the registration of, this provider (SPEC §5: 201 created, 200 updated). */
+  record Register(ProviderSpec spec, ActorRef<RegisterReply> replyTo) implements ProviderCommand {}
 
-  /** Stop the attempt if it still runs; its result, if any, will be rejected by the workflow anyway. */
-  record CancelTask(TaskKey key) implements ProviderCommand {}
+  record RegisterReply(boolean created, ProviderView view) implements JsonSerializable {}
 
-  /** After a workflow restarted: does this provider still hold the attempt (running, or its report unacknowledged)? */
-  record CheckHeld(TaskKey key, ActorRef<HeldAnswer> replyTo) implements ProviderCommand {}
+  /** Deregister: the provider takes no more work and its held tasks are handed back. */
+  record Deregister(ActorRef<ProviderReply> replyTo) implements ProviderCommand {}
 
-  record HeldAnswer(TaskKey key, String providerId, boolean held) implements JsonSerializable {}
+  record GetProvider(ActorRef<ProviderReply> replyTo) implements ProviderCommand {}
 
-  record Describe(ActorRef<Described> replyTo) implements ProviderCommand {}
+  /** {@code view} is null when no provider has this id. */
+  record ProviderReply(ProviderView view) implements JsonSerializable {}
 
-  record Described(ProviderDescriptor descriptor, ActorRef<ProviderCommand> provider) implements JsonSerializable {}
+  /** The provider's runtime is alive; also how the entity learns where to send work. */
+  record Heartbeat(ActorRef<RuntimeCommand> runtime) implements ProviderCommand {}
+
+  /** A coordinator asks for a slot for this attempt. Idempotent by key. */
+  record Reserve(TaskKey key, String method, ActorRef<ReserveReply> replyTo) implements ProviderCommand {}
+
+  sealed interface ReserveReply extends JsonSerializable {
+    TaskKey key();
+
+    ProviderStatus status();
+  }
+
+  record Reserved(TaskKey key, ProviderStatus status) implements ReserveReply {}
+
+  record Refused(TaskKey key, String reason, ProviderStatus status) implements ReserveReply {}
+
+  /** The workflow recorded the assignment: send the attempt to the runtime. */
+  record Dispatch(TaskKey key, String method, ObjectNode params, Long timeoutMs) implements ProviderCommand {}
+
+  /** The workflow no longer wants the attempt here (never sent, cancelled or timed out); {@code cancel} stops it. */
+  record Release(TaskKey key, boolean cancel) implements ProviderCommand {}
+
+  /** The runtime finished the attempt and its outcome was acknowledged by the workflow. */
+  record Finished(TaskKey key, boolean success, long latencyMs) implements ProviderCommand {}
+
+  /** A restarted workflow asks whether this provider still holds the attempt; the answer goes to the workflow. */
+  record CheckHeld(TaskKey key) implements ProviderCommand {}
+
+  /** A coordinator (re)starting asks every provider for its status. */
+  enum PublishStatus implements ProviderCommand { INSTANCE }
+
+  /** Timer: the heartbeat deadline passed. */
+  enum HeartbeatDeadline implements ProviderCommand { INSTANCE }
+
+  /** Receive timeout: no message for a while. */
+  enum Idle implements ProviderCommand { INSTANCE }
 }

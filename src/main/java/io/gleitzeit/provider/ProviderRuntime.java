@@ -1,12 +1,11 @@
 package io.gleitzeit.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.gleitzeit.provider.ProviderCommand.CancelTask;
-import io.gleitzeit.provider.ProviderCommand.CheckHeld;
-import io.gleitzeit.provider.ProviderCommand.Describe;
-import io.gleitzeit.provider.ProviderCommand.Described;
-import io.gleitzeit.provider.ProviderCommand.ExecuteTask;
-import io.gleitzeit.provider.ProviderCommand.HeldAnswer;
+import io.gleitzeit.domain.ProviderSpec;
+import io.gleitzeit.provider.ProviderCommand.Register;
+import io.gleitzeit.provider.ProviderCommand.RegisterReply;
+import io.gleitzeit.provider.RuntimeCommand.CancelTask;
+import io.gleitzeit.provider.RuntimeCommand.ExecuteTask;
 import io.gleitzeit.workflow.TaskError;
 import io.gleitzeit.workflow.WorkflowCommand;
 import io.gleitzeit.workflow.WorkflowCommand.ReportTaskResult;
@@ -26,23 +25,29 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
- * Runs the attempts a provider is given, with an executor doing the actual work. It holds each attempt
- * until its outcome is acknowledged by the workflow (at-least-once: retried with backoff), frees the
- * coordinator's slot afterwards, and answers "do you still hold it?" after a workflow restarts.
+ * Runs the attempts its provider entity sends, with an executor doing the work: a built-in provider on a
+ * node, or the connection of an external worker. It holds each attempt until the workflow has acknowledged
+ * its outcome (reports are retried with backoff), then tells the provider entity the slot is free.
+ * A built-in runtime registers its provider and heartbeats by itself; an external worker's heartbeats
+ * arrive as {@link WorkerHeartbeat}s.
  */
 public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Message> {
-
-  public static final ServiceKey<ProviderCommand> SERVICE_KEY = ServiceKey.create(ProviderCommand.class, "providers");
 
   /** Delivery settings for reports to workflows. */
   public record Reporting(Duration timeout, int attempts) {}
 
-  /** Everything the runtime handles: the public {@link ProviderCommand}s and its own messages. */
+  /** Everything the runtime handles: the public {@link RuntimeCommand}s and its own messages. */
   public interface Message {}
+
+  /** An external worker said it is alive. */
+  public enum WorkerHeartbeat implements Message { INSTANCE }
+
+  /** An external worker reported an outcome for an attempt this runtime may not know (e.g. after a reconnect). */
+  public record WorkerOutcome(TaskKey key, JsonNode result, TaskError error) implements Message {}
+
+  private record Started(TaskKey key) implements Message {}
 
   private record Finished(TaskKey key, JsonNode result, TaskError error) implements Message {}
 
@@ -50,102 +55,147 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
 
   private record Delivered(TaskKey key, boolean ok, String failure) implements Message {}
 
-  /** An attempt this provider holds: running, or finished with its report not yet acknowledged. */
-  private static final class Held {
-    final ActorRef<CoordinatorCommand> coordinator;
-    ReportTaskResult report;
-    int deliveries;
+  private enum Beat implements Message { INSTANCE }
 
-    Held(ActorRef<CoordinatorCommand> coordinator) {
-      this.coordinator = coordinator;
-    }
+  private record Registered(boolean ok, String failure) implements Message {}
+
+  /** An attempt this runtime holds: running, or finished with its report not yet acknowledged. */
+  private static final class Held {
+    final long startedNanos = System.nanoTime();
+    ReportTaskResult report;
+    long latencyMs;
+    int deliveries;
   }
 
   /**
-   * The runtime's public face is its message adapter for {@link ProviderCommand}s, registered with the
-   * receptionist so that every node's coordinator finds it.
+   * A built-in provider: registers {@code spec} with its entity, then heartbeats every {@code heartbeat}.
    */
-  public static Behavior<Message> create(TaskExecutor executor,
-      Function<String, RecipientRef<WorkflowCommand>> workflows, Reporting reporting) {
+  public static Behavior<Message> builtIn(ProviderSpec spec, TaskExecutor executor,
+      Function<String, RecipientRef<WorkflowCommand>> workflows,
+      Function<String, RecipientRef<ProviderCommand>> providers, Reporting reporting, Duration heartbeat) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      ProviderRuntime runtime = new ProviderRuntime(ctx, timers, spec.id(), executor, workflows, providers, reporting);
+      runtime.register(spec, heartbeat);
+      return runtime;
+    }));
+  }
+
+  /** The runtime behind an external worker's connection: its heartbeats come from the worker. */
+  public static Behavior<Message> external(String providerId, TaskExecutor executor,
+      Function<String, RecipientRef<WorkflowCommand>> workflows,
+      Function<String, RecipientRef<ProviderCommand>> providers, Reporting reporting) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new ProviderRuntime(ctx, timers, executor, workflows, reporting)));
+        new ProviderRuntime(ctx, timers, providerId, executor, workflows, providers, reporting)));
   }
 
   private final TimerScheduler<Message> timers;
+  private final String providerId;
   private final TaskExecutor executor;
   private final Function<String, RecipientRef<WorkflowCommand>> workflows;
+  private final Function<String, RecipientRef<ProviderCommand>> providers;
   private final Reporting reporting;
   private final Map<TaskKey, Held> held = new HashMap<>();
-  private final ActorRef<ProviderCommand> publicRef;
+  private ProviderSpec registering;
+  private Duration heartbeat;
 
-  private ProviderRuntime(ActorContext<Message> ctx, TimerScheduler<Message> timers, TaskExecutor executor,
-      Function<String, RecipientRef<WorkflowCommand>> workflows, Reporting reporting) {
+  private ProviderRuntime(ActorContext<Message> ctx, TimerScheduler<Message> timers, String providerId,
+      TaskExecutor executor, Function<String, RecipientRef<WorkflowCommand>> workflows,
+      Function<String, RecipientRef<ProviderCommand>> providers, Reporting reporting) {
     super(ctx);
     this.timers = timers;
+    this.providerId = providerId;
     this.executor = executor;
     this.workflows = workflows;
+    this.providers = providers;
     this.reporting = reporting;
-    this.publicRef = ctx.getSelf().narrow();
-    ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, publicRef));
-  }
-
-  private String id() {
-    return executor.descriptor().id();
   }
 
   @Override
   public Receive<Message> createReceive() {
     return newReceiveBuilder()
-        .onMessage(ProviderCommand.class, this::onCommand)
-        .onMessage(Finished.class, this::onFinished)
+        .onMessage(ExecuteTask.class, this::onExecute)
+        .onMessage(CancelTask.class, this::onCancel)
+        .onMessage(Started.class, s -> {
+          if (held.containsKey(s.key())) {
+            workflows.apply(s.key().workflowId())
+                .tell(new ReportTaskStarted(s.key().taskId(), s.key().attempt(), providerId));
+          }
+          return this;
+        })
+        .onMessage(Finished.class, f -> onFinished(f.key(), f.result(), f.error(), false))
+        .onMessage(WorkerOutcome.class, o -> onFinished(o.key(), o.result(), o.error(), true))
         .onMessage(Deliver.class, d -> deliver(d.key()))
         .onMessage(Delivered.class, this::onDelivered)
+        .onMessage(WorkerHeartbeat.class, h -> beat())
+        .onMessage(Beat.class, b -> beat())
+        .onMessage(Registered.class, this::onRegistered)
         .build();
   }
 
-  private Behavior<Message> onCommand(ProviderCommand command) {
-    if (command instanceof ExecuteTask cmd) {
-      execute(cmd);
-    } else if (command instanceof CancelTask cmd) {
-      Held h = held.remove(cmd.key());
-      if (h != null) {
-        executor.cancel(cmd.key());
-        h.coordinator.tell(new CoordinatorCommand.ReleaseAssignment(cmd.key()));
-      }
-    } else if (command instanceof CheckHeld cmd) {
-      cmd.replyTo().tell(new HeldAnswer(cmd.key(), id(), held.containsKey(cmd.key())));
-    } else if (command instanceof Describe cmd) {
-      cmd.replyTo().tell(new Described(executor.descriptor(), publicRef));
+  private void register(ProviderSpec spec, Duration heartbeatInterval) {
+    this.registering = spec;
+    this.heartbeat = heartbeatInterval;
+    getContext().pipeToSelf(
+        AskPattern.<ProviderCommand, RegisterReply>ask(providers.apply(providerId),
+            replyTo -> new Register(spec, replyTo), reporting.timeout(), getContext().getSystem().scheduler()),
+        (reply, failure) -> new Registered(failure == null, failure == null ? null : failure.toString()));
+  }
+
+  private Behavior<Message> onRegistered(Registered r) {
+    if (!r.ok()) {
+      getContext().getLog().warn("registering provider {} failed ({}); retrying", providerId, r.failure());
+      register(registering, heartbeat); // the failed ask already waited its timeout
+      return this;
+    }
+    beat();
+    timers.startTimerWithFixedDelay("heartbeat", Beat.INSTANCE, heartbeat);
+    return this;
+  }
+
+  private Behavior<Message> beat() {
+    providers.apply(providerId).tell(new ProviderCommand.Heartbeat(getContext().getSelf().narrow()));
+    return this;
+  }
+
+  private Behavior<Message> onExecute(ExecuteTask cmd) {
+    TaskKey key = cmd.key();
+    if (held.containsKey(key)) {
+      return this; // a repeated dispatch of an attempt we already run
+    }
+    held.put(key, new Held());
+    ActorRef<Message> self = getContext().getSelf();
+    getContext().pipeToSelf(
+        executor.execute(new TaskRequest(key, cmd.method(), cmd.params(), cmd.timeoutMs()),
+            () -> self.tell(new Started(key))),
+        (result, failure) -> failure == null
+            ? new Finished(key, result, null)
+            : new Finished(key, null, errorOf(failure)));
+    return this;
+  }
+
+  private Behavior<Message> onCancel(CancelTask cmd) {
+    if (held.remove(cmd.key()) != null) {
+      executor.cancel(cmd.key());
     }
     return this;
   }
 
-  private void execute(ExecuteTask cmd) {
-    TaskKey key = cmd.key();
-    if (held.containsKey(key)) {
-      return; // a repeated dispatch of an attempt we already run
-    }
-    held.put(key, new Held(cmd.coordinator()));
-    workflows.apply(key.workflowId()).tell(new ReportTaskStarted(key.taskId(), key.attempt(), id()));
-    getContext().pipeToSelf(
-        executor.execute(new TaskRequest(key, cmd.method(), cmd.params(), cmd.timeoutMs())),
-        (result, failure) -> failure == null
-            ? new Finished(key, result, null)
-            : new Finished(key, null, errorOf(failure)));
-  }
-
-  private Behavior<Message> onFinished(Finished f) {
-    Held h = held.get(f.key());
+  private Behavior<Message> onFinished(TaskKey key, JsonNode result, TaskError error, boolean orphanAllowed) {
+    Held h = held.get(key);
     if (h == null) {
-      return this; // cancelled meanwhile: the workflow no longer wants this outcome
+      if (!orphanAllowed) {
+        return this; // cancelled meanwhile: the workflow no longer wants this outcome
+      }
+      h = new Held();
+      held.put(key, h);
     }
-    TaskKey key = f.key();
-    h.report = new ReportTaskResult(key.taskId(), key.attempt(), id(), f.result(), f.error(), null);
+    h.latencyMs = (System.nanoTime() - h.startedNanos) / 1_000_000;
+    h.report = new ReportTaskResult(key.taskId(), key.attempt(), providerId, result, error, null);
     return deliver(key);
   }
 
   private Behavior<Message> deliver(TaskKey key) {
-    Held h = held.get(key);
+    Held h = key == null ? null : held.get(key);
     if (h == null || h.report == null) {
       return this;
     }
@@ -167,7 +217,7 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     }
     if (d.ok()) {
       held.remove(d.key());
-      h.coordinator.tell(new CoordinatorCommand.ReleaseAssignment(d.key()));
+      providers.apply(providerId).tell(new ProviderCommand.Finished(d.key(), h.report.error() == null, h.latencyMs));
     } else if (h.deliveries < reporting.attempts()) {
       Duration backoff = Duration.ofMillis(Math.min(10_000L, 200L << Math.min(h.deliveries, 6)));
       getContext().getLog().warn("report of {} not acknowledged ({}); retrying in {} ms", d.key(), d.failure(),
@@ -176,7 +226,7 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     } else {
       getContext().getLog().error("report of {} given up after {} deliveries: {}", d.key(), h.deliveries, d.failure());
       held.remove(d.key());
-      h.coordinator.tell(new CoordinatorCommand.ReleaseAssignment(d.key()));
+      providers.apply(providerId).tell(new ProviderCommand.Finished(d.key(), false, h.latencyMs));
     }
     return this;
   }

@@ -2,7 +2,6 @@ package io.gleitzeit.workflow;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gleitzeit.domain.WorkflowDefinition;
-import io.gleitzeit.provider.ProviderCommand;
 import io.gleitzeit.serialization.JsonSerializable;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -24,8 +23,7 @@ public sealed interface WorkflowCommand extends JsonSerializable {
   record WorkflowReply(WorkflowView view) implements JsonSerializable {}
 
   /** The coordinator found a provider for the attempt. */
-  record AssignmentGranted(String taskId, int attempt, String providerId, ActorRef<ProviderCommand> provider)
-      implements WorkflowCommand {}
+  record AssignmentGranted(String taskId, int attempt, String providerId) implements WorkflowCommand {}
 
   /** The coordinator has no provider for the attempt yet; {@code reason} says why, for {@code waiting_for}. */
   record AssignmentWaiting(String taskId, int attempt, String reason) implements WorkflowCommand {}
@@ -36,8 +34,12 @@ public sealed interface WorkflowCommand extends JsonSerializable {
   record ReportTaskResult(String taskId, int attempt, String providerId, JsonNode result, TaskError error,
                           ActorRef<Done> replyTo) implements WorkflowCommand {}
 
-  /** Answer to a reattach check after a restart: does the provider still hold the attempt? */
-  record ReattachAnswer(String taskId, int attempt, String providerId, boolean held) implements WorkflowCommand {}
+  /**
+   * From the attempt's provider: whether it still holds the attempt. {@code held} false (with a reason) hands
+   * the attempt back — the provider turned unhealthy, was deregistered, or lost it — and it is reassigned.
+   */
+  record ReattachAnswer(String taskId, int attempt, String providerId, boolean held, String reason)
+      implements WorkflowCommand {}
 
   /** Timer: a scheduled retry is due. */
   record RetryDue(String taskId, int attempt) implements WorkflowCommand {}

@@ -4,6 +4,7 @@ import io.gleitzeit.domain.TaskDefinition;
 import io.gleitzeit.domain.TaskState;
 import io.gleitzeit.domain.WorkflowStatus;
 import io.gleitzeit.events.EventPublisher;
+import io.gleitzeit.events.WorkflowEnvelopes;
 import io.gleitzeit.provider.CoordinatorCommand;
 import io.gleitzeit.provider.ProviderCommand;
 import io.gleitzeit.provider.TaskKey;
@@ -29,10 +30,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -61,8 +64,8 @@ public final class WorkflowEntity
 
   /** What a workflow entity needs from its node. */
   public record Dependencies(
-      ActorRef<CoordinatorCommand> coordinator, EventPublisher publisher, InstantSource clock,
-      WorkflowDecisions decisions, Duration idleTimeout) {}
+      ActorRef<CoordinatorCommand> coordinator, Function<String, RecipientRef<ProviderCommand>> providers,
+      EventPublisher publisher, InstantSource clock, WorkflowDecisions decisions, Duration idleTimeout) {}
 
   /**
    * Workflows are sharded with remember-entities: a running workflow is restarted by sharding after a crash
@@ -166,7 +169,7 @@ public final class WorkflowEntity
       boolean alreadyOurs = task != null && task.attempt == cmd.attempt() && task.heldByProvider()
           && cmd.providerId().equals(task.providerId);
       if (!alreadyOurs) {
-        deps.coordinator().tell(new CoordinatorCommand.ReleaseAssignment(key(cmd.taskId(), cmd.attempt())));
+        release(cmd.providerId(), key(cmd.taskId(), cmd.attempt()), false);
       }
       return Effect().noReply();
     }
@@ -174,17 +177,15 @@ public final class WorkflowEntity
     WorkflowEvent event = deps.decisions().assign(state, cmd.taskId(), cmd.providerId(), now());
     List<HeldAttempt> toCancel = heldAmongCancelled(state, event);
     return Effect().persist(event).thenRun(s -> {
-      if (event instanceof TaskAssigned assigned) {
+      if (event instanceof TaskAssigned) {
         TaskDefinition def = s.definitionOf(cmd.taskId());
-        Long timeoutMs = def.timeout() == null ? null : def.timeout().toMillis();
-        cmd.provider().tell(new ProviderCommand.ExecuteTask(key(cmd.taskId(), cmd.attempt()), def.method(),
-            assigned.params(), timeoutMs, deps.coordinator()));
+        dispatch(s, s.task(cmd.taskId()));
         if (def.timeout() != null) {
           arm(timeoutTimer(cmd.taskId()), new TimeoutDue(cmd.taskId(), cmd.attempt()), s.task(cmd.taskId()).assignedAt
               .plus(def.timeout()));
         }
       } else {
-        deps.coordinator().tell(new CoordinatorCommand.ReleaseAssignment(key(cmd.taskId(), cmd.attempt())));
+        release(cmd.providerId(), key(cmd.taskId(), cmd.attempt()), false);
       }
       afterPersist(s, event, toCancel);
     }).thenNoReply();
@@ -240,7 +241,8 @@ public final class WorkflowEntity
         || state.status != WorkflowStatus.RUNNING) {
       return Effect().noReply();
     }
-    return reassign(state, cmd.taskId(), "provider " + cmd.providerId() + " no longer holds attempt " + cmd.attempt());
+    return reassign(state, cmd.taskId(), cmd.reason() != null ? cmd.reason()
+        : "provider " + cmd.providerId() + " no longer holds attempt " + cmd.attempt());
   }
 
   private ReplyEffect<WorkflowEvent, WorkflowState> reassign(WorkflowState state, String taskId, String reason) {
@@ -282,14 +284,14 @@ public final class WorkflowEntity
     WorkflowEvent event = deps.decisions().fail(state, cmd.taskId(), error, now());
     List<HeldAttempt> toCancel = heldAmongCancelled(state, event);
     return Effect().persist(event).thenRun(s -> {
-      deps.coordinator().tell(new CoordinatorCommand.CancelAtProvider(key, providerId));
+      release(providerId, key, true);
       afterPersist(s, event, toCancel);
     }).thenNoReply();
   }
 
   /** After every persisted event: stream its envelopes, ask for providers, arm timers, stop cancelled work. */
   private void afterPersist(WorkflowState state, WorkflowEvent event, List<HeldAttempt> cancelledHeld) {
-    deps.publisher().publish(event);
+    deps.publisher().publish(WorkflowEnvelopes.of(event));
     for (String taskId : requestedBy(event)) {
       requestAssignment(state, taskId);
     }
@@ -298,7 +300,7 @@ public final class WorkflowEntity
     }
     for (HeldAttempt held : cancelledHeld) {
       timers.cancel(timeoutTimer(held.key().taskId()));
-      deps.coordinator().tell(new CoordinatorCommand.CancelAtProvider(held.key(), held.providerId()));
+      release(held.providerId(), held.key(), true);
     }
   }
 
@@ -313,12 +315,27 @@ public final class WorkflowEntity
       } else if (t.state == TaskState.RETRY_SCHEDULED) {
         scheduleRetry(t.id, t.attempt, t.retryAt);
       } else if (t.heldByProvider()) {
-        deps.coordinator().tell(new CoordinatorCommand.Reattach(key(t.id, t.attempt), t.providerId));
+        // Send the attempt again: a provider that still holds it ignores the repeat (or runs it if the first
+        // dispatch was lost); one that no longer holds it hands it back, and it is reassigned.
+        dispatch(state, t);
         Duration timeout = state.definitionOf(t.id).timeout();
         if (timeout != null) {
           arm(timeoutTimer(t.id), new TimeoutDue(t.id, t.attempt), t.assignedAt.plus(timeout));
         }
       }
+    }
+  }
+
+  private void dispatch(WorkflowState state, TaskRun task) {
+    TaskDefinition def = state.definitionOf(task.id);
+    Long timeoutMs = def.timeout() == null ? null : def.timeout().toMillis();
+    deps.providers().apply(task.providerId).tell(new ProviderCommand.Dispatch(key(task.id, task.attempt),
+        def.method(), task.params, timeoutMs));
+  }
+
+  private void release(String providerId, TaskKey key, boolean cancel) {
+    if (providerId != null) {
+      deps.providers().apply(providerId).tell(new ProviderCommand.Release(key, cancel));
     }
   }
 

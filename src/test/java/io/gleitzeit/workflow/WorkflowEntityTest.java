@@ -17,12 +17,10 @@ import io.gleitzeit.domain.WorkflowDefinition;
 import io.gleitzeit.domain.WorkflowStatus;
 import io.gleitzeit.events.EventPublisher;
 import io.gleitzeit.provider.CoordinatorCommand;
-import io.gleitzeit.provider.CoordinatorCommand.CancelAtProvider;
-import io.gleitzeit.provider.CoordinatorCommand.Reattach;
-import io.gleitzeit.provider.CoordinatorCommand.ReleaseAssignment;
 import io.gleitzeit.provider.CoordinatorCommand.RequestAssignment;
 import io.gleitzeit.provider.ProviderCommand;
-import io.gleitzeit.provider.ProviderCommand.ExecuteTask;
+import io.gleitzeit.provider.ProviderCommand.Dispatch;
+import io.gleitzeit.provider.ProviderCommand.Release;
 import io.gleitzeit.provider.TaskKey;
 import io.gleitzeit.workflow.WorkflowCommand.Accepted;
 import io.gleitzeit.workflow.WorkflowCommand.AlreadyExists;
@@ -99,8 +97,8 @@ class WorkflowEntityTest {
 
   private EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> entity(String workflowId) {
     WorkflowDecisions decisions = new WorkflowDecisions(new ParameterResolver(1024), 10, () -> 0.5);
-    WorkflowEntity.Dependencies deps = new WorkflowEntity.Dependencies(coordinator.getRef(), EventPublisher.NONE,
-        clock, decisions, Duration.ofMinutes(10));
+    WorkflowEntity.Dependencies deps = new WorkflowEntity.Dependencies(coordinator.getRef(),
+        id -> provider.getRef(), EventPublisher.NONE, clock, decisions, Duration.ofMinutes(10));
     return EventSourcedBehaviorTestKit.create(testKit.system(), WorkflowEntity.create(workflowId, deps,
         self -> passivations.getRef().tell(self)));
   }
@@ -132,7 +130,7 @@ class WorkflowEntityTest {
 
   private void grant(EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> kit, String taskId,
                      int attempt) {
-    kit.runCommand(new AssignmentGranted(taskId, attempt, "test-1", provider.getRef()));
+    kit.runCommand(new AssignmentGranted(taskId, attempt, "test-1"));
   }
 
   private Done report(EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> kit, String taskId,
@@ -172,13 +170,13 @@ class WorkflowEntityTest {
   void shouldDispatchOnGrantWithResolvedParameters() {
     var kit = submitted(CHAIN);
     expectRequest("a", 1);
-    var result = kit.runCommand(new AssignmentGranted("a", 1, "test-1", provider.getRef()));
+    var result = kit.runCommand(new AssignmentGranted("a", 1, "test-1"));
 
     TaskAssigned assigned = result.eventOfType(TaskAssigned.class);
     assertEquals("test-1", assigned.providerId());
     assertEquals(7, assigned.firstSequence());
     assertEquals(TaskState.ASSIGNED, result.state().task("a").state);
-    ExecuteTask execute = provider.expectMessageClass(ExecuteTask.class);
+    Dispatch execute = provider.expectMessageClass(Dispatch.class);
     assertEquals(new TaskKey("wf-1", "a", 1), execute.key());
     assertEquals("test/echo", execute.method());
     assertEquals(Json.MAPPER.createObjectNode().put("x", 1), execute.params());
@@ -189,7 +187,7 @@ class WorkflowEntityTest {
     var kit = submitted(CHAIN);
     expectRequest("a", 1);
     grant(kit, "a", 1);
-    provider.expectMessageClass(ExecuteTask.class);
+    provider.expectMessageClass(Dispatch.class);
     kit.runCommand(new ReportTaskStarted("a", 1, "test-1"));
     clock.advance(Duration.ofMillis(25));
 
@@ -207,7 +205,7 @@ class WorkflowEntityTest {
     expectRequest("b", 1);
 
     grant(kit, "b", 1);
-    ExecuteTask execute = provider.expectMessageClass(ExecuteTask.class);
+    Dispatch execute = provider.expectMessageClass(Dispatch.class);
     assertEquals(IntNode.valueOf(1), execute.params().get("v"));
     assertEquals("got {\"x\":1}", execute.params().get("text").asText());
     var last = kit.<Done>runCommand(replyTo -> new ReportTaskResult("b", 1, "test-1",
@@ -223,7 +221,7 @@ class WorkflowEntityTest {
     var kit = submitted(CHAIN);
     expectRequest("a", 1);
     grant(kit, "a", 1);
-    provider.expectMessageClass(ExecuteTask.class);
+    provider.expectMessageClass(Dispatch.class);
 
     var restarted = kit.restart();
 
@@ -231,9 +229,9 @@ class WorkflowEntityTest {
     assertEquals(TaskState.ASSIGNED, state.task("a").state);
     assertEquals("test-1", state.task("a").providerId);
     assertEquals(12, state.lastSequence);
-    Reattach reattach = coordinator.expectMessageClass(Reattach.class);
-    assertEquals(new TaskKey("wf-1", "a", 1), reattach.key());
-    assertEquals("test-1", reattach.providerId());
+    Dispatch again = provider.expectMessageClass(Dispatch.class);
+    assertEquals(new TaskKey("wf-1", "a", 1), again.key());
+    assertEquals(Json.MAPPER.createObjectNode().put("x", 1), again.params(), "the resolved params, sent again");
   }
 
   @Test
@@ -242,7 +240,7 @@ class WorkflowEntityTest {
     expectRequest("a", 1);
     grant(kit, "a", 1);
 
-    var result = kit.runCommand(new ReattachAnswer("a", 1, "test-1", false));
+    var result = kit.runCommand(new ReattachAnswer("a", 1, "test-1", false, "provider test-1 missed 3 heartbeats"));
 
     TaskReassigned reassigned = result.eventOfType(TaskReassigned.class);
     assertEquals(2, reassigned.attempt());
@@ -276,9 +274,9 @@ class WorkflowEntityTest {
   void shouldReleaseAGrantThatNoLongerApplies() {
     var kit = submitted(CHAIN);
     expectRequest("a", 1);
-    var result = kit.runCommand(new AssignmentGranted("b", 1, "test-1", provider.getRef()));
+    var result = kit.runCommand(new AssignmentGranted("b", 1, "test-1"));
     assertTrue(result.hasNoEvents());
-    assertEquals(new TaskKey("wf-1", "b", 1), coordinator.expectMessageClass(ReleaseAssignment.class).key());
+    assertEquals(new Release(new TaskKey("wf-1", "b", 1), false), provider.expectMessageClass(Release.class));
     provider.expectNoMessage(Duration.ofMillis(50));
   }
 
@@ -326,9 +324,9 @@ class WorkflowEntityTest {
     assertEquals(WorkflowStatus.FAILED, failed.consequences().outcome());
     assertEquals(TaskState.CANCELLED, result.state().task("s").state);
     assertEquals(TaskState.CANCELLED, result.state().task("b").state);
-    CancelAtProvider cancel = coordinator.expectMessageClass(CancelAtProvider.class);
-    assertEquals(new TaskKey("wf-1", "s", 1), cancel.key());
-    assertEquals("test-1", cancel.providerId());
+    provider.expectMessageClass(Dispatch.class);
+    provider.expectMessageClass(Dispatch.class);
+    assertEquals(new Release(new TaskKey("wf-1", "s", 1), true), provider.expectMessageClass(Release.class));
   }
 
   @Test
@@ -364,14 +362,15 @@ class WorkflowEntityTest {
     report(kit, "a", 1, java.util.Map.of("x", 1), null);
     expectRequest("b", 1);
 
-    var result = kit.runCommand(new AssignmentGranted("b", 1, "test-1", provider.getRef()));
+    var result = kit.runCommand(new AssignmentGranted("b", 1, "test-1"));
 
     TaskResolutionFailed failed = result.eventOfType(TaskResolutionFailed.class);
     assertEquals("${a.result.missing}", failed.placeholder());
     assertEquals(WorkflowStatus.FAILED, failed.consequences().outcome());
     assertEquals(TaskState.FAILED, result.state().task("b").state);
     assertEquals(1, result.state().task("b").attempt);
-    assertEquals(new TaskKey("wf-1", "b", 1), coordinator.expectMessageClass(ReleaseAssignment.class).key());
+    provider.expectMessageClass(Dispatch.class);
+    assertEquals(new Release(new TaskKey("wf-1", "b", 1), false), provider.expectMessageClass(Release.class));
   }
 
   @Test

@@ -3,7 +3,6 @@ package io.gleitzeit.provider.test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.gleitzeit.provider.ProviderDescriptor;
 import io.gleitzeit.provider.TaskExecutor;
 import io.gleitzeit.provider.TaskFailure;
 import io.gleitzeit.provider.TaskKey;
@@ -23,20 +22,11 @@ public final class TestExecutor implements TaskExecutor {
 
   public static final List<String> METHODS = List.of("test/echo", "test/sleep", "test/fail", "test/flaky");
 
-  private final ProviderDescriptor descriptor;
   private final Map<TaskKey, CompletableFuture<JsonNode>> sleeping = new ConcurrentHashMap<>();
 
-  public TestExecutor(String providerId, int maxConcurrency) {
-    this.descriptor = new ProviderDescriptor(providerId, "test", METHODS, maxConcurrency, Map.of());
-  }
-
   @Override
-  public ProviderDescriptor descriptor() {
-    return descriptor;
-  }
-
-  @Override
-  public CompletionStage<JsonNode> execute(TaskRequest request) {
+  public CompletionStage<JsonNode> execute(TaskRequest request, Runnable started) {
+    started.run();
     ObjectNode params = request.params();
     try {
       return switch (request.method()) {

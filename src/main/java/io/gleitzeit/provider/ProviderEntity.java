@@ -1,0 +1,381 @@
+package io.gleitzeit.provider;
+
+import io.gleitzeit.domain.HealthScore;
+import io.gleitzeit.events.EventPublisher;
+import io.gleitzeit.events.ProviderEnvelopes;
+import io.gleitzeit.provider.ProviderCommand.CheckHeld;
+import io.gleitzeit.provider.ProviderCommand.Deregister;
+import io.gleitzeit.provider.ProviderCommand.Dispatch;
+import io.gleitzeit.provider.ProviderCommand.Finished;
+import io.gleitzeit.provider.ProviderCommand.GetProvider;
+import io.gleitzeit.provider.ProviderCommand.Heartbeat;
+import io.gleitzeit.provider.ProviderCommand.HeartbeatDeadline;
+import io.gleitzeit.provider.ProviderCommand.Idle;
+import io.gleitzeit.provider.ProviderCommand.ProviderReply;
+import io.gleitzeit.provider.ProviderCommand.PublishStatus;
+import io.gleitzeit.provider.ProviderCommand.Refused;
+import io.gleitzeit.provider.ProviderCommand.Register;
+import io.gleitzeit.provider.ProviderCommand.RegisterReply;
+import io.gleitzeit.provider.ProviderCommand.Release;
+import io.gleitzeit.provider.ProviderCommand.Reserve;
+import io.gleitzeit.provider.ProviderCommand.Reserved;
+import io.gleitzeit.provider.ProviderEvent.ProviderDeregistered;
+import io.gleitzeit.provider.ProviderEvent.ProviderMarkedUnhealthy;
+import io.gleitzeit.provider.ProviderEvent.ProviderRecovered;
+import io.gleitzeit.provider.ProviderEvent.ProviderRegistered;
+import io.gleitzeit.provider.ProviderEvent.TaskAcquired;
+import io.gleitzeit.provider.ProviderEvent.TaskReleased;
+import io.gleitzeit.workflow.WorkflowCommand;
+import io.gleitzeit.workflow.WorkflowCommand.ReattachAnswer;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.RecipientRef;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * One provider, sharded by its id and event-sourced: its registration, the attempts it holds and its
+ * health transitions. It watches its own heartbeat deadline; when heartbeats stop it turns unhealthy and
+ * hands every held attempt back to its workflow, which reassigns it as a new attempt. Providers are
+ * remembered entities, so after a node loss the entity restarts elsewhere and the watching goes on.
+ */
+public final class ProviderEntity
+    extends EventSourcedBehaviorWithEnforcedReplies<ProviderCommand, ProviderEvent, ProviderState> {
+
+  public static final EntityTypeKey<ProviderCommand> ENTITY_KEY = EntityTypeKey.create(ProviderCommand.class, "Provider");
+
+  /** Heartbeat settings of SPEC §6. */
+  public record Health(Duration heartbeatInterval, int unhealthyAfterMissed) {
+    Duration deadline() {
+      return heartbeatInterval.multipliedBy(unhealthyAfterMissed);
+    }
+  }
+
+  public record Dependencies(
+      Function<String, RecipientRef<WorkflowCommand>> workflows, ActorRef<Topic.Command<ProviderStatus>> statusTopic,
+      ActorRef<Topic.Command<PublishStatus>> statusRequests, EventPublisher publisher, InstantSource clock,
+      Health health, Duration idleTimeout) {}
+
+  public static void init(ActorSystem<?> system, Dependencies deps) {
+    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> {
+      ActorRef<ClusterSharding.ShardCommand> shard = ctx.getShard();
+      return create(ctx.getEntityId(), deps, self -> shard.tell(new ClusterSharding.Passivate<>(self)));
+    }).withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+  }
+
+  public static Behavior<ProviderCommand> create(String providerId, Dependencies deps,
+                                                 Consumer<ActorRef<ProviderCommand>> passivate) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      ctx.setReceiveTimeout(deps.idleTimeout(), Idle.INSTANCE);
+      deps.statusRequests().tell(Topic.subscribe(ctx.getSelf().narrow()));
+      return new ProviderEntity(providerId, deps, ctx, timers, passivate);
+    }));
+  }
+
+  public static PersistenceId persistenceIdOf(String providerId) {
+    return PersistenceId.of(ENTITY_KEY.name(), providerId);
+  }
+
+  private static final String DEADLINE_TIMER = "heartbeat-deadline";
+
+  private final String providerId;
+  private final Dependencies deps;
+  private final ActorContext<ProviderCommand> ctx;
+  private final TimerScheduler<ProviderCommand> timers;
+  private final Consumer<ActorRef<ProviderCommand>> passivate;
+  /** In memory only: where the runtime is, when it last beat, and dispatches waiting for it to attach. */
+  private ActorRef<RuntimeCommand> runtime;
+  private Instant lastHeartbeat;
+  private final Map<TaskKey, Dispatch> waitingForRuntime = new LinkedHashMap<>();
+
+  private ProviderEntity(String providerId, Dependencies deps, ActorContext<ProviderCommand> ctx,
+                         TimerScheduler<ProviderCommand> timers, Consumer<ActorRef<ProviderCommand>> passivate) {
+    super(persistenceIdOf(providerId));
+    this.providerId = providerId;
+    this.deps = deps;
+    this.ctx = ctx;
+    this.timers = timers;
+    this.passivate = passivate;
+  }
+
+  @Override
+  public ProviderState emptyState() {
+    return ProviderState.empty();
+  }
+
+  @Override
+  public EventHandler<ProviderState, ProviderEvent> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(ProviderState::apply);
+  }
+
+  @Override
+  public SignalHandler<ProviderState> signalHandler() {
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::resume).build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<ProviderCommand, ProviderEvent, ProviderState> commandHandler() {
+    return newCommandHandlerWithReplyBuilder().forAnyState()
+        .onCommand(Register.class, this::onRegister)
+        .onCommand(Deregister.class, this::onDeregister)
+        .onCommand(GetProvider.class, (s, c) -> Effect().reply(c.replyTo(), new ProviderReply(viewOf(s))))
+        .onCommand(Heartbeat.class, this::onHeartbeat)
+        .onCommand(HeartbeatDeadline.class, this::onDeadline)
+        .onCommand(Reserve.class, this::onReserve)
+        .onCommand(Dispatch.class, this::onDispatch)
+        .onCommand(Release.class, this::onRelease)
+        .onCommand(Finished.class, this::onFinished)
+        .onCommand(CheckHeld.class, this::onCheckHeld)
+        .onCommand(PublishStatus.class, (s, c) -> {
+          publishStatus(s);
+          return Effect().noReply();
+        })
+        .onCommand(Idle.class, this::onIdle)
+        .build();
+  }
+
+  private ReplyEffect<ProviderEvent, ProviderState> onRegister(ProviderState state, Register cmd) {
+    boolean fresh = !state.exists() || state.deregistered;
+    if (!fresh && state.spec.equals(cmd.spec())) {
+      return Effect().reply(cmd.replyTo(), new RegisterReply(false, viewOf(state)));
+    }
+    ProviderEvent event = new ProviderRegistered(providerId, cmd.spec(), !fresh, now(), state.lastSequence + 1);
+    return Effect().persist(event).thenRun(s -> {
+      if (fresh) {
+        lastHeartbeat = now(); // a new registration gets one deadline's grace to connect
+        armDeadline(deps.health().deadline());
+      }
+      afterPersist(s, event);
+    }).thenReply(cmd.replyTo(), s -> new RegisterReply(fresh, viewOf(s)));
+  }
+
+  private ReplyEffect<ProviderEvent, ProviderState> onDeregister(ProviderState state, Deregister cmd) {
+    if (!state.exists() || state.deregistered) {
+      return Effect().reply(cmd.replyTo(), new ProviderReply(viewOf(state)));
+    }
+    ProviderEvent event = new ProviderDeregistered(providerId, state.heldKeys(), now(), state.lastSequence + 1);
+    ActorRef<RuntimeCommand> detached = runtime;
+    return Effect().persist(event).thenRun(s -> {
+      timers.cancel(DEADLINE_TIMER);
+      if (detached != null) {
+        ((ProviderDeregistered) event).handedBack().forEach(k -> detached.tell(new RuntimeCommand.CancelTask(k)));
+      }
+      runtime = null;
+      afterPersist(s, event);
+    }).thenReply(cmd.replyTo(), s -> new ProviderReply(viewOf(s)));
+  }
+
+  private ReplyEffect<ProviderEvent, ProviderState> onHeartbeat(ProviderState state, Heartbeat cmd) {
+    if (!state.exists() || state.deregistered) {
+      return Effect().noReply();
+    }
+    boolean attached = runtime == null || !runtime.equals(cmd.runtime());
+    runtime = cmd.runtime();
+    lastHeartbeat = now();
+    armDeadline(deps.health().deadline());
+    deps.publisher().publish(List.of(ProviderEnvelopes.heartbeat(providerId, now(), state.status(), state.load())));
+    if (attached) {
+      waitingForRuntime.values().forEach(d -> forward(d));
+      waitingForRuntime.clear();
+    }
+    if (state.unhealthy) {
+      ProviderEvent event = new ProviderRecovered(providerId, now(), state.lastSequence + 1);
+      return Effect().persist(event).thenRun(s -> afterPersist(s, event)).thenNoReply();
+    }
+    if (attached) {
+      publishStatus(state);
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<ProviderEvent, ProviderState> onDeadline(ProviderState state, HeartbeatDeadline cmd) {
+    if (!state.exists() || state.deregistered || state.unhealthy) {
+      return Effect().noReply();
+    }
+    Duration silent = Duration.between(lastHeartbeat, now());
+    if (silent.compareTo(deps.health().deadline()) < 0) {
+      armDeadline(deps.health().deadline().minus(silent));
+      return Effect().noReply();
+    }
+    int missed = (int) (silent.toMillis() / deps.health().heartbeatInterval().toMillis());
+    ProviderEvent event = new ProviderMarkedUnhealthy(providerId, missed, state.heldKeys(), now(),
+        state.lastSequence + 1);
+    return Effect().persist(event).thenRun(s -> {
+      runtime = null;
+      waitingForRuntime.clear();
+      afterPersist(s, event);
+    }).thenNoReply();
+  }
+
+  private ReplyEffect<ProviderEvent, ProviderState> onReserve(ProviderState state, Reserve cmd) {
+    if (state.exists() && state.holds(cmd.key())) {
+      return Effect().reply(cmd.replyTo(), new Reserved(cmd.key(), statusOf(state)));
+    }
+    String refusal = refusal(state, cmd.method());
+    if (refusal != null) {
+      return Effect().reply(cmd.replyTo(), new Refused(cmd.key(), refusal, state.exists() ? statusOf(state) : null));
+    }
+    boolean nowBusy = state.load() + 1 >= state.spec.maxConcurrency();
+    ProviderEvent event = new TaskAcquired(providerId, cmd.key(), cmd.method(), nowBusy, now(), state.lastSequence + 1);
+    return Effect().persist(event).thenRun(s -> afterPersist(s, event))
+        .thenReply(cmd.replyTo(), s -> new Reserved(cmd.key(), statusOf(s)));
+  }
+
+  private String refusal(ProviderState state, String method) {
+    if (!state.exists()) {
+      return "provider " + providerId + " is not registered";
+    } else if (state.deregistered) {
+      return "provider " + providerId + " is deregistered";
+    } else if (state.unhealthy) {
+      return "provider " + providerId + " is unhealthy";
+    } else if (runtime == null) {
+      return "provider " + providerId + " is not connected";
+    } else if (!state.spec.serves(method)) {
+      return "provider " + providerId + " does not serve " + method;
+    } else if (state.load() >= state.spec.maxConcurrency()) {
+      return "provider " + providerId + " is at capacity";
+    }
+    return null;
+  }
+
+  private ReplyEffect<ProviderEvent, ProviderState> onDispatch(ProviderState state, Dispatch cmd) {
+    if (!state.exists() || !state.holds(cmd.key())) {
+      handBack(cmd.key(), "provider " + providerId + " no longer holds attempt " + cmd.key().attempt());
+    } else if (runtime == null) {
+      waitingForRuntime.put(cmd.key(), cmd); // sent when the runtime attaches, or handed back when it never does
+    } else {
+      forward(cmd);
+    }
+    return Effect().noReply();
+  }
+
+  private void forward(Dispatch d) {
+    runtime.tell(new RuntimeCommand.ExecuteTask(d.key(), d.method(), d.params(), d.timeoutMs()));
+  }
+
+  private ReplyEffect<ProviderEvent, ProviderState> onRelease(ProviderState state, Release cmd) {
+    waitingForRuntime.remove(cmd.key());
+    if (cmd.cancel() && runtime != null) {
+      runtime.tell(new RuntimeCommand.CancelTask(cmd.key()));
+    }
+    return release(state, cmd.key(), TaskReleased.RELEASED, 0);
+  }
+
+  private ReplyEffect<ProviderEvent, ProviderState> onFinished(ProviderState state, Finished cmd) {
+    return release(state, cmd.key(), cmd.success() ? TaskReleased.SUCCEEDED : TaskReleased.FAILED, cmd.latencyMs());
+  }
+
+  private ReplyEffect<ProviderEvent, ProviderState> release(ProviderState state, TaskKey key, String outcome,
+                                                             long latencyMs) {
+    if (!state.exists() || !state.holds(key)) {
+      return Effect().noReply();
+    }
+    boolean nowAvailable = ProviderStatus.BUSY.equals(state.status())
+        && state.load() - 1 < state.spec.maxConcurrency();
+    ProviderEvent event = new TaskReleased(providerId, key, outcome, latencyMs, nowAvailable, now(),
+        state.lastSequence + 1);
+    return Effect().persist(event).thenRun(s -> afterPersist(s, event)).thenNoReply();
+  }
+
+  private ReplyEffect<ProviderEvent, ProviderState> onCheckHeld(ProviderState state, CheckHeld cmd) {
+    boolean held = state.exists() && state.holds(cmd.key());
+    TaskKey k = cmd.key();
+    deps.workflows().apply(k.workflowId()).tell(new ReattachAnswer(k.taskId(), k.attempt(), providerId, held,
+        held ? null : "provider " + providerId + " no longer holds attempt " + k.attempt()));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<ProviderEvent, ProviderState> onIdle(ProviderState state, Idle idle) {
+    if (!state.exists() || state.deregistered) {
+      passivate.accept(ctx.getSelf());
+    }
+    return Effect().noReply();
+  }
+
+  /** On start (fresh or after a crash or node loss): watch the heartbeat again and re-announce hand-backs. */
+  private void resume(ProviderState state) {
+    if (!state.exists() || state.deregistered) {
+      return;
+    }
+    lastHeartbeat = now(); // a restarted entity gives its runtime one deadline to show up
+    armDeadline(deps.health().deadline());
+    String reason = state.unhealthy ? "provider " + providerId + " is unhealthy" : null;
+    if (reason != null) {
+      state.handedBack.forEach(k -> handBack(k, reason));
+    }
+    publishStatus(state);
+  }
+
+  private void afterPersist(ProviderState state, ProviderEvent event) {
+    deps.publisher().publish(ProviderEnvelopes.of(event));
+    if (event instanceof ProviderMarkedUnhealthy e) {
+      e.handedBack().forEach(k -> handBack(k, "provider " + providerId + " missed " + e.missedHeartbeats()
+          + " heartbeats"));
+    } else if (event instanceof ProviderDeregistered e) {
+      e.handedBack().forEach(k -> handBack(k, "provider " + providerId + " was deregistered"));
+    }
+    publishStatus(state);
+  }
+
+  private void handBack(TaskKey k, String reason) {
+    deps.workflows().apply(k.workflowId()).tell(new ReattachAnswer(k.taskId(), k.attempt(), providerId, false, reason));
+  }
+
+  private void publishStatus(ProviderState state) {
+    if (state.exists()) {
+      deps.statusTopic().tell(Topic.publish(statusOf(state)));
+    }
+  }
+
+  private ProviderStatus statusOf(ProviderState state) {
+    return new ProviderStatus(state.spec, state.status(), score(state), state.load(), runtime != null,
+        state.lastSequence);
+  }
+
+  private double score(ProviderState state) {
+    int missed = lastHeartbeat == null ? 0
+        : (int) (Duration.between(lastHeartbeat, now()).toMillis() / deps.health().heartbeatInterval().toMillis());
+    return state.unhealthy || state.deregistered ? 0.0
+        : HealthScore.of(state.health.withMissedHeartbeats(missed), deps.health().unhealthyAfterMissed());
+  }
+
+  private ProviderView viewOf(ProviderState state) {
+    if (!state.exists()) {
+      return null;
+    }
+    return new ProviderView(state.spec, state.status(), score(state), state.load(), state.heldKeys(), lastHeartbeat,
+        state.registeredAt, runtime != null, state.health.successRate(), state.health.averageLatencyMs(),
+        state.lastSequence);
+  }
+
+  private void armDeadline(Duration delay) {
+    timers.startSingleTimer(DEADLINE_TIMER, HeartbeatDeadline.INSTANCE, delay);
+  }
+
+  private Instant now() {
+    return deps.clock().instant();
+  }
+
+}

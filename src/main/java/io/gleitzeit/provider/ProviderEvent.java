@@ -1,0 +1,87 @@
+package io.gleitzeit.provider;
+
+import io.gleitzeit.domain.ProviderSpec;
+import io.gleitzeit.serialization.JsonSerializable;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The facts a provider entity persists: registration, the attempts it holds, and health transitions.
+ * Heartbeats are not persisted. Each event records the sequence number of its first envelope in the
+ * provider's stream and how many envelopes it yields (see {@code io.gleitzeit.events.ProviderEnvelopes}).
+ * Never rename or move these records: they are in the journal.
+ */
+public sealed interface ProviderEvent extends JsonSerializable {
+
+  String providerId();
+
+  Instant at();
+
+  long firstSequence();
+
+  int envelopeCount();
+
+  default long lastSequence() {
+    return firstSequence() + envelopeCount() - 1;
+  }
+
+  /** provider:registered, then provider:available (a new registration) or nothing more (an update). */
+  record ProviderRegistered(String providerId, ProviderSpec spec, boolean update, Instant at, long firstSequence)
+      implements ProviderEvent {
+    @Override
+    public int envelopeCount() {
+      return update ? 1 : 2;
+    }
+  }
+
+  /** provider:deregistered; every held attempt is handed back to its workflow. */
+  record ProviderDeregistered(String providerId, List<TaskKey> handedBack, Instant at, long firstSequence)
+      implements ProviderEvent {
+    @Override
+    public int envelopeCount() {
+      return 1;
+    }
+  }
+
+  /** A slot was reserved for an attempt; provider:busy when this filled the last slot. */
+  record TaskAcquired(String providerId, TaskKey key, String method, boolean nowBusy, Instant at, long firstSequence)
+      implements ProviderEvent {
+    @Override
+    public int envelopeCount() {
+      return nowBusy ? 1 : 0;
+    }
+  }
+
+  /**
+   * An attempt's slot is free again. {@code outcome} is "succeeded", "failed" (both count for health) or
+   * "released" (the workflow did not use or cancelled it); provider:available when a busy provider has room.
+   */
+  record TaskReleased(String providerId, TaskKey key, String outcome, long latencyMs, boolean nowAvailable,
+                      Instant at, long firstSequence) implements ProviderEvent {
+    public static final String SUCCEEDED = "succeeded";
+    public static final String FAILED = "failed";
+    public static final String RELEASED = "released";
+
+    @Override
+    public int envelopeCount() {
+      return nowAvailable ? 1 : 0;
+    }
+  }
+
+  /** provider:unhealthy: heartbeats stopped; every held attempt is handed back to its workflow. */
+  record ProviderMarkedUnhealthy(String providerId, int missedHeartbeats, List<TaskKey> handedBack, Instant at,
+                                 long firstSequence) implements ProviderEvent {
+    @Override
+    public int envelopeCount() {
+      return 1;
+    }
+  }
+
+  /** provider:recovered, then provider:available: heartbeats are back. */
+  record ProviderRecovered(String providerId, Instant at, long firstSequence) implements ProviderEvent {
+    @Override
+    public int envelopeCount() {
+      return 2;
+    }
+  }
+}

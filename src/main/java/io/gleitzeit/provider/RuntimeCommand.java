@@ -1,0 +1,14 @@
+package io.gleitzeit.provider;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gleitzeit.serialization.JsonSerializable;
+
+/** What a provider runtime (a built-in provider on a node, or an external worker's connection) is told. */
+public sealed interface RuntimeCommand extends JsonSerializable, ProviderRuntime.Message {
+
+  /** Run one attempt. */
+  record ExecuteTask(TaskKey key, String method, ObjectNode params, Long timeoutMs) implements RuntimeCommand {}
+
+  /** Stop the attempt if it still runs; its outcome will be rejected by the workflow anyway. */
+  record CancelTask(TaskKey key) implements RuntimeCommand {}
+}
