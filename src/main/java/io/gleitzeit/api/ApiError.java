@@ -25,10 +25,10 @@ public final class ApiError {
         .withEntity(ContentTypes.APPLICATION_JSON, Json.compact(body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
-  public static HttpResponse invalidDefinition(List<Problem> problems) {
+  public static HttpResponse invalidDefinition(String what, List<Problem> problems) {
     String message = problems.size() == 1
-        ? "the workflow definition has 1 problem: " + problems.get(0).path() + ": " + problems.get(0).message()
-        : "the workflow definition has " + problems.size() + " problems";
+        ? "the " + what + " has 1 problem: " + problems.get(0).path() + ": " + problems.get(0).message()
+        : "the " + what + " has " + problems.size() + " problems";
     return of(StatusCodes.BAD_REQUEST, "invalid_definition", message, problems);
   }
 
@@ -51,8 +51,12 @@ public final class ApiError {
   }
 
   public static HttpResponse unsupportedMediaType(String given) {
+    return unsupportedMediaType(given, "application/json or application/yaml");
+  }
+
+  public static HttpResponse unsupportedMediaType(String given, String accepted) {
     return of(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "content type '" + given
-        + "' is not accepted; send application/json or application/yaml", List.of());
+        + "' is not accepted; send " + accepted, List.of());
   }
 
   public static HttpResponse unavailable(String message) {

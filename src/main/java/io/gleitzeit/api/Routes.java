@@ -8,6 +8,14 @@ import io.gleitzeit.domain.SourceFormat;
 import io.gleitzeit.events.EventEnvelope;
 import io.gleitzeit.events.EventFilter;
 import io.gleitzeit.events.EventStreams;
+import io.gleitzeit.events.ProviderDirectory;
+import io.gleitzeit.domain.ProviderSpec;
+import io.gleitzeit.domain.ProviderSpecParser;
+import io.gleitzeit.domain.ProviderSpecResult;
+import io.gleitzeit.provider.ProviderCommand;
+import io.gleitzeit.provider.ProviderEntity;
+import io.gleitzeit.provider.ProviderView;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
 import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
@@ -52,16 +60,21 @@ public final class Routes extends AllDirectives {
   private final WorkflowJournal journal;
   private final Readiness readiness;
   private final EventStreams streams;
+  private final ProviderDirectory providerDirectory;
+  private final WorkerChannel workers;
   private final ClusterSharding sharding;
 
   public Routes(ActorSystem<?> system, NodeSettings settings, DefinitionParser parser, WorkflowJournal journal,
-                Readiness readiness, EventStreams streams) {
+                Readiness readiness, EventStreams streams, ProviderDirectory providerDirectory,
+                WorkerChannel workers) {
     this.system = system;
     this.settings = settings;
     this.parser = parser;
     this.journal = journal;
     this.readiness = readiness;
     this.streams = streams;
+    this.providerDirectory = providerDirectory;
+    this.workers = workers;
     this.sharding = ClusterSharding.get(system);
   }
 
@@ -74,6 +87,11 @@ public final class Routes extends AllDirectives {
                 path("events", () -> get(() -> events(id))),
                 path("state", () -> get(() -> parameterOptional("at_sequence", at -> stateAt(id, at)))))))),
         path(PathMatchers.segment("events").slash("stream"), () -> get(this::stream)),
+        pathPrefix("providers", () -> concat(
+            pathEnd(() -> concat(post(this::registerProvider), get(this::listProviders))),
+            pathPrefix(PathMatchers.segment(), id -> concat(
+                pathEnd(() -> concat(get(() -> getProvider(id)), delete(() -> deregisterProvider(id)))),
+                path("connect", () -> connectWorker(id)))))),
         pathPrefix("health", () -> concat(
             path("alive", () -> get(() -> complete(json(StatusCodes.OK,
                 Json.MAPPER.createObjectNode().put("status", "alive"))))),
@@ -93,7 +111,7 @@ public final class Routes extends AllDirectives {
       return withSizeLimit(limit, () -> extractStrictEntity(Duration.ofSeconds(10), strict -> {
         ParseResult parsed = parser.parse(strict.getData().toArray(), format.get());
         if (parsed instanceof ParseResult.Invalid invalid) {
-          return complete(ApiError.invalidDefinition(invalid.problems()));
+          return complete(ApiError.invalidDefinition("workflow definition", invalid.problems()));
         }
         var definition = ((ParseResult.Valid) parsed).definition();
         CompletionStage<HttpResponse> answer = workflow(definition.id())
@@ -159,6 +177,77 @@ public final class Routes extends AllDirectives {
           .keepAlive(Duration.ofSeconds(15), ServerSentEvent::heartbeat);
       return completeOK(events, EventStreamMarshalling.toEventStream());
     }));
+  }
+
+  private Route registerProvider() {
+    return extractRequestEntity(entity -> {
+      Optional<SourceFormat> format = formatOf(entity);
+      if (format.isEmpty() || format.get() != SourceFormat.JSON) {
+        return complete(ApiError.unsupportedMediaType(entity.getContentType().toString(), "application/json"));
+      }
+      return withSizeLimit(settings.maxBodyBytes(), () -> extractStrictEntity(Duration.ofSeconds(10), strict -> {
+        ProviderSpecResult parsed = new ProviderSpecParser().parse(strict.getData().toArray());
+        if (parsed instanceof ProviderSpecResult.Invalid invalid) {
+          return complete(ApiError.invalidDefinition("provider registration", invalid.problems()));
+        }
+        ProviderSpec spec = ((ProviderSpecResult.Valid) parsed).spec();
+        return completeWithFuture(provider(spec.id())
+            .<ProviderCommand.RegisterReply>ask(replyTo -> new ProviderCommand.Register(spec, replyTo),
+                settings.askTimeout())
+            .thenApply(reply -> json(reply.created() ? StatusCodes.CREATED : StatusCodes.OK,
+                ProviderJson.render(reply.view())))
+            .exceptionally(this::unavailable));
+      }));
+    });
+  }
+
+  private Route listProviders() {
+    CompletionStage<HttpResponse> answer = providerDirectory.providerIds().thenCompose(ids -> {
+      List<CompletableFuture<ProviderView>> views = ids.stream()
+          .map(id -> providerView(id).toCompletableFuture()).toList();
+      return CompletableFuture.allOf(views.toArray(CompletableFuture[]::new)).thenApply(done -> {
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        var list = body.putArray("providers");
+        views.stream().map(CompletableFuture::join).filter(java.util.Objects::nonNull)
+            .sorted(java.util.Comparator.comparing(v -> v.spec().id()))
+            .forEach(v -> list.add(ProviderJson.render(v)));
+        return json(StatusCodes.OK, body);
+      });
+    });
+    return completeWithFuture(answer.exceptionally(this::unavailable));
+  }
+
+  private Route getProvider(String id) {
+    return completeWithFuture(providerView(id).thenApply(view -> view == null
+            ? ApiError.notFound("no provider with id '" + id + "'")
+            : json(StatusCodes.OK, ProviderJson.render(view)))
+        .exceptionally(this::unavailable));
+  }
+
+  private Route deregisterProvider(String id) {
+    return completeWithFuture(provider(id)
+        .<ProviderCommand.ProviderReply>ask(ProviderCommand.Deregister::new, settings.askTimeout())
+        .thenApply(reply -> reply.view() == null
+            ? ApiError.notFound("no provider with id '" + id + "'")
+            : json(StatusCodes.OK, ProviderJson.render(reply.view())))
+        .exceptionally(this::unavailable));
+  }
+
+  /** SPEC §6: an external worker's WebSocket; the provider must be registered first. */
+  private Route connectWorker(String id) {
+    return get(() -> onSuccess(workers.connect(id), flow -> flow
+        .map(this::handleWebSocketMessages)
+        .orElseGet(() -> complete(ApiError.notFound("no provider with id '" + id
+            + "' is registered; POST /providers first")))));
+  }
+
+  private CompletionStage<ProviderView> providerView(String id) {
+    return provider(id).<ProviderCommand.ProviderReply>ask(ProviderCommand.GetProvider::new, settings.askTimeout())
+        .thenApply(ProviderCommand.ProviderReply::view);
+  }
+
+  private EntityRef<ProviderCommand> provider(String id) {
+    return sharding.entityRefFor(ProviderEntity.ENTITY_KEY, id);
   }
 
   private Route ready() {

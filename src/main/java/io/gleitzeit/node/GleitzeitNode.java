@@ -5,6 +5,8 @@ import io.gleitzeit.api.Routes;
 import io.gleitzeit.domain.DefinitionParser;
 import io.gleitzeit.domain.ParameterResolver;
 import io.gleitzeit.events.EventStreams;
+import io.gleitzeit.events.ProviderDirectory;
+import io.gleitzeit.provider.ExternalWorkers;
 import io.gleitzeit.events.LiveEvents;
 import io.gleitzeit.events.WorkflowJournal;
 import io.gleitzeit.provider.AssignmentCoordinator;
@@ -14,6 +16,7 @@ import io.gleitzeit.provider.ProviderCommand;
 import io.gleitzeit.provider.ProviderEntity;
 import io.gleitzeit.provider.ProviderRuntime;
 import io.gleitzeit.provider.ProviderStatus;
+import io.gleitzeit.provider.TaskExecutor;
 import io.gleitzeit.workflow.WorkflowCommand;
 import io.gleitzeit.workflow.WorkflowDecisions;
 import io.gleitzeit.workflow.WorkflowEntity;
@@ -106,14 +109,23 @@ public final class GleitzeitNode implements AutoCloseable {
     ProviderRuntime.Reporting reporting = new ProviderRuntime.Reporting(settings.reportTimeout(),
         settings.reportAttempts());
     for (NodeSettings.BuiltinProvider builtin : settings.builtinProviders()) {
-      ProviderSpec spec = BuiltinProviders.spec(builtin, remotePort);
-      system.systemActorOf(ProviderRuntime.builtIn(spec, BuiltinProviders.executor(builtin), workflows, providers,
-          reporting, settings.heartbeatInterval()), "provider-" + spec.id(), Props.empty());
+      ProviderSpec spec;
+      TaskExecutor executor;
+      try {
+        spec = BuiltinProviders.spec(builtin, remotePort);
+        executor = BuiltinProviders.executor(builtin);
+      } catch (IllegalArgumentException e) {
+        throw new NodeStartException("bad configuration: " + e.getMessage(), e);
+      }
+      system.systemActorOf(ProviderRuntime.builtIn(spec, executor, workflows, providers, reporting,
+          settings.heartbeatInterval()), "provider-" + spec.id(), Props.empty());
     }
 
     WorkflowJournal journal = new WorkflowJournal(system);
     Routes routes = new Routes(system, settings, new DefinitionParser(settings.limits(), () -> "wf-" + java.util.UUID.randomUUID()),
-        journal, new Readiness(system, journal), new EventStreams(system, liveEvents, journal));
+        journal, new Readiness(system, journal), new EventStreams(system, liveEvents, journal),
+        new ProviderDirectory(system), new ExternalWorkers(system, providers, workflows, reporting,
+            settings.heartbeatInterval()));
     ServerBinding binding;
     try {
       binding = Http.get(system).newServerAt(settings.httpInterface(), settings.httpPort())
