@@ -85,6 +85,10 @@ public final class Routes extends AllDirectives {
             pathPrefix(PathMatchers.segment(), id -> concat(
                 pathEnd(() -> get(() -> getWorkflow(id))),
                 path("events", () -> get(() -> events(id))),
+                path("cancel", () -> post(() -> control(id, replyTo ->
+                    new WorkflowCommand.CancelWorkflow("cancelled through the API", replyTo)))),
+                path(PathMatchers.segment("tasks").slash(PathMatchers.segment()).slash("retry"), task ->
+                    post(() -> control(id, replyTo -> new WorkflowCommand.RetryTask(task, replyTo)))),
                 path("state", () -> get(() -> parameterOptional("at_sequence", at -> stateAt(id, at)))))))),
         path(PathMatchers.segment("events").slash("stream"), () -> get(this::stream)),
         pathPrefix("providers", () -> concat(
@@ -136,6 +140,19 @@ public final class Routes extends AllDirectives {
     return completeWithFuture(view(id).thenCompose(view -> view == null
             ? java.util.concurrent.CompletableFuture.completedFuture(notFound(id))
             : journal.envelopes(id).thenApply(this::eventsResponse))
+        .exceptionally(this::unavailable));
+  }
+
+  /** Cancel and manual retry: 202 with the workflow, 404, or 409 saying why not. */
+  private Route control(String id,
+      java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<WorkflowCommand.ControlReply>,
+          WorkflowCommand> command) {
+    return completeWithFuture(workflow(id).<WorkflowCommand.ControlReply>ask(command::apply, settings.askTimeout())
+        .thenApply(reply -> switch (reply.outcome()) {
+          case DONE -> json(StatusCodes.ACCEPTED, WorkflowJson.render(reply.view()).put("message", reply.message()));
+          case NOT_FOUND -> ApiError.notFound(reply.message());
+          case CONFLICT -> ApiError.conflict(reply.message());
+        })
         .exceptionally(this::unavailable));
   }
 

@@ -83,6 +83,14 @@ public final class WorkflowEnvelopes {
       if (e.requested()) {
         b.add("assignment:requested", COORDINATOR, e.taskId(), null, "info", obj().put("attempt", e.attempt()));
       }
+    } else if (event instanceof WorkflowEvent.WorkflowCancelled e) {
+      for (String id : e.cancelled()) {
+        b.add("task:cancelled", ENGINE, id, null, "warning", obj().put("reason", "the workflow was cancelled"));
+      }
+      b.add("workflow:state_changed", ENGINE, null, null, "info", obj().put("from", "running").put("to", "cancelled"));
+      b.add("workflow:cancelled", ENGINE, null, null, "warning", obj().put("reason", e.reason()));
+    } else if (event instanceof WorkflowEvent.TaskRetriedManually e) {
+      retriedManually(b, e);
     } else if (event instanceof ReportRejected e) {
       b.add("assignment:rejected", ENGINE, e.taskId(), e.providerId(), "warning",
           obj().put("attempt", e.attempt()).put("reason", e.reason()));
@@ -155,6 +163,26 @@ public final class WorkflowEnvelopes {
           .put("delay_ms", e.retry().delayMs()).put("retry_at", Timestamps.format(e.retry().retryAt())));
     }
     consequences(b, e.consequences(), e.taskId());
+  }
+
+  private static void retriedManually(Builder b, WorkflowEvent.TaskRetriedManually e) {
+    if (e.workflowReopened()) {
+      b.add("workflow:state_changed", ENGINE, null, null, "info", obj().put("from", "failed").put("to", "running")
+          .put("reason", "task " + e.taskId() + " retried by hand"));
+    }
+    ObjectNode payload = obj().put("attempt", e.attempt()).put("manual_retry", true);
+    ArrayNode pending = payload.putArray("reopened_pending");
+    e.reopened().stream().filter(r -> !r.ready()).forEach(r -> pending.add(r.taskId()));
+    b.add("task:ready", ENGINE, e.taskId(), null, "info", payload);
+    for (WorkflowEvent.TaskRetriedManually.Reopened r : e.reopened()) {
+      if (r.ready()) {
+        b.add("task:ready", ENGINE, r.taskId(), null, "info", obj().put("attempt", r.attempt()).put("reopened_by",
+            e.taskId()));
+      }
+    }
+    for (String id : e.requested()) {
+      b.add("assignment:requested", COORDINATOR, id, null, "info", obj());
+    }
   }
 
   private static void consequences(Builder b, Consequences c, String cause) {

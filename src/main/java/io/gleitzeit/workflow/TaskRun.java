@@ -16,6 +16,11 @@ public final class TaskRun {
   public TaskState state = TaskState.PENDING;
   public int attempt = 1;
   public int reassignments;
+  /**
+   * Failed attempts that count against {@code max_attempts}: failures and timeouts since the task was
+   * created or last retried by hand. Reassignments after a provider loss do not count (SPEC §3).
+   */
+  public int failures;
   /** A provider has been asked for this ready task and has not answered with a grant yet. */
   public boolean requested;
   public String providerId;

@@ -41,6 +41,17 @@ public sealed interface WorkflowCommand extends JsonSerializable {
   record ReattachAnswer(String taskId, int attempt, String providerId, boolean held, String reason)
       implements WorkflowCommand {}
 
+  /** SPEC §5: cancel the workflow. Idempotent. */
+  record CancelWorkflow(String reason, ActorRef<ControlReply> replyTo) implements WorkflowCommand {}
+
+  /** SPEC §5: run a failed or cancelled task again as a new attempt. */
+  record RetryTask(String taskId, ActorRef<ControlReply> replyTo) implements WorkflowCommand {}
+
+  /** The answer to a cancel or a manual retry: done, or why not (HTTP 404 or 409). */
+  record ControlReply(Outcome outcome, String message, WorkflowView view) implements JsonSerializable {
+    public enum Outcome { DONE, NOT_FOUND, CONFLICT }
+  }
+
   /** Timer: a scheduled retry is due. */
   record RetryDue(String taskId, int attempt) implements WorkflowCommand {}
 

@@ -93,8 +93,9 @@ public final class WorkflowDecisions {
     boolean impliedStart = task.state == TaskState.ASSIGNED;
     RetryPolicy policy = state.definitionOf(taskId).retry();
     long first = state.lastSequence + 1;
-    if (error.retryable() && policy.allowsAnotherAttempt(task.attempt)) {
-      Duration delay = policy.delayAfter(task.attempt, random);
+    int failures = task.failures + 1;
+    if (error.retryable() && policy.allowsAnotherAttempt(failures)) {
+      Duration delay = policy.delayAfter(failures, random);
       RetryPlan plan = new RetryPlan(task.attempt + 1, delay.toMillis(), at.plus(delay));
       Consequences consequences = new Consequences(List.of(), requests(state, List.of(), 1), List.of(), List.of(), null);
       return new TaskFailed(state.workflowId(), taskId, task.attempt, task.providerId, error, impliedStart,
@@ -122,6 +123,76 @@ public final class WorkflowDecisions {
     boolean requested = hasFreeSlot(state, 1);
     return new TaskReassigned(state.workflowId(), taskId, task.attempt, task.attempt + 1, task.providerId, reason,
         requested, at, state.lastSequence + 1);
+  }
+
+  /** SPEC §5: cancel a running workflow; every unfinished task is cancelled. */
+  public WorkflowEvent.WorkflowCancelled cancel(WorkflowState state, String reason, Instant at) {
+    List<String> cancelled = new ArrayList<>();
+    for (TaskRun t : state.taskRuns()) {
+      if (!t.state.terminal()) {
+        cancelled.add(t.id);
+      }
+    }
+    return new WorkflowEvent.WorkflowCancelled(state.workflowId(), cancelled, reason, at, state.lastSequence + 1);
+  }
+
+  /**
+   * SPEC §3 and §5: retry a failed or cancelled task by hand as a new attempt, reopening what its failure
+   * skipped or cancelled: its downstream tasks, and under error strategy stop every task the failure
+   * cancelled. The caller has checked that the task is failed or cancelled and the workflow not cancelled.
+   */
+  public WorkflowEvent.TaskRetriedManually retryByHand(WorkflowState state, String taskId, Instant at) {
+    TaskRun task = state.task(taskId);
+    Set<String> reopen = new LinkedHashSet<>();
+    for (String id : state.dag().downstreamOf(taskId)) {
+      TaskState s = state.task(id).state;
+      if (s == TaskState.SKIPPED || s == TaskState.CANCELLED) {
+        reopen.add(id);
+      }
+    }
+    if (state.status == WorkflowStatus.FAILED && state.definition.errorStrategy() == ErrorStrategy.STOP) {
+      for (TaskRun t : state.taskRuns()) {
+        if (t.state == TaskState.CANCELLED && !t.id.equals(taskId)) {
+          reopen.add(t.id);
+        }
+      }
+    }
+    Set<String> settled = new LinkedHashSet<>();
+    for (TaskRun t : state.taskRuns()) {
+      if (t.state == TaskState.COMPLETED) {
+        settled.add(t.id);
+      }
+    }
+    List<WorkflowEvent.TaskRetriedManually.Reopened> reopened = new ArrayList<>();
+    List<String> nowReady = new ArrayList<>();
+    nowReady.add(taskId);
+    for (TaskRun t : state.taskRuns()) { // definition order
+      if (!reopen.contains(t.id)) {
+        continue;
+      }
+      String id = t.id;
+      boolean ready = settled.containsAll(state.dag().dependenciesOf(id));
+      // A task that was handed to a provider ran an attempt: its next execution is a new attempt.
+      int attempt = t.providerId != null ? t.attempt + 1 : t.attempt;
+      reopened.add(new WorkflowEvent.TaskRetriedManually.Reopened(id, attempt, ready));
+      if (ready) {
+        nowReady.add(id);
+      }
+    }
+    boolean reopensWorkflow = state.status != WorkflowStatus.RUNNING;
+    List<String> requested = requestsAfterReopening(state, nowReady);
+    return new WorkflowEvent.TaskRetriedManually(state.workflowId(), taskId, task.attempt + 1, reopened, requested,
+        reopensWorkflow, at, state.lastSequence + 1);
+  }
+
+  private List<String> requestsAfterReopening(WorkflowState state, List<String> nowReady) {
+    Integer max = state.definition.maxParallel();
+    if (max == null) {
+      return nowReady;
+    }
+    int free = max - state.inFlight();
+    List<String> ordered = byPriority(state.definition, nowReady);
+    return free <= 0 ? List.of() : List.copyOf(ordered.subList(0, Math.min(free, ordered.size())));
   }
 
   /** SPEC §3: what a task failing for good does to the rest of the workflow, under its error strategy. */

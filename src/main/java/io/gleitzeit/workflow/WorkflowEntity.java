@@ -20,6 +20,7 @@ import io.gleitzeit.workflow.WorkflowCommand.RetryDue;
 import io.gleitzeit.workflow.WorkflowCommand.SubmitWorkflow;
 import io.gleitzeit.workflow.WorkflowCommand.TimeoutDue;
 import io.gleitzeit.workflow.WorkflowCommand.WorkflowReply;
+import io.gleitzeit.workflow.WorkflowCommand.ControlReply;
 import io.gleitzeit.workflow.WorkflowEvent.ReportRejected;
 import io.gleitzeit.workflow.WorkflowEvent.TaskAssigned;
 import io.gleitzeit.workflow.WorkflowEvent.TaskStarted;
@@ -129,6 +130,8 @@ public final class WorkflowEntity
         .onCommand(ReattachAnswer.class, this::onReattachAnswer)
         .onCommand(RetryDue.class, this::onRetryDue)
         .onCommand(TimeoutDue.class, this::onTimeoutDue)
+        .onCommand(WorkflowCommand.CancelWorkflow.class, this::onCancel)
+        .onCommand(WorkflowCommand.RetryTask.class, this::onRetryTask)
         .onCommand(WorkflowCommand.Idle.class, this::onIdle)
         .build();
   }
@@ -149,6 +152,55 @@ public final class WorkflowEntity
       passivate.accept(ctx.getSelf());
     }
     return Effect().noReply();
+  }
+
+  private ReplyEffect<WorkflowEvent, WorkflowState> onCancel(WorkflowState state,
+                                                             WorkflowCommand.CancelWorkflow cmd) {
+    if (!state.exists()) {
+      return Effect().reply(cmd.replyTo(), control(ControlReply.Outcome.NOT_FOUND, "no workflow with id '"
+          + workflowId + "'", null));
+    }
+    if (state.status == WorkflowStatus.CANCELLED) {
+      return Effect().reply(cmd.replyTo(), control(ControlReply.Outcome.DONE, "already cancelled", state));
+    }
+    if (state.status != WorkflowStatus.RUNNING) {
+      return Effect().reply(cmd.replyTo(), control(ControlReply.Outcome.CONFLICT, "workflow '" + workflowId
+          + "' already " + state.status.wire() + "; only a running workflow can be cancelled", state));
+    }
+    WorkflowEvent event = deps.decisions().cancel(state, cmd.reason(), now());
+    List<HeldAttempt> toCancel = heldAmongCancelled(state, event);
+    return Effect().persist(event).thenRun(s -> {
+      for (TaskRun t : s.taskRuns()) {
+        timers.cancel(timeoutTimer(t.id));
+        timers.cancel(retryTimer(t.id));
+      }
+      afterPersist(s, event, toCancel);
+    }).thenReply(cmd.replyTo(), s -> control(ControlReply.Outcome.DONE, "cancelled", s));
+  }
+
+  private ReplyEffect<WorkflowEvent, WorkflowState> onRetryTask(WorkflowState state, WorkflowCommand.RetryTask cmd) {
+    TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
+    if (task == null) {
+      String what = state.exists() ? "no task '" + cmd.taskId() + "' in workflow '" + workflowId + "'"
+          : "no workflow with id '" + workflowId + "'";
+      return Effect().reply(cmd.replyTo(), control(ControlReply.Outcome.NOT_FOUND, what, null));
+    }
+    if (task.state != TaskState.FAILED && task.state != TaskState.CANCELLED) {
+      return Effect().reply(cmd.replyTo(), control(ControlReply.Outcome.CONFLICT, "task '" + cmd.taskId()
+          + "' is " + task.state.wire() + "; only a failed or cancelled task can be retried", state));
+    }
+    if (state.status == WorkflowStatus.CANCELLED) {
+      return Effect().reply(cmd.replyTo(), control(ControlReply.Outcome.CONFLICT, "workflow '" + workflowId
+          + "' was cancelled; its tasks cannot be retried", state));
+    }
+    WorkflowEvent event = deps.decisions().retryByHand(state, cmd.taskId(), now());
+    return Effect().persist(event).thenRun(s -> afterPersist(s, event, List.of()))
+        .thenReply(cmd.replyTo(), s -> control(ControlReply.Outcome.DONE, "retrying as attempt "
+            + s.task(cmd.taskId()).attempt, s));
+  }
+
+  private ControlReply control(ControlReply.Outcome outcome, String message, WorkflowState state) {
+    return new ControlReply(outcome, message, state == null ? null : WorkflowView.of(state, waitingFor));
   }
 
   private ReplyEffect<WorkflowEvent, WorkflowState> onSubmit(WorkflowState state, SubmitWorkflow cmd) {
@@ -346,7 +398,7 @@ public final class WorkflowEntity
   }
 
   private void scheduleRetry(String taskId, int failedAttempt, Instant retryAt) {
-    arm("retry-" + taskId, new RetryDue(taskId, failedAttempt), retryAt);
+    arm(retryTimer(taskId), new RetryDue(taskId, failedAttempt), retryAt);
   }
 
   /** Arms a timer for {@code due}; its handler checks the due time again, so an early firing only re-arms. */
@@ -362,6 +414,8 @@ public final class WorkflowEntity
       return e.requested() ? List.of(e.taskId()) : List.of();
     } else if (event instanceof WorkflowEvent.TaskReassigned e) {
       return e.requested() ? List.of(e.taskId()) : List.of();
+    } else if (event instanceof WorkflowEvent.TaskRetriedManually e) {
+      return e.requested();
     }
     return consequencesOf(event).requested();
   }
@@ -390,6 +444,8 @@ public final class WorkflowEntity
       return e.consequences();
     } else if (event instanceof WorkflowEvent.TaskResolutionFailed e) {
       return e.consequences();
+    } else if (event instanceof WorkflowEvent.WorkflowCancelled e) {
+      return new Consequences(List.of(), List.of(), List.of(), e.cancelled(), WorkflowStatus.CANCELLED);
     }
     return Consequences.NONE;
   }
@@ -408,6 +464,10 @@ public final class WorkflowEntity
 
   private TaskKey key(String taskId, int attempt) {
     return new TaskKey(workflowId, taskId, attempt);
+  }
+
+  private static String retryTimer(String taskId) {
+    return "retry-" + taskId;
   }
 
   private static String timeoutTimer(String taskId) {

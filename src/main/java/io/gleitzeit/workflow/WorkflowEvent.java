@@ -128,6 +128,41 @@ public sealed interface WorkflowEvent extends JsonSerializable {
     }
   }
 
+  /**
+   * The workflow was cancelled (SPEC §5): task:cancelled for every unfinished task, workflow:state_changed,
+   * workflow:cancelled.
+   */
+  record WorkflowCancelled(String workflowId, List<String> cancelled, String reason, Instant at, long firstSequence)
+      implements WorkflowEvent {
+    @Override
+    public int envelopeCount() {
+      return cancelled.size() + 2;
+    }
+  }
+
+  /**
+   * A failed or cancelled task was retried by hand: workflow:state_changed when the workflow runs again,
+   * task:ready for the task's new attempt, task:ready for reopened tasks whose dependencies are all done,
+   * and assignment:requested for those a provider is asked for. Reopened tasks still waiting for
+   * dependencies go back to pending (listed in the first task:ready's payload).
+   */
+  record TaskRetriedManually(
+      String workflowId, String taskId, int attempt, List<Reopened> reopened, List<String> requested,
+      boolean workflowReopened, Instant at, long firstSequence) implements WorkflowEvent {
+
+    /** A task reopened with the retry: ready at {@code attempt} now, or pending until its dependencies finish. */
+    public record Reopened(String taskId, int attempt, boolean ready) {}
+
+    @Override
+    public int envelopeCount() {
+      int ready = 1;
+      for (Reopened r : reopened) {
+        ready += r.ready() ? 1 : 0;
+      }
+      return (workflowReopened ? 1 : 0) + ready + requested.size();
+    }
+  }
+
   /** A result or failure for an attempt that is no longer current changed nothing: assignment:rejected. */
   record ReportRejected(
       String workflowId, String taskId, int attempt, String providerId, String reason, Instant at, long firstSequence)

@@ -103,6 +103,10 @@ public final class WorkflowState implements JsonSerializable {
       onRetryReady(e);
     } else if (event instanceof TaskReassigned e) {
       onReassigned(e);
+    } else if (event instanceof WorkflowEvent.WorkflowCancelled e) {
+      onCancelled(e);
+    } else if (event instanceof WorkflowEvent.TaskRetriedManually e) {
+      onRetriedManually(e);
     } else if (!(event instanceof ReportRejected)) {
       throw new IllegalArgumentException("unknown workflow event " + event.getClass().getName());
     }
@@ -177,6 +181,9 @@ public final class WorkflowState implements JsonSerializable {
     t.error = e.error();
     t.durationMs = e.durationMs();
     t.completedAt = e.at();
+    if (!TaskError.REASSIGNMENTS.equals(e.error().type())) {
+      t.failures++;
+    }
     if (e.retry() != null) {
       move(t, TaskState.RETRY_SCHEDULED);
       t.retryAt = e.retry().retryAt();
@@ -198,6 +205,41 @@ public final class WorkflowState implements JsonSerializable {
     startNewAttempt(t, e.attempt(), e.at());
     t.reassignments++;
     t.requested = e.requested();
+  }
+
+  private void onCancelled(WorkflowEvent.WorkflowCancelled e) {
+    for (String id : e.cancelled()) {
+      TaskRun t = tasks.get(id);
+      move(t, TaskState.CANCELLED);
+      t.requested = false;
+      t.retryAt = null;
+    }
+    status = WorkflowStatus.CANCELLED;
+    completedAt = e.at();
+  }
+
+  private void onRetriedManually(WorkflowEvent.TaskRetriedManually e) {
+    TaskRun t = tasks.get(e.taskId());
+    startNewAttempt(t, e.attempt(), e.at());
+    t.failures = 0;
+    t.error = null;
+    for (WorkflowEvent.TaskRetriedManually.Reopened r : e.reopened()) {
+      TaskRun other = tasks.get(r.taskId());
+      if (r.ready()) {
+        startNewAttempt(other, r.attempt(), e.at());
+      } else {
+        move(other, TaskState.PENDING);
+        other.attempt = r.attempt();
+        other.readyAt = null;
+      }
+      other.failures = 0;
+      other.error = null;
+    }
+    markRequested(e.requested());
+    if (e.workflowReopened()) {
+      status = WorkflowStatus.RUNNING;
+      completedAt = null;
+    }
   }
 
   private void startNewAttempt(TaskRun t, int attempt, Instant at) {

@@ -405,6 +405,112 @@ class WorkflowEntityTest {
     passivations.expectMessageClass(org.apache.pekko.actor.typed.ActorRef.class);
   }
 
+  private WorkflowCommand.ControlReply cancel(
+      EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> kit) {
+    return kit.<WorkflowCommand.ControlReply>runCommand(r -> new WorkflowCommand.CancelWorkflow("test", r)).reply();
+  }
+
+  private EventSourcedBehaviorTestKit.CommandResultWithReply<WorkflowCommand, WorkflowEvent, WorkflowState,
+      WorkflowCommand.ControlReply> retry(EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> kit,
+                                          String taskId) {
+    return kit.runCommand(r -> new WorkflowCommand.RetryTask(taskId, r));
+  }
+
+  @Test
+  void shouldCancelEveryUnfinishedTaskStopTheRunningOnesAndRejectLateResults() {
+    var kit = submitted(CHAIN);
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+    provider.expectMessageClass(Dispatch.class);
+
+    var result = kit.<WorkflowCommand.ControlReply>runCommand(r -> new WorkflowCommand.CancelWorkflow("test", r));
+
+    assertEquals(WorkflowCommand.ControlReply.Outcome.DONE, result.reply().outcome());
+    WorkflowEvent.WorkflowCancelled event = result.eventOfType(WorkflowEvent.WorkflowCancelled.class);
+    assertEquals(List.of("a", "b"), event.cancelled());
+    assertEquals(WorkflowStatus.CANCELLED, result.state().status);
+    assertEquals(new Release(new TaskKey("wf-1", "a", 1), true), provider.expectMessageClass(Release.class));
+    assertEquals(WorkflowCommand.ControlReply.Outcome.DONE, cancel(kit).outcome(), "idempotent");
+
+    var late = kit.<Done>runCommand(replyTo -> new ReportTaskResult("a", 1, "test-1",
+        Json.MAPPER.createObjectNode(), null, replyTo));
+    assertInstanceOf(ReportRejected.class, late.events().get(0));
+    assertEquals(TaskState.CANCELLED, late.state().task("a").state);
+  }
+
+  @Test
+  void shouldRefuseToCancelAFinishedWorkflow() {
+    var kit = submitted("{'id': 'wf-1', 'tasks': [{'id': 'a', 'method': 'test/echo'}]}");
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+    report(kit, "a", 1, java.util.Map.of(), null);
+    assertEquals(WorkflowCommand.ControlReply.Outcome.CONFLICT, cancel(kit).outcome());
+  }
+
+  @Test
+  void shouldRetryAFailedTaskByHandReopenItsDownstreamAndRunTheWorkflowAgain() {
+    var kit = submitted("{'id': 'wf-1', 'error_strategy': 'stop', 'tasks': ["
+        + "{'id': 'a', 'method': 'test/fail', 'retry': {'max_attempts': 1}},"
+        + "{'id': 's', 'method': 'test/echo'},"
+        + "{'id': 'b', 'method': 'test/echo', 'dependencies': ['a']}]}");
+    expectRequest("a", 1);
+    expectRequest("s", 1);
+    grant(kit, "a", 1);
+    report(kit, "a", 1, null, TaskError.ofProvider("boom", true));
+    assertEquals(WorkflowStatus.FAILED, kit.getState().status);
+
+    var result = retry(kit, "a");
+
+    assertEquals(WorkflowCommand.ControlReply.Outcome.DONE, result.reply().outcome());
+    WorkflowEvent.TaskRetriedManually event = result.eventOfType(WorkflowEvent.TaskRetriedManually.class);
+    assertEquals(2, event.attempt());
+    assertTrue(event.workflowReopened());
+    assertEquals(List.of(new WorkflowEvent.TaskRetriedManually.Reopened("s", 1, true),
+        new WorkflowEvent.TaskRetriedManually.Reopened("b", 1, false)), event.reopened());
+    assertEquals(WorkflowStatus.RUNNING, result.state().status);
+    assertEquals(TaskState.READY, result.state().task("a").state);
+    assertEquals(TaskState.PENDING, result.state().task("b").state);
+    assertEquals(0, result.state().task("a").failures);
+    expectRequest("a", 2);
+    expectRequest("s", 1);
+
+    grant(kit, "a", 2);
+    report(kit, "a", 2, java.util.Map.of(), null);
+    expectRequest("b", 1);
+    grant(kit, "s", 1);
+    report(kit, "s", 1, java.util.Map.of(), null);
+    grant(kit, "b", 1);
+    report(kit, "b", 1, java.util.Map.of(), null);
+    assertEquals(WorkflowStatus.COMPLETED, kit.getState().status);
+  }
+
+  @Test
+  void shouldRefuseAManualRetryOfATaskThatIsNotFailedOrCancelled() {
+    var kit = submitted(CHAIN);
+    var result = retry(kit, "a");
+    assertEquals(WorkflowCommand.ControlReply.Outcome.CONFLICT, result.reply().outcome());
+    assertTrue(result.hasNoEvents());
+    assertEquals(WorkflowCommand.ControlReply.Outcome.NOT_FOUND, retry(kit, "zz").reply().outcome());
+  }
+
+  @Test
+  void shouldNotCountReassignmentsAgainstMaxAttempts() {
+    var kit = submitted("{'id': 'wf-1', 'tasks': [{'id': 'a', 'method': 'test/flaky',"
+        + " 'retry': {'max_attempts': 2, 'backoff': 'fixed', 'base_delay': 1, 'jitter': false}}]}");
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+    kit.runCommand(new ReattachAnswer("a", 1, "test-1", false, "lost"));
+    grant(kit, "a", 2);
+    kit.runCommand(new ReattachAnswer("a", 2, "test-1", false, "lost"));
+    grant(kit, "a", 3);
+
+    var failed = kit.<Done>runCommand(replyTo -> new ReportTaskResult("a", 3, "test-1", null,
+        TaskError.ofProvider("flaky", true), replyTo));
+
+    assertEquals(4, failed.eventOfType(TaskFailed.class).retry().nextAttempt(),
+        "two reassignments and one failure still leave one automatic retry of max_attempts 2");
+  }
+
   @Test
   void shouldRecordTheStartOfTheCurrentAttemptOnly() {
     var kit = submitted(CHAIN);
