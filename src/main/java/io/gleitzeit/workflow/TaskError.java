@@ -7,6 +7,7 @@ public record TaskError(String message, boolean retryable, String type) {
   public static final String RESOLUTION = "parameter_resolution";
   public static final String TIMEOUT = "timeout";
   public static final String REASSIGNMENTS = "reassignment_limit";
+  public static final String SCHEDULE_TO_START = "schedule_to_start_timeout";
 
   public static TaskError ofProvider(String message, boolean retryable) {
     return new TaskError(message, retryable, PROVIDER);

@@ -55,6 +55,9 @@ public sealed interface WorkflowCommand extends JsonSerializable {
   /** Timer: a scheduled retry is due. */
   record RetryDue(String taskId, int attempt) implements WorkflowCommand {}
 
+  /** Timer: the ready attempt waited its schedule_to_start_timeout for a provider. */
+  record ScheduleToStartDue(String taskId, int attempt) implements WorkflowCommand {}
+
   /** Timer: the attempt overran its timeout. */
   record TimeoutDue(String taskId, int attempt) implements WorkflowCommand {}
 

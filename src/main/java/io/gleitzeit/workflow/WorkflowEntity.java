@@ -130,6 +130,7 @@ public final class WorkflowEntity
         .onCommand(ReattachAnswer.class, this::onReattachAnswer)
         .onCommand(RetryDue.class, this::onRetryDue)
         .onCommand(TimeoutDue.class, this::onTimeoutDue)
+        .onCommand(WorkflowCommand.ScheduleToStartDue.class, this::onScheduleToStartDue)
         .onCommand(WorkflowCommand.CancelWorkflow.class, this::onCancel)
         .onCommand(WorkflowCommand.RetryTask.class, this::onRetryTask)
         .onCommand(WorkflowCommand.Idle.class, this::onIdle)
@@ -341,6 +342,28 @@ public final class WorkflowEntity
     }).thenNoReply();
   }
 
+  /** SPEC §1: a ready task that no provider took within schedule_to_start_timeout fails, without retry. */
+  private ReplyEffect<WorkflowEvent, WorkflowState> onScheduleToStartDue(WorkflowState state,
+                                                                         WorkflowCommand.ScheduleToStartDue cmd) {
+    TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
+    if (task == null || task.state != TaskState.READY || task.attempt != cmd.attempt()
+        || state.status != WorkflowStatus.RUNNING) {
+      return Effect().noReply();
+    }
+    Duration limit = state.definition.scheduleToStartTimeout();
+    Instant due = task.readyAt.plus(limit);
+    if (now().isBefore(due)) {
+      arm(scheduleToStartTimer(cmd.taskId()), cmd, due);
+      return Effect().noReply();
+    }
+    String why = waitingFor.getOrDefault(cmd.taskId(), "no provider took it");
+    TaskError error = new TaskError("not started within schedule_to_start_timeout of " + limit.toMillis()
+        + " ms: " + why, false, TaskError.SCHEDULE_TO_START);
+    WorkflowEvent event = deps.decisions().fail(state, cmd.taskId(), error, now());
+    List<HeldAttempt> toCancel = heldAmongCancelled(state, event);
+    return Effect().persist(event).thenRun(s -> afterPersist(s, event, toCancel)).thenNoReply();
+  }
+
   /** After every persisted event: stream its envelopes, ask for providers, arm timers, stop cancelled work. */
   private void afterPersist(WorkflowState state, WorkflowEvent event, List<HeldAttempt> cancelledHeld) {
     deps.publisher().publish(WorkflowEnvelopes.of(event));
@@ -393,6 +416,11 @@ public final class WorkflowEntity
 
   private void requestAssignment(WorkflowState state, String taskId) {
     TaskDefinition def = state.definitionOf(taskId);
+    TaskRun task = state.task(taskId);
+    if (state.definition.scheduleToStartTimeout() != null) {
+      arm(scheduleToStartTimer(taskId), new WorkflowCommand.ScheduleToStartDue(taskId, task.attempt),
+          task.readyAt.plus(state.definition.scheduleToStartTimeout()));
+    }
     deps.coordinator().tell(new CoordinatorCommand.RequestAssignment(
         key(taskId, state.task(taskId).attempt), def.method(), def.priority(), def.provider()));
   }
@@ -464,6 +492,10 @@ public final class WorkflowEntity
 
   private TaskKey key(String taskId, int attempt) {
     return new TaskKey(workflowId, taskId, attempt);
+  }
+
+  private static String scheduleToStartTimer(String taskId) {
+    return "start-" + taskId;
   }
 
   private static String retryTimer(String taskId) {

@@ -512,6 +512,26 @@ class WorkflowEntityTest {
   }
 
   @Test
+  void shouldFailAReadyTaskThatNoProviderStartsWithinItsScheduleToStartTimeout() {
+    var kit = submitted("{'id': 'wf-1', 'schedule_to_start_timeout': 5, 'tasks': ["
+        + "{'id': 'a', 'method': 'test/unknown'}, {'id': 'b', 'method': 'test/echo', 'dependencies': ['a']}]}");
+    expectRequest("a", 1);
+    kit.runCommand(new WorkflowCommand.AssignmentWaiting("a", 1, "no healthy provider serves test/unknown"));
+    clock.advance(Duration.ofSeconds(4));
+    assertTrue(kit.runCommand(new WorkflowCommand.ScheduleToStartDue("a", 1)).hasNoEvents(), "not due yet");
+    clock.advance(Duration.ofSeconds(1));
+
+    var result = kit.runCommand(new WorkflowCommand.ScheduleToStartDue("a", 1));
+
+    TaskFailed failed = result.eventOfType(TaskFailed.class);
+    assertNull(failed.retry());
+    assertEquals(TaskError.SCHEDULE_TO_START, failed.error().type());
+    assertTrue(failed.error().message().contains("no healthy provider serves test/unknown"), failed.error().message());
+    assertEquals(WorkflowStatus.FAILED, result.state().status);
+    assertEquals(TaskState.CANCELLED, result.state().task("b").state);
+  }
+
+  @Test
   void shouldRecordTheStartOfTheCurrentAttemptOnly() {
     var kit = submitted(CHAIN);
     expectRequest("a", 1);
