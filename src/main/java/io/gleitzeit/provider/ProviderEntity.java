@@ -125,6 +125,14 @@ public final class ProviderEntity
     return ProviderState.empty();
   }
 
+  /** Every event is tagged, so that projections (the event index, read models) can follow them in order. */
+  public static final String TAG = "provider";
+
+  @Override
+  public java.util.Set<String> tagsFor(ProviderEvent event) {
+    return java.util.Set.of(TAG);
+  }
+
   @Override
   public EventHandler<ProviderState, ProviderEvent> eventHandler() {
     return newEventHandlerBuilder().forAnyState().onAnyEvent(ProviderState::apply);

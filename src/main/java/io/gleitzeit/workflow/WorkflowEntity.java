@@ -137,6 +137,14 @@ public final class WorkflowEntity
         .build();
   }
 
+  /** Every event is tagged, so that projections (the event index, read models) can follow them in order. */
+  public static final String TAG = "workflow";
+
+  @Override
+  public java.util.Set<String> tagsFor(WorkflowEvent event) {
+    return java.util.Set.of(TAG);
+  }
+
   @Override
   public EventHandler<WorkflowState, WorkflowEvent> eventHandler() {
     return newEventHandlerBuilder().forAnyState().onAnyEvent(WorkflowState::apply);
