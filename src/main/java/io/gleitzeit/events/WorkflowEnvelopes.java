@@ -64,6 +64,7 @@ public final class WorkflowEnvelopes {
           + e.reason(), false, TaskError.RESOLUTION);
       b.add("task:failed", ENGINE, e.taskId(), e.providerId(), "error", obj().put("attempt", e.attempt())
           .put("will_retry", false).<ObjectNode>set("error", error(error)));
+      deadLetter(b, e.taskId(), e.attempt(), e.providerId(), error);
       consequences(b, e.consequences(), e.taskId());
     } else if (event instanceof TaskStarted e) {
       b.add("task:started", ENGINE, e.taskId(), e.providerId(), "info", obj().put("attempt", e.attempt()));
@@ -161,11 +162,31 @@ public final class WorkflowEnvelopes {
       b.add("task:retry_scheduled", ENGINE, e.taskId(), e.providerId(), "warning", obj()
           .put("attempt", e.attempt()).put("next_attempt", e.retry().nextAttempt())
           .put("delay_ms", e.retry().delayMs()).put("retry_at", Timestamps.format(e.retry().retryAt())));
+    } else {
+      deadLetter(b, e.taskId(), e.attempt(), e.providerId(), e.error());
     }
     consequences(b, e.consequences(), e.taskId());
   }
 
+  /** The id of the dead letter of a task's attempt that failed for good: stable, derived from the attempt. */
+  public static String deadLetterId(String workflowId, String taskId, int attempt) {
+    String name = "dead-letter:" + workflowId + "/" + taskId + "#" + attempt;
+    return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString();
+  }
+
+  /** SPEC §7: a task that fails for good goes to the dead letter queue, with the reason. */
+  private static void deadLetter(Builder b, String taskId, int attempt, String providerId, TaskError error) {
+    String workflowId = b.event.workflowId();
+    b.add("dead_letter:added", ENGINE, taskId, providerId, "error", obj()
+        .put("dead_letter_id", deadLetterId(workflowId, taskId, attempt)).put("kind", "task").put("attempt", attempt)
+        .put("reason", error.message()).put("error_type", error.type()));
+  }
+
   private static void retriedManually(Builder b, WorkflowEvent.TaskRetriedManually e) {
+    if (e.requeuedDeadLetter() != null) {
+      b.add("dead_letter:requeued", ENGINE, e.taskId(), null, "info", obj()
+          .put("dead_letter_id", e.requeuedDeadLetter()).put("attempt", e.attempt()));
+    }
     if (e.workflowReopened()) {
       b.add("workflow:state_changed", ENGINE, null, null, "info", obj().put("from", "failed").put("to", "running")
           .put("reason", "task " + e.taskId() + " retried by hand"));

@@ -47,6 +47,10 @@ public sealed interface WorkflowCommand extends JsonSerializable {
   /** SPEC §5: run a failed or cancelled task again as a new attempt. */
   record RetryTask(String taskId, ActorRef<ControlReply> replyTo) implements WorkflowCommand {}
 
+  /** SPEC §7: requeue a dead letter of this workflow — the task runs again as a new attempt. */
+  record RequeueDeadLetter(String taskId, String deadLetterId, ActorRef<ControlReply> replyTo)
+      implements WorkflowCommand {}
+
   /** The answer to a cancel or a manual retry: done, or why not (HTTP 404 or 409). */
   record ControlReply(Outcome outcome, String message, WorkflowView view) implements JsonSerializable {
     public enum Outcome { DONE, NOT_FOUND, CONFLICT }

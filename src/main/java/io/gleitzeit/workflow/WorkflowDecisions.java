@@ -141,7 +141,8 @@ public final class WorkflowDecisions {
    * skipped or cancelled: its downstream tasks, and under error strategy stop every task the failure
    * cancelled. The caller has checked that the task is failed or cancelled and the workflow not cancelled.
    */
-  public WorkflowEvent.TaskRetriedManually retryByHand(WorkflowState state, String taskId, Instant at) {
+  public WorkflowEvent.TaskRetriedManually retryByHand(WorkflowState state, String taskId, String deadLetterId,
+                                                      Instant at) {
     TaskRun task = state.task(taskId);
     Set<String> reopen = new LinkedHashSet<>();
     for (String id : state.dag().downstreamOf(taskId)) {
@@ -182,7 +183,7 @@ public final class WorkflowDecisions {
     boolean reopensWorkflow = state.status != WorkflowStatus.RUNNING;
     List<String> requested = requestsAfterReopening(state, nowReady);
     return new WorkflowEvent.TaskRetriedManually(state.workflowId(), taskId, task.attempt + 1, reopened, requested,
-        reopensWorkflow, at, state.lastSequence + 1);
+        reopensWorkflow, deadLetterId, at, state.lastSequence + 1);
   }
 
   private List<String> requestsAfterReopening(WorkflowState state, List<String> nowReady) {

@@ -132,7 +132,9 @@ public final class WorkflowEntity
         .onCommand(TimeoutDue.class, this::onTimeoutDue)
         .onCommand(WorkflowCommand.ScheduleToStartDue.class, this::onScheduleToStartDue)
         .onCommand(WorkflowCommand.CancelWorkflow.class, this::onCancel)
-        .onCommand(WorkflowCommand.RetryTask.class, this::onRetryTask)
+        .onCommand(WorkflowCommand.RetryTask.class, (s, c) -> retryByHand(s, c.taskId(), null, c.replyTo()))
+        .onCommand(WorkflowCommand.RequeueDeadLetter.class,
+            (s, c) -> retryByHand(s, c.taskId(), c.deadLetterId(), c.replyTo()))
         .onCommand(WorkflowCommand.Idle.class, this::onIdle)
         .build();
   }
@@ -187,25 +189,27 @@ public final class WorkflowEntity
     }).thenReply(cmd.replyTo(), s -> control(ControlReply.Outcome.DONE, "cancelled", s));
   }
 
-  private ReplyEffect<WorkflowEvent, WorkflowState> onRetryTask(WorkflowState state, WorkflowCommand.RetryTask cmd) {
-    TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
+  /** A manual retry, or the requeue of a dead letter: the failed or cancelled task runs again. */
+  private ReplyEffect<WorkflowEvent, WorkflowState> retryByHand(WorkflowState state, String taskId,
+      String deadLetterId, ActorRef<ControlReply> replyTo) {
+    TaskRun task = state.exists() ? state.task(taskId) : null;
     if (task == null) {
-      String what = state.exists() ? "no task '" + cmd.taskId() + "' in workflow '" + workflowId + "'"
+      String what = state.exists() ? "no task '" + taskId + "' in workflow '" + workflowId + "'"
           : "no workflow with id '" + workflowId + "'";
-      return Effect().reply(cmd.replyTo(), control(ControlReply.Outcome.NOT_FOUND, what, null));
+      return Effect().reply(replyTo, control(ControlReply.Outcome.NOT_FOUND, what, null));
     }
     if (task.state != TaskState.FAILED && task.state != TaskState.CANCELLED) {
-      return Effect().reply(cmd.replyTo(), control(ControlReply.Outcome.CONFLICT, "task '" + cmd.taskId()
-          + "' is " + task.state.wire() + "; only a failed or cancelled task can be retried", state));
+      return Effect().reply(replyTo, control(ControlReply.Outcome.CONFLICT, "task '" + taskId
+          + "' is " + task.state.wire() + "; only a failed or cancelled task can run again", state));
     }
     if (state.status == WorkflowStatus.CANCELLED) {
-      return Effect().reply(cmd.replyTo(), control(ControlReply.Outcome.CONFLICT, "workflow '" + workflowId
-          + "' was cancelled; its tasks cannot be retried", state));
+      return Effect().reply(replyTo, control(ControlReply.Outcome.CONFLICT, "workflow '" + workflowId
+          + "' was cancelled; its tasks cannot run again", state));
     }
-    WorkflowEvent event = deps.decisions().retryByHand(state, cmd.taskId(), now());
+    WorkflowEvent event = deps.decisions().retryByHand(state, taskId, deadLetterId, now());
     return Effect().persist(event).thenRun(s -> afterPersist(s, event, List.of()))
-        .thenReply(cmd.replyTo(), s -> control(ControlReply.Outcome.DONE, "retrying as attempt "
-            + s.task(cmd.taskId()).attempt, s));
+        .thenReply(replyTo, s -> control(ControlReply.Outcome.DONE, "running again as attempt "
+            + s.task(taskId).attempt, s));
   }
 
   private ControlReply control(ControlReply.Outcome outcome, String message, WorkflowState state) {

@@ -65,7 +65,7 @@ public sealed interface WorkflowEvent extends JsonSerializable {
       implements WorkflowEvent {
     @Override
     public int envelopeCount() {
-      return 6 + consequences.envelopeCount();
+      return 7 + consequences.envelopeCount(); // ... task:failed, dead_letter:added
     }
   }
 
@@ -102,7 +102,8 @@ public sealed interface WorkflowEvent extends JsonSerializable {
       implements WorkflowEvent {
     @Override
     public int envelopeCount() {
-      return (impliedStart ? 1 : 0) + 1 + (retry == null ? 0 : 1) + consequences.envelopeCount();
+      // A retried failure adds task:retry_scheduled; a final one dead_letter:added.
+      return (impliedStart ? 1 : 0) + 1 + 1 + consequences.envelopeCount();
     }
   }
 
@@ -141,14 +142,15 @@ public sealed interface WorkflowEvent extends JsonSerializable {
   }
 
   /**
-   * A failed or cancelled task was retried by hand: workflow:state_changed when the workflow runs again,
+   * A failed or cancelled task was retried by hand: dead_letter:requeued when it was requeued from the dead
+   * letter queue, workflow:state_changed when the workflow runs again,
    * task:ready for the task's new attempt, task:ready for reopened tasks whose dependencies are all done,
    * and assignment:requested for those a provider is asked for. Reopened tasks still waiting for
    * dependencies go back to pending (listed in the first task:ready's payload).
    */
   record TaskRetriedManually(
       String workflowId, String taskId, int attempt, List<Reopened> reopened, List<String> requested,
-      boolean workflowReopened, Instant at, long firstSequence) implements WorkflowEvent {
+      boolean workflowReopened, String requeuedDeadLetter, Instant at, long firstSequence) implements WorkflowEvent {
 
     /** A task reopened with the retry: ready at {@code attempt} now, or pending until its dependencies finish. */
     public record Reopened(String taskId, int attempt, boolean ready) {}
@@ -159,7 +161,7 @@ public sealed interface WorkflowEvent extends JsonSerializable {
       for (Reopened r : reopened) {
         ready += r.ready() ? 1 : 0;
       }
-      return (workflowReopened ? 1 : 0) + ready + requested.size();
+      return (requeuedDeadLetter == null ? 0 : 1) + (workflowReopened ? 1 : 0) + ready + requested.size();
     }
   }
 

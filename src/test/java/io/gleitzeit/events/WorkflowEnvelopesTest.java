@@ -47,7 +47,7 @@ class WorkflowEnvelopesTest {
       assertEquals("2026-11-26T10:30:00.123Z", json.get("timestamp").asText());
       assertEquals("wf-1", json.get("correlation_id").asText());
       assertTrue(Set.of("debug", "info", "warning", "error").contains(json.get("severity").asText()));
-      assertTrue(json.get("event_type").asText().matches("(workflow|task|dependency|assignment|parameters):[a-z_]+"),
+      assertTrue(json.get("event_type").asText().matches("(workflow|task|dependency|assignment|parameters|dead_letter):[a-z_]+"),
           json.get("event_type").asText());
       assertTrue(json.get("payload").isObject());
       assertTrue(json.get("metadata").isObject());
@@ -99,9 +99,11 @@ class WorkflowEnvelopesTest {
     assertEquals(2, retried.get(2).payload().get("next_attempt").asInt());
 
     List<EventEnvelope> last = WorkflowEnvelopes.of(SampleEvents.all().get("TaskFailedFinal-v1"));
-    assertEquals(List.of("task:failed", "task:cancelled", "workflow:state_changed", "workflow:failed"),
-        last.stream().map(EventEnvelope::eventType).toList());
+    assertEquals(List.of("task:failed", "dead_letter:added", "task:cancelled", "workflow:state_changed",
+        "workflow:failed"), last.stream().map(EventEnvelope::eventType).toList());
     assertEquals("error", last.get(0).severity());
-    assertEquals("error", last.get(3).severity());
+    assertEquals("error", last.get(1).severity());
+    assertEquals(WorkflowEnvelopes.deadLetterId("wf-1", "a", 3), last.get(1).payload().get("dead_letter_id").asText());
+    assertEquals("error", last.get(4).severity());
   }
 }
