@@ -25,7 +25,11 @@ public record WorkflowView(
     List<TaskView> tasks = new ArrayList<>(state.tasks.size());
     for (TaskDefinition def : state.definition.tasks()) {
       TaskRun t = state.task(def.id());
-      String waiting = t.state == io.gleitzeit.domain.TaskState.READY ? waitingFor.get(def.id()) : null;
+      String waiting = null;
+      if (t.state == io.gleitzeit.domain.TaskState.READY) {
+        waiting = t.requested ? waitingFor.get(def.id())
+            : "max_parallel of " + state.definition.maxParallel() + " running tasks reached";
+      }
       tasks.add(new TaskView(def.id(), def.name(), def.method(), t.state.wire(), t.attempt, t.providerId,
           def.dependencies(), t.params != null ? t.params : def.params(), t.result, t.error, t.readyAt,
           t.assignedAt, t.startedAt, t.completedAt, t.durationMs, t.retryAt, waiting));
