@@ -212,8 +212,10 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
       }
       return "pinned provider " + request.pinnedProvider() + " is at capacity";
     }
+    // A healthy, connected provider that is merely full still serves the method: say so, not "no provider".
     boolean served = view.values().stream()
-        .anyMatch(p -> p.spec().serves(request.method()) && p.accepting());
+        .anyMatch(p -> p.spec().serves(request.method()) && p.connected()
+            && (ProviderStatus.AVAILABLE.equals(p.status()) || ProviderStatus.BUSY.equals(p.status())));
     return served
         ? "every provider serving " + request.method() + " is at capacity"
         : "no healthy provider serves " + request.method();

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import com.typesafe.config.ConfigFactory;
-import io.gleitzeit.workflow.WorkflowEvent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -36,10 +35,19 @@ class EventGoldenFilesTest {
 
   @Test
   void shouldReadEveryGoldenEventFileBackToTheSameEvent() throws Exception {
+    check(SampleEvents.all());
+  }
+
+  @Test
+  void shouldReadEveryGoldenProviderEventFileBackToTheSameEvent() throws Exception {
+    check(SampleProviderEvents.all());
+  }
+
+  private void check(Map<String, ?> samples) throws Exception {
     Serialization serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
-    for (Map.Entry<String, WorkflowEvent> sample : SampleEvents.all().entrySet()) {
+    for (Map.Entry<String, ?> sample : samples.entrySet()) {
       String resource = "/events/" + sample.getKey() + ".json";
-      WorkflowEvent event = sample.getValue();
+      Object event = sample.getValue();
       var serializer = serialization.findSerializerFor(event);
       Path file = Path.of("src/test/resources/events", sample.getKey() + ".json");
       if (Boolean.getBoolean("gleitzeit.golden.write") && !Files.exists(file)) {

@@ -1,0 +1,755 @@
+package io.gleitzeit.provider;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.gleitzeit.domain.HealthScore;
+import io.gleitzeit.domain.Json;
+import io.gleitzeit.domain.ProviderHealth;
+import io.gleitzeit.domain.ProviderSpec;
+import io.gleitzeit.events.EventEnvelope;
+import io.gleitzeit.events.EventPublisher;
+import io.gleitzeit.provider.ProviderCommand.CheckHeld;
+import io.gleitzeit.provider.ProviderCommand.Deregister;
+import io.gleitzeit.provider.ProviderCommand.Dispatch;
+import io.gleitzeit.provider.ProviderCommand.Finished;
+import io.gleitzeit.provider.ProviderCommand.GetProvider;
+import io.gleitzeit.provider.ProviderCommand.Heartbeat;
+import io.gleitzeit.provider.ProviderCommand.HeartbeatDeadline;
+import io.gleitzeit.provider.ProviderCommand.Idle;
+import io.gleitzeit.provider.ProviderCommand.ProviderReply;
+import io.gleitzeit.provider.ProviderCommand.PublishStatus;
+import io.gleitzeit.provider.ProviderCommand.Refused;
+import io.gleitzeit.provider.ProviderCommand.Register;
+import io.gleitzeit.provider.ProviderCommand.RegisterReply;
+import io.gleitzeit.provider.ProviderCommand.Release;
+import io.gleitzeit.provider.ProviderCommand.Reserve;
+import io.gleitzeit.provider.ProviderCommand.ReserveReply;
+import io.gleitzeit.provider.ProviderCommand.Reserved;
+import io.gleitzeit.provider.ProviderEvent.ProviderDeregistered;
+import io.gleitzeit.provider.ProviderEvent.ProviderMarkedUnhealthy;
+import io.gleitzeit.provider.ProviderEvent.ProviderRecovered;
+import io.gleitzeit.provider.ProviderEvent.ProviderRegistered;
+import io.gleitzeit.provider.ProviderEvent.TaskAcquired;
+import io.gleitzeit.provider.ProviderEvent.TaskReleased;
+import io.gleitzeit.provider.RuntimeCommand.CancelTask;
+import io.gleitzeit.provider.RuntimeCommand.ExecuteTask;
+import io.gleitzeit.workflow.WorkflowCommand;
+import io.gleitzeit.workflow.WorkflowCommand.ReattachAnswer;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.internal.pubsub.TopicImpl;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The provider entity through Pekko's EventSourcedBehaviorTestKit: replies, the exact events, state and
+ * recovery, with {@link ManualTime} driving the heartbeat deadline and a test clock moved in step with it.
+ */
+@ExtendWith({TestKitJUnit5Extension.class, LogCapturingExtension.class})
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ProviderEntityTest {
+
+  @JUnit5TestKit
+  ActorTestKit testKit = new JUnit5TestKitBuilder()
+      .withCustomConfig(ManualTime.config()
+          .withFallback(EventSourcedBehaviorTestKit.config())
+          .withFallback(ConfigFactory.load("application-test")))
+      .build();
+
+  private static final Instant T0 = Instant.parse("2026-11-26T10:00:00.000Z");
+  private static final Duration INTERVAL = Duration.ofSeconds(5);
+  private static final ProviderEntity.Health HEALTH = new ProviderEntity.Health(INTERVAL, 3);
+  private static final Duration DEADLINE = INTERVAL.multipliedBy(3);
+  /** How long a probe is watched to show that nothing arrives (real time: the actors run on real threads). */
+  private static final Duration QUIET = Duration.ofMillis(150);
+  private static final AtomicInteger IDS = new AtomicInteger();
+
+  /** The clock the entity reads; moved together with the scheduler's manual time. */
+  static final class MutableClock implements InstantSource {
+    private volatile Instant now = T0;
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+  }
+
+  private MutableClock clock;
+  private TestProbe<WorkflowCommand> wfA;
+  private TestProbe<WorkflowCommand> wfB;
+  /** Any workflow other than wf-a and wf-b; nothing should ever reach it. */
+  private TestProbe<WorkflowCommand> otherWorkflows;
+  private TestProbe<Topic.Command<ProviderStatus>> statusTopic;
+  private TestProbe<Topic.Command<PublishStatus>> statusRequests;
+  private TestProbe<RuntimeCommand> runtime;
+  private TestProbe<ActorRef<ProviderCommand>> passivations;
+  private List<EventEnvelope> published;
+  private String id;
+
+  private static final TaskKey K1 = new TaskKey("wf-a", "t1", 1);
+  private static final TaskKey K2 = new TaskKey("wf-b", "t2", 1);
+  private static final TaskKey K3 = new TaskKey("wf-a", "t3", 2);
+
+  @BeforeEach
+  void fresh() {
+    clock = new MutableClock();
+    wfA = testKit.createTestProbe();
+    wfB = testKit.createTestProbe();
+    otherWorkflows = testKit.createTestProbe();
+    statusTopic = testKit.createTestProbe();
+    statusRequests = testKit.createTestProbe();
+    runtime = testKit.createTestProbe();
+    passivations = testKit.createTestProbe();
+    published = new CopyOnWriteArrayList<>();
+    // Entities of earlier tests stay alive in this actor system: a fresh id keeps them apart.
+    id = "p-" + IDS.incrementAndGet();
+  }
+
+  private EventSourcedBehaviorTestKit<ProviderCommand, ProviderEvent, ProviderState> entity() {
+    // Capture this test's probes and recorders, not the fields, which the next test replaces.
+    TestProbe<WorkflowCommand> a = wfA;
+    TestProbe<WorkflowCommand> b = wfB;
+    TestProbe<WorkflowCommand> other = otherWorkflows;
+    List<EventEnvelope> sink = published;
+    TestProbe<ActorRef<ProviderCommand>> passivated = passivations;
+    EventPublisher publisher = sink::addAll;
+    ProviderEntity.Dependencies deps = new ProviderEntity.Dependencies(
+        wf -> wf.equals("wf-a") ? a.getRef() : wf.equals("wf-b") ? b.getRef() : other.getRef(),
+        statusTopic.getRef(), statusRequests.getRef(), publisher, clock, HEALTH, Duration.ofHours(1));
+    return EventSourcedBehaviorTestKit.create(testKit.system(),
+        ProviderEntity.create(id, deps, self -> passivated.getRef().tell(self)));
+  }
+
+  private ManualTime manualTime() {
+    return ManualTime.get(testKit.system());
+  }
+
+  /** Time passes for the entity's timers and its clock alike; the clock first, so a firing timer sees it. */
+  private void pass(Duration d) {
+    clock.advance(d);
+    manualTime().timePasses(d);
+  }
+
+  private ProviderSpec spec(int maxConcurrency, String... methods) {
+    return new ProviderSpec(id, "external", List.of(methods), maxConcurrency, Map.of("zone", "a"));
+  }
+
+  private RegisterReply register(EventSourcedBehaviorTestKit<ProviderCommand, ProviderEvent, ProviderState> kit,
+                                 ProviderSpec spec) {
+    return kit.<RegisterReply>runCommand(replyTo -> new Register(spec, replyTo)).reply();
+  }
+
+  /** Registered (max 2, test/* and llm/generate) with a runtime attached; records and probes emptied. */
+  private EventSourcedBehaviorTestKit<ProviderCommand, ProviderEvent, ProviderState> connected(int maxConcurrency) {
+    var kit = entity();
+    register(kit, spec(maxConcurrency, "test/*", "llm/generate"));
+    kit.runCommand(new Heartbeat(runtime.getRef()));
+    published.clear();
+    return kit;
+  }
+
+  private ReserveReply reserve(EventSourcedBehaviorTestKit<ProviderCommand, ProviderEvent, ProviderState> kit,
+                               TaskKey key, String method) {
+    return kit.<ReserveReply>runCommand(replyTo -> new Reserve(key, method, replyTo)).reply();
+  }
+
+  private ProviderView view(EventSourcedBehaviorTestKit<ProviderCommand, ProviderEvent, ProviderState> kit) {
+    return kit.<ProviderReply>runCommand(GetProvider::new).reply().view();
+  }
+
+  private List<Object> journal(EventSourcedBehaviorTestKit<ProviderCommand, ProviderEvent, ProviderState> kit) {
+    return kit.persistenceTestKit().persistedInStorage(ProviderEntity.persistenceIdOf(id).id());
+  }
+
+  /** The types of the envelopes published since the last call, in order; the record is emptied. */
+  private List<String> publishedTypes() {
+    List<String> types = published.stream().map(EventEnvelope::eventType).toList();
+    published.clear();
+    return types;
+  }
+
+  /** What a publish on a topic carries (Pekko's Topic.Publish is internal; its public factory gives no accessor). */
+  @SuppressWarnings("unchecked")
+  private static <T> T publishedOn(Topic.Command<T> command) {
+    assertInstanceOf(TopicImpl.Publish.class, command, () -> "expected a publish, got " + command);
+    return ((TopicImpl.Publish<T>) command).message();
+  }
+
+  /** The next status published on the status topic. */
+  private ProviderStatus nextStatus() {
+    return publishedOn(statusTopic.receiveMessage());
+  }
+
+  /** Empties the status topic probe of everything published so far. */
+  private void drainStatuses() {
+    while (true) {
+      try {
+        publishedOn(statusTopic.receiveMessage(QUIET));
+      } catch (AssertionError quiet) {
+        return;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- registration
+
+  @Test
+  void shouldPersistANewRegistrationAnnounceItAndReplyCreated() {
+    var kit = entity();
+    ProviderSpec spec = spec(2, "test/*");
+
+    var result = kit.<RegisterReply>runCommand(replyTo -> new Register(spec, replyTo));
+
+    assertTrue(result.reply().created());
+    ProviderView view = result.reply().view();
+    assertEquals(spec, view.spec());
+    assertEquals(ProviderStatus.AVAILABLE, view.status());
+    assertEquals(0, view.load());
+    assertFalse(view.connected(), "no runtime has heartbeated yet");
+    assertEquals(T0, view.registeredAt());
+    assertEquals(List.of(new ProviderRegistered(id, spec, false, T0, 1)), result.events());
+    assertTrue(result.state().exists());
+    assertEquals(2, result.state().lastSequence);
+    assertEquals(List.of("provider:registered", "provider:available"), publishedTypes());
+    // The entity listens for coordinators' status requests and publishes its status on every change.
+    assertInstanceOf(TopicImpl.Subscribe.class, statusRequests.receiveMessage());
+    ProviderStatus status = nextStatus();
+    assertEquals(spec, status.spec());
+    assertEquals(ProviderStatus.AVAILABLE, status.status());
+    assertFalse(status.connected());
+    assertFalse(status.accepting(), "a provider that never connected must not be offered work");
+  }
+
+  @Test
+  void shouldAnswerAnIdenticalRegistrationWithoutPersisting() {
+    var kit = entity();
+    register(kit, spec(2, "test/*"));
+    published.clear();
+
+    var again = kit.<RegisterReply>runCommand(replyTo -> new Register(spec(2, "test/*"), replyTo));
+
+    assertFalse(again.reply().created());
+    assertEquals(spec(2, "test/*"), again.reply().view().spec());
+    assertTrue(again.hasNoEvents());
+    assertEquals(List.of(), publishedTypes());
+  }
+
+  @Test
+  void shouldPersistAnUpdateWhenTheDefinitionChanges() {
+    var kit = entity();
+    register(kit, spec(2, "test/*"));
+    published.clear();
+    clock.advance(Duration.ofSeconds(1));
+    ProviderSpec changed = spec(4, "test/*", "llm/generate");
+
+    var result = kit.<RegisterReply>runCommand(replyTo -> new Register(changed, replyTo));
+
+    assertFalse(result.reply().created());
+    assertEquals(4, result.reply().view().spec().maxConcurrency());
+    assertEquals(List.of(new ProviderRegistered(id, changed, true, T0.plusSeconds(1), 3)), result.events());
+    assertEquals(changed, result.state().spec);
+    assertEquals(T0, result.state().registeredAt, "an update is not a new registration");
+    assertEquals(3, result.state().lastSequence);
+    assertEquals(List.of("provider:registered"), publishedTypes());
+  }
+
+  @Test
+  void shouldAnswerAnUnknownProviderWithNoView() {
+    var kit = entity();
+    assertNull(view(kit));
+    var deregister = kit.<ProviderReply>runCommand(Deregister::new);
+    assertNull(deregister.reply().view());
+    assertTrue(deregister.hasNoEvents());
+  }
+
+  // ---------------------------------------------------------------- reservations
+
+  @Test
+  void shouldReserveASlotIdempotentlyByKey() {
+    var kit = connected(2);
+    clock.advance(Duration.ofMillis(7));
+
+    var first = kit.<ReserveReply>runCommand(replyTo -> new Reserve(K1, "test/echo", replyTo));
+
+    Reserved reserved = assertInstanceOf(Reserved.class, first.reply());
+    assertEquals(K1, reserved.key());
+    assertEquals(1, reserved.status().load());
+    assertEquals(ProviderStatus.AVAILABLE, reserved.status().status());
+    assertTrue(reserved.status().connected());
+    // A slot that does not fill the provider yields no envelope, so it takes no sequence number.
+    assertEquals(List.of(new TaskAcquired(id, K1, "test/echo", false, T0.plusMillis(7), 3)), first.events());
+    assertTrue(first.state().holds(K1));
+    assertEquals(2, first.state().lastSequence);
+    assertEquals(List.of(), publishedTypes());
+
+    var again = kit.<ReserveReply>runCommand(replyTo -> new Reserve(K1, "test/echo", replyTo));
+    assertEquals(new Reserved(K1, reserved.status()), again.reply());
+    assertTrue(again.hasNoEvents());
+    assertEquals(1, again.state().load());
+  }
+
+  @Test
+  void shouldRefuseWhileNoRuntimeHasHeartbeated() {
+    var kit = entity();
+    register(kit, spec(2, "test/*"));
+
+    var result = kit.<ReserveReply>runCommand(replyTo -> new Reserve(K1, "test/echo", replyTo));
+
+    Refused refused = assertInstanceOf(Refused.class, result.reply());
+    assertEquals("provider " + id + " is not connected", refused.reason());
+    assertFalse(refused.status().connected());
+    assertTrue(result.hasNoEvents());
+  }
+
+  @Test
+  void shouldTurnBusyOnTheReservationThatFillsItAndRefuseBeyondCapacity() {
+    var kit = connected(2);
+    reserve(kit, K1, "test/echo");
+
+    var filling = kit.<ReserveReply>runCommand(replyTo -> new Reserve(K2, "test/sleep", replyTo));
+
+    assertEquals(ProviderStatus.BUSY, filling.reply().status().status());
+    assertEquals(List.of(new TaskAcquired(id, K2, "test/sleep", true, T0, 3)), filling.events());
+    assertEquals(ProviderStatus.BUSY, filling.state().status());
+    assertEquals(3, filling.state().lastSequence);
+    List<EventEnvelope> busy = List.copyOf(published);
+    assertEquals(List.of("provider:busy"), publishedTypes());
+    assertEquals("warning", busy.get(0).severity());
+    assertEquals(3L, busy.get(0).sequenceNumber());
+
+    var beyond = kit.<ReserveReply>runCommand(replyTo -> new Reserve(K3, "test/echo", replyTo));
+    Refused refused = assertInstanceOf(Refused.class, beyond.reply());
+    assertEquals("provider " + id + " is at capacity", refused.reason());
+    assertEquals(2, refused.status().load());
+    assertFalse(refused.status().accepting());
+    assertTrue(beyond.hasNoEvents());
+  }
+
+  @Test
+  void shouldRefuseAMethodItDoesNotServe() {
+    var kit = connected(2);
+
+    var result = kit.<ReserveReply>runCommand(replyTo -> new Reserve(K1, "llm/chat", replyTo));
+
+    Refused refused = assertInstanceOf(Refused.class, result.reply());
+    assertEquals("provider " + id + " does not serve llm/chat", refused.reason());
+    assertTrue(result.hasNoEvents());
+    // Exact entries and prefix entries both count.
+    assertInstanceOf(Reserved.class, reserve(kit, K1, "llm/generate"));
+    assertInstanceOf(Reserved.class, reserve(kit, K2, "test/anything"));
+  }
+
+  @Test
+  void shouldRefuseWhenNotRegistered() {
+    var kit = entity();
+    var result = kit.<ReserveReply>runCommand(replyTo -> new Reserve(K1, "test/echo", replyTo));
+    Refused refused = assertInstanceOf(Refused.class, result.reply());
+    assertEquals("provider " + id + " is not registered", refused.reason());
+    assertNull(refused.status());
+    assertTrue(result.hasNoEvents());
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  @Test
+  void shouldForwardADispatchToTheRuntimeOfTheLastHeartbeat() {
+    var kit = connected(2);
+    TestProbe<RuntimeCommand> newer = testKit.createTestProbe();
+    kit.runCommand(new Heartbeat(newer.getRef()));
+    reserve(kit, K1, "test/echo");
+    var params = Json.MAPPER.createObjectNode().put("x", 1);
+
+    var result = kit.runCommand(new Dispatch(K1, "test/echo", params, 30_000L));
+
+    assertTrue(result.hasNoEvents());
+    assertEquals(new ExecuteTask(K1, "test/echo", params, 30_000L), newer.receiveMessage());
+    runtime.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void shouldBufferADispatchUntilARuntimeAttaches() {
+    var kit = connected(2);
+    reserve(kit, K1, "test/echo");
+    // A restart loses the runtime (it is in memory only) but keeps the reservation.
+    kit.restart();
+    var params = Json.MAPPER.createObjectNode().put("x", 2);
+
+    kit.runCommand(new Dispatch(K1, "test/echo", params, null));
+    runtime.expectNoMessage(QUIET);
+
+    TestProbe<RuntimeCommand> attached = testKit.createTestProbe();
+    kit.runCommand(new Heartbeat(attached.getRef()));
+    assertEquals(new ExecuteTask(K1, "test/echo", params, null), attached.receiveMessage());
+    // Sent once: a further heartbeat of the same runtime does not repeat it.
+    kit.runCommand(new Heartbeat(attached.getRef()));
+    attached.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void shouldHandBackADispatchOfAnAttemptItDoesNotHold() {
+    var kit = connected(2);
+
+    var result = kit.runCommand(new Dispatch(K1, "test/echo", Json.MAPPER.createObjectNode(), null));
+
+    assertTrue(result.hasNoEvents());
+    assertEquals(new ReattachAnswer("t1", 1, id, false, "provider " + id + " no longer holds attempt 1"),
+        wfA.receiveMessage());
+    runtime.expectNoMessage(QUIET);
+  }
+
+  // ---------------------------------------------------------------- release and finish
+
+  @Test
+  void shouldFreeTheSlotOnReleaseAnnouncingAvailableWhenItWasBusy() {
+    var kit = connected(1);
+    reserve(kit, K1, "test/echo");
+    assertEquals(List.of("provider:busy"), publishedTypes());
+    clock.advance(Duration.ofSeconds(1));
+
+    var result = kit.runCommand(new Release(K1, true));
+
+    assertEquals(List.of(new TaskReleased(id, K1, TaskReleased.RELEASED, 0, true, T0.plusSeconds(1), 4)),
+        result.events());
+    assertEquals(0, result.state().load());
+    assertEquals(ProviderStatus.AVAILABLE, result.state().status());
+    assertEquals(List.of(), result.state().health.recent(), "a release is not an outcome");
+    assertEquals(List.of("provider:available"), publishedTypes());
+    assertEquals(new CancelTask(K1), runtime.receiveMessage());
+    // The slot is usable again.
+    assertInstanceOf(Reserved.class, reserve(kit, K2, "test/echo"));
+  }
+
+  @Test
+  void shouldRecordOutcomesOfFinishedAttemptsInTheHealth() {
+    var kit = connected(3);
+    reserve(kit, K1, "test/echo");
+    reserve(kit, K2, "test/echo");
+
+    var ok = kit.runCommand(new Finished(K1, true, 100));
+    var failed = kit.runCommand(new Finished(K2, false, 300));
+
+    assertEquals(List.of(new TaskReleased(id, K1, TaskReleased.SUCCEEDED, 100, false, T0, 3)), ok.events());
+    assertEquals(List.of(new TaskReleased(id, K2, TaskReleased.FAILED, 300, false, T0, 3)), failed.events());
+    assertEquals(List.of(), publishedTypes(), "a provider that was never busy announces nothing");
+    ProviderHealth health = failed.state().health;
+    assertEquals(List.of(new ProviderHealth.Outcome(true, 100), new ProviderHealth.Outcome(false, 300)),
+        health.recent());
+    ProviderView view = view(kit);
+    assertEquals(0.5, view.successRate());
+    assertEquals(200.0, view.averageLatencyMs());
+    assertEquals(HealthScore.of(health, 3), view.healthScore(), 1e-9);
+    assertTrue(view.healthScore() < 1.0);
+    assertEquals(0, view.load());
+
+    var unknown = kit.runCommand(new Finished(K3, true, 5));
+    assertTrue(unknown.hasNoEvents(), "an attempt it does not hold changes nothing");
+  }
+
+  // ---------------------------------------------------------------- heartbeats and the deadline
+
+  @Test
+  void shouldTurnUnhealthyAfterThreeSilentIntervalsAndHandBackEveryHeldAttempt() {
+    var kit = connected(4);
+    reserve(kit, K1, "test/echo");
+    reserve(kit, K2, "test/echo");
+
+    pass(INTERVAL);
+    ProviderView oneMissed = view(kit);
+    assertEquals(2.0 / 3, oneMissed.healthScore(), 1e-9, "each missed heartbeat takes its share of the score");
+    pass(DEADLINE.minus(INTERVAL).minusMillis(1));
+    assertFalse(kit.getState().unhealthy, "1 ms before the deadline the provider is still healthy");
+    wfA.expectNoMessage(QUIET);
+
+    pass(Duration.ofMillis(1));
+
+    assertTrue(kit.getState().unhealthy);
+    assertEquals(new ReattachAnswer("t1", 1, id, false, "provider " + id + " missed 3 heartbeats"),
+        wfA.receiveMessage());
+    assertEquals(new ReattachAnswer("t2", 1, id, false, "provider " + id + " missed 3 heartbeats"),
+        wfB.receiveMessage());
+    Object last = journal(kit).get(journal(kit).size() - 1);
+    assertEquals(new ProviderMarkedUnhealthy(id, 3, List.of(K1, K2), T0.plus(DEADLINE), 3), last);
+    ProviderState state = kit.getState();
+    assertEquals(0, state.load());
+    assertEquals(List.of(K1, K2), state.handedBack);
+    assertEquals(ProviderStatus.UNHEALTHY, state.status());
+    List<EventEnvelope> envelopes = List.copyOf(published);
+    assertEquals(List.of("provider:unhealthy"), publishedTypes());
+    assertEquals("error", envelopes.get(0).severity());
+    assertEquals(2, envelopes.get(0).payload().get("handed_back").size());
+    ProviderView view = view(kit);
+    assertEquals(ProviderStatus.UNHEALTHY, view.status());
+    assertEquals(0.0, view.healthScore());
+    assertFalse(view.connected());
+
+    Refused refused = assertInstanceOf(Refused.class, reserve(kit, K3, "test/echo"));
+    assertEquals("provider " + id + " is unhealthy", refused.reason());
+    otherWorkflows.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void shouldRecoverOnAHeartbeatAfterTurningUnhealthy() {
+    var kit = connected(2);
+    pass(DEADLINE);
+    assertTrue(kit.getState().unhealthy);
+    published.clear();
+    clock.advance(Duration.ofSeconds(2));
+
+    var result = kit.runCommand(new Heartbeat(runtime.getRef()));
+
+    assertEquals(List.of(new ProviderRecovered(id, T0.plus(DEADLINE).plusSeconds(2), 4)), result.events());
+    assertFalse(result.state().unhealthy);
+    assertEquals(5, result.state().lastSequence);
+    assertEquals(List.of("provider:heartbeat", "provider:recovered", "provider:available"), publishedTypes());
+    assertInstanceOf(Reserved.class, reserve(kit, K1, "test/echo"));
+    // Recovery re-arms the deadline: silence after it makes the provider unhealthy again.
+    pass(DEADLINE);
+    assertTrue(kit.getState().unhealthy);
+    assertEquals(new ReattachAnswer("t1", 1, id, false, "provider " + id + " missed 3 heartbeats"),
+        wfA.receiveMessage());
+  }
+
+  @Test
+  void shouldStayHealthyWhileHeartbeatsArriveWithinTheDeadline() {
+    var kit = connected(2);
+    reserve(kit, K1, "test/echo");
+    Duration step = INTERVAL.multipliedBy(2);
+
+    for (int i = 0; i < 6; i++) { // 60 s in all, four times the deadline
+      pass(step);
+      kit.runCommand(new Heartbeat(runtime.getRef()));
+    }
+
+    assertFalse(kit.getState().unhealthy);
+    assertTrue(kit.getState().holds(K1));
+    assertEquals(1.0, view(kit).healthScore(), 1e-9);
+    assertTrue(journal(kit).stream().noneMatch(e -> e instanceof ProviderMarkedUnhealthy));
+    assertEquals(6, publishedTypes().stream().filter("provider:heartbeat"::equals).count());
+    wfA.expectNoMessage(QUIET);
+    // The deadline counts from the last heartbeat.
+    pass(DEADLINE.minusMillis(1));
+    assertFalse(kit.getState().unhealthy);
+    pass(Duration.ofMillis(1));
+    assertTrue(kit.getState().unhealthy);
+  }
+
+  @Test
+  void shouldIgnoreADeadlineMessageThatComesBeforeTheDeadline() {
+    var kit = connected(2);
+    pass(INTERVAL);
+
+    var early = kit.runCommand(HeartbeatDeadline.INSTANCE);
+
+    assertTrue(early.hasNoEvents());
+    assertFalse(early.state().unhealthy);
+    // The real deadline still holds: 15 s after the last heartbeat, not 15 s after the early message.
+    pass(DEADLINE.minus(INTERVAL));
+    assertTrue(kit.getState().unhealthy);
+  }
+
+  @Test
+  void shouldGiveANewRegistrationOneDeadlineToConnect() {
+    var kit = entity();
+    register(kit, spec(1, "test/*"));
+    published.clear();
+
+    pass(DEADLINE.minusMillis(1));
+    assertFalse(kit.getState().unhealthy);
+    pass(Duration.ofMillis(1));
+
+    assertTrue(kit.getState().unhealthy);
+    assertEquals(List.of(new ProviderRegistered(id, spec(1, "test/*"), false, T0, 1),
+        new ProviderMarkedUnhealthy(id, 3, List.of(), T0.plus(DEADLINE), 3)), journal(kit));
+    assertEquals(List.of("provider:unhealthy"), publishedTypes());
+  }
+
+  @Test
+  void shouldPublishEveryHeartbeatOnTheLiveStreamOnly() {
+    var kit = connected(2);
+    reserve(kit, K1, "test/echo");
+
+    var result = kit.runCommand(new Heartbeat(runtime.getRef()));
+
+    assertTrue(result.hasNoEvents(), "heartbeats are not persisted");
+    assertEquals(1, published.size());
+    EventEnvelope beat = published.get(0);
+    assertEquals("provider:heartbeat", beat.eventType());
+    assertNull(beat.sequenceNumber());
+    assertEquals("debug", beat.severity());
+    assertEquals(id, beat.providerId());
+    assertEquals(1, beat.payload().get("load").asInt());
+    assertEquals(ProviderStatus.AVAILABLE, beat.payload().get("status").asText());
+  }
+
+  // ---------------------------------------------------------------- deregistration
+
+  @Test
+  void shouldHandBackHeldAttemptsOnDeregistration() {
+    var kit = connected(2);
+    reserve(kit, K1, "test/echo");
+    reserve(kit, K2, "test/echo");
+    published.clear();
+
+    var result = kit.<ProviderReply>runCommand(Deregister::new);
+
+    assertEquals(ProviderStatus.DEREGISTERED, result.reply().view().status());
+    assertEquals(List.of(new ProviderDeregistered(id, List.of(K1, K2), T0, 4)), result.events());
+    assertTrue(result.state().deregistered);
+    assertEquals(0, result.state().load());
+    List<EventEnvelope> envelopes = List.copyOf(published);
+    assertEquals(List.of("provider:deregistered"), publishedTypes());
+    assertEquals(2, envelopes.get(0).payload().get("handed_back").size());
+    assertEquals(List.of(new CancelTask(K1), new CancelTask(K2)), runtime.receiveSeveralMessages(2));
+    assertEquals(new ReattachAnswer("t1", 1, id, false, "provider " + id + " was deregistered"), wfA.receiveMessage());
+    assertEquals(new ReattachAnswer("t2", 1, id, false, "provider " + id + " was deregistered"), wfB.receiveMessage());
+
+    Refused refused = assertInstanceOf(Refused.class, reserve(kit, K3, "test/echo"));
+    assertEquals("provider " + id + " is deregistered", refused.reason());
+    var beat = kit.runCommand(new Heartbeat(runtime.getRef()));
+    assertTrue(beat.hasNoEvents());
+    assertEquals(List.of(), publishedTypes(), "a deregistered provider's heartbeats are ignored");
+    assertTrue(kit.<ProviderReply>runCommand(Deregister::new).hasNoEvents(), "deregistering twice changes nothing");
+    // No deadline watches a deregistered provider.
+    pass(DEADLINE.multipliedBy(2));
+    assertFalse(kit.getState().unhealthy);
+    assertEquals(4, journal(kit).size());
+  }
+
+  @Test
+  void shouldRegisterAfreshAfterDeregistration() {
+    var kit = connected(2);
+    kit.<ProviderReply>runCommand(Deregister::new);
+    clock.advance(Duration.ofSeconds(3));
+
+    var again = kit.<RegisterReply>runCommand(replyTo -> new Register(spec(2, "test/*", "llm/generate"), replyTo));
+
+    assertTrue(again.reply().created());
+    assertEquals(List.of(new ProviderRegistered(id, spec(2, "test/*", "llm/generate"), false, T0.plusSeconds(3), 4)),
+        again.events());
+    assertFalse(again.state().deregistered);
+    assertEquals(T0.plusSeconds(3), again.state().registeredAt);
+    assertEquals(ProviderStatus.AVAILABLE, again.reply().view().status());
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  @Test
+  void shouldKeepHeldAttemptsAcrossARestartAndWatchTheHeartbeatAgain() {
+    var kit = connected(3);
+    reserve(kit, K1, "test/echo");
+    reserve(kit, K2, "llm/generate");
+    pass(Duration.ofSeconds(10));
+
+    var restarted = kit.restart();
+
+    ProviderState state = restarted.state();
+    assertEquals(List.of(K1, K2), state.heldKeys());
+    assertEquals(spec(3, "test/*", "llm/generate"), state.spec);
+    assertFalse(state.unhealthy);
+    assertEquals(2, state.lastSequence);
+    ProviderView view = view(kit);
+    assertFalse(view.connected(), "the runtime is in memory only");
+    assertEquals(2, view.load());
+    // The restarted entity gives its runtime a whole deadline from the restart, then hands everything back.
+    pass(DEADLINE.minusMillis(1));
+    assertFalse(kit.getState().unhealthy);
+    wfA.expectNoMessage(QUIET);
+    pass(Duration.ofMillis(1));
+    assertTrue(kit.getState().unhealthy);
+    assertEquals(new ReattachAnswer("t1", 1, id, false, "provider " + id + " missed 3 heartbeats"),
+        wfA.receiveMessage());
+    assertEquals(new ReattachAnswer("t2", 1, id, false, "provider " + id + " missed 3 heartbeats"),
+        wfB.receiveMessage());
+  }
+
+  @Test
+  void shouldReannounceHandBacksWhenRestartedWhileUnhealthy() {
+    var kit = connected(3);
+    reserve(kit, K1, "test/echo");
+    pass(DEADLINE);
+    assertTrue(kit.getState().unhealthy);
+    wfA.receiveMessage();
+
+    var restarted = kit.restart();
+
+    assertTrue(restarted.state().unhealthy);
+    assertEquals(List.of(K1), restarted.state().handedBack);
+    assertEquals(new ReattachAnswer("t1", 1, id, false, "provider " + id + " is unhealthy"), wfA.receiveMessage());
+    // A heartbeat after the restart still recovers it.
+    var beat = kit.runCommand(new Heartbeat(runtime.getRef()));
+    assertInstanceOf(ProviderRecovered.class, beat.event());
+  }
+
+  // ---------------------------------------------------------------- questions
+
+  @Test
+  void shouldAnswerCheckHeldToTheWorkflow() {
+    var kit = connected(2);
+    reserve(kit, K1, "test/echo");
+
+    kit.runCommand(new CheckHeld(K1));
+    assertEquals(new ReattachAnswer("t1", 1, id, true, null), wfA.receiveMessage());
+
+    kit.runCommand(new CheckHeld(K3));
+    assertEquals(new ReattachAnswer("t3", 2, id, false, "provider " + id + " no longer holds attempt 2"),
+        wfA.receiveMessage());
+  }
+
+  @Test
+  void shouldPublishItsStatusWhenACoordinatorAsks() {
+    var kit = connected(2);
+    reserve(kit, K1, "test/echo");
+    @SuppressWarnings("unchecked")
+    TopicImpl.Subscribe<PublishStatus> subscribe = assertInstanceOf(TopicImpl.Subscribe.class,
+        statusRequests.receiveMessage());
+    drainStatuses();
+
+    subscribe.subscriber().tell(PublishStatus.INSTANCE);
+
+    ProviderStatus status = nextStatus();
+    assertEquals(id, status.id());
+    assertEquals(1, status.load());
+    assertTrue(status.connected());
+    assertTrue(status.accepting());
+    assertEquals(1.0, status.healthScore(), 1e-9);
+  }
+
+  @Test
+  void shouldPassivateWhenIdleOnlyIfNotRegistered() {
+    var kit = connected(2);
+    kit.runCommand(Idle.INSTANCE);
+    passivations.expectNoMessage(QUIET);
+
+    kit.<ProviderReply>runCommand(Deregister::new);
+    kit.runCommand(Idle.INSTANCE);
+    assertNotNull(passivations.receiveMessage());
+  }
+}
