@@ -107,7 +107,10 @@ public final class ProviderEntity
   private final Consumer<ActorRef<ProviderCommand>> passivate;
   /** In memory only: where the runtime is, when it last beat, and dispatches waiting for it to attach. */
   private ActorRef<RuntimeCommand> runtime;
+  /** The last heartbeat seen (null before the first); shown as last_heartbeat. */
   private Instant lastHeartbeat;
+  /** Since when silence counts: the last heartbeat, or the registration or restart that gave a grace period. */
+  private Instant silentSince;
   private final Map<TaskKey, Dispatch> waitingForRuntime = new LinkedHashMap<>();
 
   private ProviderEntity(String providerId, Dependencies deps, ActorContext<ProviderCommand> ctx,
@@ -172,7 +175,7 @@ public final class ProviderEntity
     ProviderEvent event = new ProviderRegistered(providerId, cmd.spec(), !fresh, now(), state.lastSequence + 1);
     return Effect().persist(event).thenRun(s -> {
       if (fresh) {
-        lastHeartbeat = now(); // a new registration gets one deadline's grace to connect
+        silentSince = now(); // a new registration gets one deadline's grace to connect
         armDeadline(deps.health().deadline());
       }
       afterPersist(s, event);
@@ -202,6 +205,7 @@ public final class ProviderEntity
     boolean attached = runtime == null || !runtime.equals(cmd.runtime());
     runtime = cmd.runtime();
     lastHeartbeat = now();
+    silentSince = lastHeartbeat;
     armDeadline(deps.health().deadline());
     deps.publisher().publish(List.of(ProviderEnvelopes.heartbeat(providerId, now(), state.status(), state.load())));
     if (attached) {
@@ -222,7 +226,7 @@ public final class ProviderEntity
     if (!state.exists() || state.deregistered || state.unhealthy) {
       return Effect().noReply();
     }
-    Duration silent = Duration.between(lastHeartbeat, now());
+    Duration silent = Duration.between(silentSince, now());
     if (silent.compareTo(deps.health().deadline()) < 0) {
       armDeadline(deps.health().deadline().minus(silent));
       return Effect().noReply();
@@ -324,10 +328,15 @@ public final class ProviderEntity
 
   /** On start (fresh or after a crash or node loss): watch the heartbeat again and re-announce hand-backs. */
   private void resume(ProviderState state) {
-    if (!state.exists() || state.deregistered) {
+    if (state.exists() && state.deregistered) {
+      // The hand-back may not have reached every workflow before a crash: announce it again (idempotent).
+      state.handedBack.forEach(k -> handBack(k, "provider " + providerId + " was deregistered"));
       return;
     }
-    lastHeartbeat = now(); // a restarted entity gives its runtime one deadline to show up
+    if (!state.exists()) {
+      return;
+    }
+    silentSince = now(); // a restarted entity gives its runtime one deadline to show up
     armDeadline(deps.health().deadline());
     String reason = state.unhealthy ? "provider " + providerId + " is unhealthy" : null;
     if (reason != null) {
@@ -363,8 +372,8 @@ public final class ProviderEntity
   }
 
   private double score(ProviderState state) {
-    int missed = lastHeartbeat == null ? 0
-        : (int) (Duration.between(lastHeartbeat, now()).toMillis() / deps.health().heartbeatInterval().toMillis());
+    int missed = silentSince == null ? 0
+        : (int) (Duration.between(silentSince, now()).toMillis() / deps.health().heartbeatInterval().toMillis());
     return state.unhealthy || state.deregistered ? 0.0
         : HealthScore.of(state.health.withMissedHeartbeats(missed), deps.health().unhealthyAfterMissed());
   }
