@@ -7,8 +7,10 @@ import io.gleitzeit.domain.ParseResult;
 import io.gleitzeit.domain.SourceFormat;
 import io.gleitzeit.events.EventEnvelope;
 import io.gleitzeit.events.EventFilter;
+import io.gleitzeit.events.EventIndex;
 import io.gleitzeit.events.EventStreams;
 import io.gleitzeit.events.ProviderDirectory;
+import io.gleitzeit.events.Timestamps;
 import io.gleitzeit.domain.ProviderSpec;
 import io.gleitzeit.domain.ProviderSpecParser;
 import io.gleitzeit.domain.ProviderSpecResult;
@@ -62,11 +64,12 @@ public final class Routes extends AllDirectives {
   private final EventStreams streams;
   private final ProviderDirectory providerDirectory;
   private final WorkerChannel workers;
+  private final EventIndex eventIndex;
   private final ClusterSharding sharding;
 
   public Routes(ActorSystem<?> system, NodeSettings settings, DefinitionParser parser, WorkflowJournal journal,
                 Readiness readiness, EventStreams streams, ProviderDirectory providerDirectory,
-                WorkerChannel workers) {
+                WorkerChannel workers, EventIndex eventIndex) {
     this.system = system;
     this.settings = settings;
     this.parser = parser;
@@ -75,13 +78,14 @@ public final class Routes extends AllDirectives {
     this.streams = streams;
     this.providerDirectory = providerDirectory;
     this.workers = workers;
+    this.eventIndex = eventIndex;
     this.sharding = ClusterSharding.get(system);
   }
 
   public Route route() {
     return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
         pathPrefix("workflows", () -> concat(
-            pathEnd(() -> post(this::submit)),
+            pathEnd(() -> concat(post(this::submit), get(this::listWorkflows))),
             pathPrefix(PathMatchers.segment(), id -> concat(
                 pathEnd(() -> get(() -> getWorkflow(id))),
                 path("events", () -> get(() -> events(id))),
@@ -90,6 +94,7 @@ public final class Routes extends AllDirectives {
                 path(PathMatchers.segment("tasks").slash(PathMatchers.segment()).slash("retry"), task ->
                     post(() -> control(id, replyTo -> new WorkflowCommand.RetryTask(task, replyTo)))),
                 path("state", () -> get(() -> parameterOptional("at_sequence", at -> stateAt(id, at)))))))),
+        path("events", () -> get(this::queryEvents)),
         path(PathMatchers.segment("events").slash("stream"), () -> get(this::stream)),
         pathPrefix("providers", () -> concat(
             pathEnd(() -> concat(post(this::registerProvider), get(this::listProviders))),
@@ -194,6 +199,52 @@ public final class Routes extends AllDirectives {
           .keepAlive(Duration.ofSeconds(15), ServerSentEvent::heartbeat);
       return completeOK(events, EventStreamMarshalling.toEventStream());
     }));
+  }
+
+  /**
+   * SPEC §5 {@code GET /events}: the event index, in the order events were written, a page at a time. The
+   * envelopes are written out as the index stored them (the same compact JSON as the per-workflow endpoint).
+   */
+  private Route queryEvents() {
+    return parameterMap(params -> {
+      EventIndex.EventQuery query;
+      try {
+        query = EventFilterParams.parseQuery(params);
+      } catch (EventFilterParams.BadParameter e) {
+        return complete(ApiError.invalidRequest(e.getMessage(), e.parameter()));
+      }
+      return completeWithFuture(eventIndex.events(query).thenApply(page -> {
+        String next = EventFilterParams.eventsCursor(page.next());
+        String body = "{\"events\":[" + String.join(",", page.envelopes()) + "],\"next\":"
+            + (next == null ? "null" : "\"" + next + "\"") + "}";
+        return HttpResponse.create().withStatus(StatusCodes.OK)
+            .withEntity(ContentTypes.APPLICATION_JSON, body.getBytes(StandardCharsets.UTF_8));
+      }).exceptionally(this::unavailable));
+    });
+  }
+
+  /** SPEC §5 {@code GET /workflows}: the workflow list read model, newest first, a page at a time. */
+  private Route listWorkflows() {
+    return parameterMap(params -> {
+      EventIndex.WorkflowQuery query;
+      try {
+        query = EventFilterParams.parseWorkflowList(params);
+      } catch (EventFilterParams.BadParameter e) {
+        return complete(ApiError.invalidRequest(e.getMessage(), e.parameter()));
+      }
+      return completeWithFuture(eventIndex.workflows(query).thenApply(page -> {
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        var list = body.putArray("workflows");
+        for (EventIndex.WorkflowRow w : page.workflows()) {
+          list.addObject().put("workflow_id", w.workflowId()).put("name", w.name()).put("status", w.status().wire())
+              .put("submitted_at", Timestamps.format(w.submittedAt()))
+              .put("completed_at", Timestamps.format(w.completedAt()))
+              .put("task_count", w.taskCount());
+        }
+        body.put("next", EventFilterParams.workflowsCursor(page.next()));
+        return json(StatusCodes.OK, body);
+      }).exceptionally(this::unavailable));
+    });
   }
 
   private Route registerProvider() {

@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import io.gleitzeit.api.Routes;
 import io.gleitzeit.domain.DefinitionParser;
 import io.gleitzeit.domain.ParameterResolver;
+import io.gleitzeit.events.EventIndex;
+import io.gleitzeit.events.EventIndexSettings;
 import io.gleitzeit.events.EventStreams;
 import io.gleitzeit.events.ProviderDirectory;
 import io.gleitzeit.provider.ExternalWorkers;
@@ -48,12 +50,15 @@ public final class GleitzeitNode implements AutoCloseable {
   private final NodeSettings settings;
   private final ServerBinding binding;
   private final LiveEvents liveEvents;
+  private final EventIndex eventIndex;
 
-  private GleitzeitNode(ActorSystem<Void> system, NodeSettings settings, ServerBinding binding, LiveEvents liveEvents) {
+  private GleitzeitNode(ActorSystem<Void> system, NodeSettings settings, ServerBinding binding, LiveEvents liveEvents,
+                        EventIndex eventIndex) {
     this.system = system;
     this.settings = settings;
     this.binding = binding;
     this.liveEvents = liveEvents;
+    this.eventIndex = eventIndex;
   }
 
   public static GleitzeitNode start(Config config) {
@@ -121,11 +126,18 @@ public final class GleitzeitNode implements AutoCloseable {
           settings.heartbeatInterval()), "provider-" + spec.id(), Props.empty());
     }
 
+    // The event store's query side: projections of the tagged journal into indexed tables (GET /events, /workflows).
+    EventIndex eventIndex;
+    try {
+      eventIndex = EventIndex.start(system, EventIndexSettings.from(config));
+    } catch (Exception e) {
+      throw new NodeStartException("the event index cannot start: " + rootMessage(e), e);
+    }
     WorkflowJournal journal = new WorkflowJournal(system);
     Routes routes = new Routes(system, settings, new DefinitionParser(settings.limits(), () -> "wf-" + java.util.UUID.randomUUID()),
         journal, new Readiness(system, journal), new EventStreams(system, liveEvents, journal),
         new ProviderDirectory(system), new ExternalWorkers(system, providers, workflows, reporting,
-            settings.heartbeatInterval()));
+            settings.heartbeatInterval()), eventIndex);
     ServerBinding binding;
     try {
       binding = Http.get(system).newServerAt(settings.httpInterface(), settings.httpPort())
@@ -134,7 +146,7 @@ public final class GleitzeitNode implements AutoCloseable {
       throw new NodeStartException("cannot listen for HTTP on " + settings.httpInterface() + ":" + settings.httpPort()
           + ": " + rootMessage(e), e);
     }
-    return new GleitzeitNode(system, settings, binding, liveEvents);
+    return new GleitzeitNode(system, settings, binding, liveEvents, eventIndex);
   }
 
   public ActorSystem<Void> system() {
@@ -147,6 +159,10 @@ public final class GleitzeitNode implements AutoCloseable {
 
   public LiveEvents liveEvents() {
     return liveEvents;
+  }
+
+  public EventIndex eventIndex() {
+    return eventIndex;
   }
 
   public int httpPort() {
@@ -163,6 +179,7 @@ public final class GleitzeitNode implements AutoCloseable {
     binding.unbind();
     system.terminate();
     awaitTermination(system);
+    eventIndex.close();
   }
 
   /** Waits for the actor system to stop, but not forever (STACK.md gotcha 8). */

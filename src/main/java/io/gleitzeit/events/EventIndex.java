@@ -1,0 +1,241 @@
+package io.gleitzeit.events;
+
+import io.gleitzeit.domain.WorkflowStatus;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.projection.jdbc.javadsl.JdbcProjection;
+
+/**
+ * The event store's query side (SPEC §5 {@code GET /events}, {@code GET /workflows}): reads the tables that
+ * {@link EventIndexProjection} builds from the journal. A view of the journal, never a second source of
+ * truth; it trails the journal by the read journal's polling, at most ~200 ms while it keeps up with the
+ * write rate (conf/persistence.conf).
+ *
+ * <p>JDBC blocks, so every query runs on the {@code gleitzeit.event-index.query-dispatcher} and answers
+ * with a CompletionStage; Pekko's own dispatchers never wait on the database.
+ */
+public final class EventIndex implements AutoCloseable {
+
+  public static final int DEFAULT_LIMIT = 100;
+  public static final int MAX_LIMIT = 1000;
+
+  /**
+   * A query of {@code GET /events}: the filter, {@code since} inclusive and {@code until} exclusive (either
+   * may be null), at most {@code limit} envelopes after index position {@code after} (0 = from the start).
+   */
+  public record EventQuery(EventFilter filter, Instant since, Instant until, int limit, long after) {}
+
+  /** Envelopes as stored (compact JSON), in index order; {@code next} is the position to continue after, or null. */
+  public record EventPage(List<String> envelopes, Long next) {}
+
+  /** A query of {@code GET /workflows}: newest first, optionally one status, listed before {@code before}. */
+  public record WorkflowQuery(WorkflowStatus status, int limit, Long before) {}
+
+  public record WorkflowRow(String workflowId, String name, WorkflowStatus status, Instant submittedAt,
+                            Instant completedAt, int taskCount) {}
+
+  /** {@code next} is the list position to continue before, or null when there are no more. */
+  public record WorkflowPage(List<WorkflowRow> workflows, Long next) {}
+
+  @FunctionalInterface
+  private interface Sql<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  private final IndexDatabase db;
+  private final Executor queries;
+  private final IndexProgress progress;
+
+  private EventIndex(IndexDatabase db, Executor queries, IndexProgress progress) {
+    this.db = db;
+    this.queries = queries;
+    this.progress = progress;
+  }
+
+  /**
+   * Creates the tables (ours and the projections' offset tables) when missing, then starts the index
+   * projections as sharded daemon processes. Blocks the calling thread for the DDL: call it at start-up.
+   */
+  public static EventIndex start(ActorSystem<?> system, EventIndexSettings settings) throws Exception {
+    IndexDatabase db = new IndexDatabase(settings);
+    try {
+      try (Connection c = db.connection()) {
+        EventIndexSchema.create(c, settings.dialect());
+      }
+      JdbcProjection.createTablesIfNotExists(db::session, system).toCompletableFuture().get(60, TimeUnit.SECONDS);
+      IndexProgress progress = new IndexProgress();
+      EventIndexProjection.init(system, db, progress);
+      system.getWhenTerminated().thenRun(db::close);
+      Executor executor = system.dispatchers().lookup(DispatcherSelector.fromConfig(settings.queryDispatcher()));
+      return new EventIndex(db, executor, progress);
+    } catch (Exception e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  public CompletionStage<EventPage> events(EventQuery q) {
+    return query(c -> {
+      StringBuilder sql = new StringBuilder("SELECT position, envelope FROM " + EventIndexSchema.EVENTS
+          + " WHERE position > ?");
+      List<Object> args = new ArrayList<>();
+      args.add(q.after());
+      EventFilter f = q.filter();
+      if (f.type() != null) {
+        if (f.type().endsWith(":*")) {
+          sql.append(" AND event_group = ?");
+          args.add(f.type().substring(0, f.type().length() - 2));
+        } else {
+          sql.append(" AND event_type = ?");
+          args.add(f.type());
+        }
+      }
+      equal(sql, args, "workflow_id", f.workflowId());
+      equal(sql, args, "task_id", f.taskId());
+      equal(sql, args, "provider_id", f.providerId());
+      equal(sql, args, "severity", f.severity());
+      if (q.since() != null) {
+        sql.append(" AND timestamp_ms >= ?");
+        args.add(ceilMillis(q.since()));
+      }
+      if (q.until() != null) {
+        sql.append(" AND timestamp_ms < ?");
+        args.add(ceilMillis(q.until()));
+      }
+      sql.append(" ORDER BY position LIMIT ?");
+      args.add(q.limit() + 1);
+      List<String> envelopes = new ArrayList<>();
+      long last = q.after();
+      boolean more = false;
+      try (PreparedStatement ps = prepare(c, sql.toString(), args); ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (envelopes.size() == q.limit()) {
+            more = true;
+            break;
+          }
+          last = rs.getLong(1);
+          envelopes.add(rs.getString(2));
+        }
+      }
+      return new EventPage(envelopes, more ? last : null);
+    });
+  }
+
+  public CompletionStage<WorkflowPage> workflows(WorkflowQuery q) {
+    return query(c -> {
+      StringBuilder sql = new StringBuilder("SELECT workflow_id, name, status, submitted_at, completed_at, "
+          + "task_count, list_position FROM " + EventIndexSchema.WORKFLOWS + " WHERE 1 = 1");
+      List<Object> args = new ArrayList<>();
+      equal(sql, args, "status", q.status() == null ? null : q.status().wire());
+      if (q.before() != null) {
+        sql.append(" AND list_position < ?");
+        args.add(q.before());
+      }
+      sql.append(" ORDER BY list_position DESC LIMIT ?");
+      args.add(q.limit() + 1);
+      List<WorkflowRow> rows = new ArrayList<>();
+      Long last = null;
+      boolean more = false;
+      try (PreparedStatement ps = prepare(c, sql.toString(), args); ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (rows.size() == q.limit()) {
+            more = true;
+            break;
+          }
+          long completed = rs.getLong(5);
+          Instant completedAt = rs.wasNull() ? null : Instant.ofEpochMilli(completed);
+          rows.add(new WorkflowRow(rs.getString(1), rs.getString(2),
+              WorkflowStatus.fromWire(rs.getString(3)).orElseThrow(), Instant.ofEpochMilli(rs.getLong(4)),
+              completedAt, rs.getInt(6)));
+          last = rs.getLong(7);
+        }
+      }
+      return new WorkflowPage(rows, more ? last : null);
+    });
+  }
+
+  /**
+   * Completes when the workflow is indexed up to envelope {@code sequence} — at once when it already is;
+   * fails with a TimeoutException after {@code timeout}. It is woken by the projection's progress in this
+   * JVM: on a node that does not run the workflow projection it only sees what was indexed before the call.
+   */
+  public CompletableFuture<Void> awaitWorkflowIndexed(String workflowId, long sequence, Duration timeout) {
+    CompletableFuture<Void> indexed = progress.register(workflowId, sequence);
+    query(c -> {
+      try (PreparedStatement ps = prepare(c, "SELECT MAX(sequence_number) FROM " + EventIndexSchema.EVENTS
+          + " WHERE workflow_id = ?", List.of(workflowId)); ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }).whenComplete((max, failure) -> {
+      if (failure != null) {
+        indexed.completeExceptionally(failure);
+      } else if (max >= sequence) {
+        indexed.complete(null);
+      }
+    });
+    return indexed.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Milliseconds between a journal event's write and its index commit, for the last event indexed here (-1: none yet). */
+  public long lastLagMillis() {
+    return progress.lastLagMillis();
+  }
+
+  /** The largest such lag seen by this JVM since start (it includes catching up after downtime). */
+  public long maxLagMillis() {
+    return progress.maxLagMillis();
+  }
+
+  @Override
+  public void close() {
+    db.close();
+  }
+
+  private <T> CompletionStage<T> query(Sql<T> sql) {
+    return CompletableFuture.supplyAsync(() -> {
+      try (Connection c = db.connection()) {
+        return sql.run(c);
+      } catch (SQLException e) {
+        throw new CompletionException(e);
+      }
+    }, queries);
+  }
+
+  private static void equal(StringBuilder sql, List<Object> args, String column, String value) {
+    if (value != null) {
+      sql.append(" AND ").append(column).append(" = ?");
+      args.add(value);
+    }
+  }
+
+  private static PreparedStatement prepare(Connection c, String sql, List<Object> args) throws SQLException {
+    PreparedStatement ps = c.prepareStatement(sql);
+    for (int i = 0; i < args.size(); i++) {
+      ps.setObject(i + 1, args.get(i));
+    }
+    return ps;
+  }
+
+  /**
+   * Envelope times have millisecond precision: the first whole millisecond at or after {@code t}, so that
+   * {@code since} stays inclusive and {@code until} exclusive when a bound has a finer fraction.
+   */
+  static long ceilMillis(Instant t) {
+    long floor = t.toEpochMilli();
+    return t.getNano() % 1_000_000 == 0 ? floor : floor + 1;
+  }
+}

@@ -1,0 +1,161 @@
+package io.gleitzeit.events;
+
+import io.gleitzeit.domain.Json;
+import io.gleitzeit.domain.WorkflowStatus;
+import io.gleitzeit.provider.ProviderEvent;
+import io.gleitzeit.workflow.WorkflowEvent;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.List;
+import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Indexes one journal event: its SPEC §4 envelopes (the same {@link WorkflowEnvelopes} / {@link
+ * ProviderEnvelopes} mapping every other reader uses) become rows of {@code gleitzeit_event_index}, and a
+ * workflow event that submits a workflow or changes its status updates {@code gleitzeit_workflows}. Runs
+ * inside the projection's transaction, so the rows and the projection's offset commit together.
+ */
+final class EventIndexProjectionHandler
+    extends JdbcHandler<org.apache.pekko.projection.eventsourced.EventEnvelope<Object>, IndexDatabase.Session> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EventIndexProjectionHandler.class);
+
+  private static final String LOCK = "SELECT id FROM " + EventIndexSchema.WRITER + " WHERE id = 1 FOR UPDATE";
+  private static final String INSERT = "INSERT INTO " + EventIndexSchema.EVENTS + " (event_id, event_type, "
+      + "event_group, timestamp_ms, workflow_id, task_id, provider_id, severity, sequence_number, envelope) "
+      + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  private static final String POSITION_OF = "SELECT position FROM " + EventIndexSchema.EVENTS + " WHERE event_id = ?";
+  private static final String UPDATE_SUBMITTED = "UPDATE " + EventIndexSchema.WORKFLOWS + " SET name = ?, "
+      + "status = ?, submitted_at = ?, completed_at = NULL, list_position = ?, task_count = ? WHERE workflow_id = ?";
+  private static final String INSERT_SUBMITTED = "INSERT INTO " + EventIndexSchema.WORKFLOWS + " (name, status, "
+      + "submitted_at, completed_at, list_position, task_count, workflow_id) VALUES (?, ?, ?, NULL, ?, ?, ?)";
+  private static final String UPDATE_STATUS = "UPDATE " + EventIndexSchema.WORKFLOWS + " SET status = ?, "
+      + "completed_at = ? WHERE workflow_id = ?";
+
+  @Override
+  public void process(IndexDatabase.Session session,
+                      org.apache.pekko.projection.eventsourced.EventEnvelope<Object> envelope) throws Exception {
+    Object event = envelope.event();
+    List<EventEnvelope> envelopes;
+    if (event instanceof WorkflowEvent w) {
+      envelopes = WorkflowEnvelopes.of(w);
+    } else if (event instanceof ProviderEvent p) {
+      envelopes = ProviderEnvelopes.of(p);
+    } else {
+      LOG.warn("not indexed: {} (sequence {}) is neither a workflow nor a provider event: {}",
+          envelope.persistenceId(), envelope.sequenceNr(), event == null ? null : event.getClass().getName());
+      return;
+    }
+    session.withConnection(c -> {
+      write(c, event, envelopes);
+      return null;
+    });
+  }
+
+  private static void write(Connection c, Object event, List<EventEnvelope> envelopes) throws SQLException {
+    if (envelopes.isEmpty()) {
+      return; // e.g. a provider taking a task without turning busy: nothing a reader sees
+    }
+    // Serialise index writers (the workflow and the provider projection): positions then commit in order.
+    try (PreparedStatement lock = c.prepareStatement(LOCK); ResultSet rs = lock.executeQuery()) {
+      if (!rs.next()) {
+        throw new SQLException("the row of " + EventIndexSchema.WRITER + " is missing");
+      }
+    }
+    try (PreparedStatement insert = c.prepareStatement(INSERT)) {
+      for (EventEnvelope e : envelopes) {
+        insert.setString(1, e.eventId());
+        insert.setString(2, e.eventType());
+        insert.setString(3, group(e.eventType()));
+        insert.setLong(4, Instant.parse(e.timestamp()).toEpochMilli());
+        insert.setString(5, e.workflowId());
+        insert.setString(6, e.taskId());
+        insert.setString(7, e.providerId());
+        insert.setString(8, e.severity());
+        insert.setLong(9, e.sequenceNumber());
+        insert.setString(10, Json.compact(Json.MAPPER.valueToTree(e)));
+        insert.addBatch();
+      }
+      insert.executeBatch();
+    }
+    if (event instanceof WorkflowEvent.WorkflowSubmitted submitted) {
+      submitted(c, submitted, envelopes.get(0));
+    } else if (event instanceof WorkflowEvent w) {
+      statusChange(c, w);
+    }
+  }
+
+  /** The group of an event type: {@code task} for {@code task:completed}, what {@code type=task:*} matches. */
+  static String group(String eventType) {
+    int colon = eventType.indexOf(':');
+    return colon < 0 ? eventType : eventType.substring(0, colon);
+  }
+
+  private static void submitted(Connection c, WorkflowEvent.WorkflowSubmitted e, EventEnvelope first)
+      throws SQLException {
+    long position;
+    try (PreparedStatement ps = c.prepareStatement(POSITION_OF)) {
+      ps.setString(1, first.eventId());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        position = rs.getLong(1);
+      }
+    }
+    int updated;
+    try (PreparedStatement ps = c.prepareStatement(UPDATE_SUBMITTED)) {
+      bindSubmitted(ps, e, position);
+      updated = ps.executeUpdate();
+    }
+    if (updated == 0) {
+      try (PreparedStatement ps = c.prepareStatement(INSERT_SUBMITTED)) {
+        bindSubmitted(ps, e, position);
+        ps.executeUpdate();
+      }
+    }
+  }
+
+  private static void bindSubmitted(PreparedStatement ps, WorkflowEvent.WorkflowSubmitted e, long position)
+      throws SQLException {
+    ps.setString(1, e.definition().name());
+    ps.setString(2, WorkflowStatus.RUNNING.wire());
+    ps.setLong(3, e.at().toEpochMilli());
+    ps.setLong(4, position);
+    ps.setInt(5, e.definition().tasks().size());
+    ps.setString(6, e.workflowId());
+  }
+
+  /** The workflow statuses of SPEC §3, as WorkflowState applies them. */
+  private static void statusChange(Connection c, WorkflowEvent event) throws SQLException {
+    WorkflowStatus to = null;
+    if (event instanceof WorkflowEvent.TaskCompleted e) {
+      to = e.consequences().outcome();
+    } else if (event instanceof WorkflowEvent.TaskFailed e) {
+      to = e.consequences().outcome();
+    } else if (event instanceof WorkflowEvent.TaskResolutionFailed e) {
+      to = e.consequences().outcome();
+    } else if (event instanceof WorkflowEvent.WorkflowCancelled) {
+      to = WorkflowStatus.CANCELLED;
+    } else if (event instanceof WorkflowEvent.TaskRetriedManually e && e.workflowReopened()) {
+      to = WorkflowStatus.RUNNING;
+    }
+    if (to == null) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement(UPDATE_STATUS)) {
+      ps.setString(1, to.wire());
+      if (to.terminal()) {
+        ps.setLong(2, event.at().toEpochMilli());
+      } else {
+        ps.setNull(2, Types.BIGINT);
+      }
+      ps.setString(3, event.workflowId());
+      ps.executeUpdate();
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package io.gleitzeit.events;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import org.apache.pekko.japi.function.Function;
+import org.apache.pekko.projection.jdbc.JdbcSession;
+
+/**
+ * The event index's connections: a small HikariCP pool of its own on the journal's database (the journal's
+ * Slick pool is not reachable as plain JDBC). Projections take a {@link Session} per transaction; queries
+ * borrow a connection. Every caller runs on a dispatcher meant for blocking, never on Pekko's default one.
+ */
+final class IndexDatabase implements AutoCloseable {
+
+  private final HikariDataSource pool;
+
+  IndexDatabase(EventIndexSettings settings) {
+    HikariConfig config = new HikariConfig();
+    config.setPoolName("gleitzeit-event-index");
+    config.setJdbcUrl(settings.url());
+    config.setUsername(settings.user());
+    config.setPassword(settings.password());
+    config.setMaximumPoolSize(settings.poolSize());
+    config.setMinimumIdle(1);
+    config.setConnectionTimeout(settings.connectionTimeout().toMillis());
+    this.pool = new HikariDataSource(config);
+  }
+
+  Connection connection() throws SQLException {
+    return pool.getConnection();
+  }
+
+  /** A new transaction on a pooled connection, as Pekko Projections' JDBC offset store and handlers use it. */
+  Session session() {
+    try {
+      Connection connection = pool.getConnection();
+      try {
+        return new Session(connection);
+      } catch (SQLException e) {
+        connection.close();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("no connection to the event index database: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+
+  /**
+   * One transaction: the handler's rows and the projection's offset commit together (exactly once). Closing
+   * returns the connection to the pool.
+   */
+  static final class Session implements JdbcSession {
+    private final Connection connection;
+
+    Session(Connection connection) throws SQLException {
+      this.connection = connection;
+      connection.setAutoCommit(false);
+    }
+
+    @Override
+    public <R> R withConnection(Function<Connection, R> func) throws Exception {
+      return func.apply(connection);
+    }
+
+    @Override
+    public void commit() throws SQLException {
+      connection.commit();
+    }
+
+    @Override
+    public void rollback() throws SQLException {
+      connection.rollback();
+    }
+
+    @Override
+    public void close() throws SQLException {
+      connection.close();
+    }
+  }
+}
