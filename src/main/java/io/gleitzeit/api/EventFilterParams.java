@@ -22,6 +22,8 @@ final class EventFilterParams {
   private static final Pattern CURSOR = Pattern.compile("([a-z]+):(\\d{1,18})");
   private static final String EVENTS_CURSOR = "events";
   private static final String WORKFLOWS_CURSOR = "workflows";
+  private static final String DEAD_LETTERS_CURSOR = "deadletters";
+  private static final java.util.Set<String> DEAD_LETTER_STATUSES = java.util.Set.of("pending", "requeued");
 
   static final class BadParameter extends Exception {
     private final String parameter;
@@ -78,6 +80,21 @@ final class EventFilterParams {
           "status must be one of running, completed, failed, cancelled, got '" + status + "'"));
     }
     return new EventIndex.WorkflowQuery(parsed, limit(params), cursor(params, WORKFLOWS_CURSOR));
+  }
+
+  /** {@code GET /dead-letters}: {@code workflow_id}, {@code task_id}, {@code status} (pending, requeued), paging. */
+  static EventIndex.DeadLetterQuery parseDeadLetters(Map<String, String> params) throws BadParameter {
+    String status = blankToNull(params.get("status"));
+    if (status != null && !DEAD_LETTER_STATUSES.contains(status)) {
+      throw new BadParameter("status", "status must be pending or requeued, got '" + status + "'");
+    }
+    Long after = cursor(params, DEAD_LETTERS_CURSOR);
+    return new EventIndex.DeadLetterQuery(blankToNull(params.get("workflow_id")), blankToNull(params.get("task_id")),
+        status, limit(params), after == null ? 0 : after);
+  }
+
+  static String deadLettersCursor(Long position) {
+    return position == null ? null : encode(DEAD_LETTERS_CURSOR, position);
   }
 
   /** The {@code next} cursor of {@code GET /events}: opaque to clients, a position in the index to us. */

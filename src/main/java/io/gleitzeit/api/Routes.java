@@ -96,6 +96,9 @@ public final class Routes extends AllDirectives {
                 path("state", () -> get(() -> parameterOptional("at_sequence", at -> stateAt(id, at)))))))),
         path("events", () -> get(this::queryEvents)),
         path(PathMatchers.segment("events").slash("stream"), () -> get(this::stream)),
+        pathPrefix("dead-letters", () -> concat(
+            pathEnd(() -> get(this::listDeadLetters)),
+            path(PathMatchers.segment().slash("requeue"), id -> post(() -> requeueDeadLetter(id))))),
         pathPrefix("providers", () -> concat(
             pathEnd(() -> concat(post(this::registerProvider), get(this::listProviders))),
             pathPrefix(PathMatchers.segment(), id -> concat(
@@ -245,6 +248,55 @@ public final class Routes extends AllDirectives {
         return json(StatusCodes.OK, body);
       }).exceptionally(this::unavailable));
     });
+  }
+
+  /** SPEC §5 {@code GET /dead-letters}: the dead letter queue, oldest first, a page at a time. */
+  private Route listDeadLetters() {
+    return parameterMap(params -> {
+      EventIndex.DeadLetterQuery query;
+      try {
+        query = EventFilterParams.parseDeadLetters(params);
+      } catch (EventFilterParams.BadParameter e) {
+        return complete(ApiError.invalidRequest(e.getMessage(), e.parameter()));
+      }
+      return completeWithFuture(eventIndex.deadLetters(query).thenApply(page -> {
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        var list = body.putArray("dead_letters");
+        page.deadLetters().forEach(d -> list.add(deadLetterJson(d)));
+        body.put("next", EventFilterParams.deadLettersCursor(page.next()));
+        return json(StatusCodes.OK, body);
+      }).exceptionally(this::unavailable));
+    });
+  }
+
+  /** SPEC §7: requeueing a dead task runs it again as a new attempt (202); 404 unknown, 409 already requeued. */
+  private Route requeueDeadLetter(String id) {
+    CompletionStage<HttpResponse> answer = eventIndex.deadLetter(id).thenCompose(found -> {
+      if (found.isEmpty()) {
+        return CompletableFuture.completedFuture(ApiError.notFound("no dead letter with id '" + id + "'"));
+      }
+      EventIndex.DeadLetterRow d = found.get();
+      if ("requeued".equals(d.status())) {
+        return CompletableFuture.completedFuture(ApiError.conflict("dead letter '" + id + "' was already requeued"));
+      }
+      return workflow(d.workflowId()).<WorkflowCommand.ControlReply>ask(
+              replyTo -> new WorkflowCommand.RequeueDeadLetter(d.taskId(), id, replyTo), settings.askTimeout())
+          .thenApply(reply -> switch (reply.outcome()) {
+            case DONE -> json(StatusCodes.ACCEPTED, deadLetterJson(d).put("status", "requeued")
+                .put("message", reply.message()));
+            case NOT_FOUND -> ApiError.notFound(reply.message());
+            case CONFLICT -> ApiError.conflict(reply.message());
+          });
+    });
+    return completeWithFuture(answer.exceptionally(this::unavailable));
+  }
+
+  private static ObjectNode deadLetterJson(EventIndex.DeadLetterRow d) {
+    return Json.MAPPER.createObjectNode().put("id", d.id()).put("kind", d.kind()).put("workflow_id", d.workflowId())
+        .put("task_id", d.taskId()).put("provider_id", d.providerId()).put("attempt", d.attempt())
+        .put("reason", d.reason()).put("error_type", d.errorType())
+        .put("added_at", Timestamps.format(d.addedAt())).put("status", d.status())
+        .put("requeued_at", Timestamps.format(d.requeuedAt()));
   }
 
   private Route registerProvider() {

@@ -50,6 +50,16 @@ public final class EventIndex implements AutoCloseable {
   /** {@code next} is the list position to continue before, or null when there are no more. */
   public record WorkflowPage(List<WorkflowRow> workflows, Long next) {}
 
+  /** A query of {@code GET /dead-letters}: oldest first, optional filters, after list position {@code after}. */
+  public record DeadLetterQuery(String workflowId, String taskId, String status, int limit, long after) {}
+
+  public record DeadLetterRow(String id, String kind, String workflowId, String taskId, String providerId,
+                              int attempt, String reason, String errorType, Instant addedAt, String status,
+                              Instant requeuedAt) {}
+
+  /** {@code next} is the position to continue after, or null when there are no more. */
+  public record DeadLetterPage(List<DeadLetterRow> deadLetters, Long next) {}
+
   @FunctionalInterface
   private interface Sql<T> {
     T run(Connection c) throws SQLException;
@@ -165,6 +175,54 @@ public final class EventIndex implements AutoCloseable {
       }
       return new WorkflowPage(rows, more ? last : null);
     });
+  }
+
+  private static final String DEAD_LETTER_COLUMNS = "dead_letter_id, kind, workflow_id, task_id, provider_id, "
+      + "attempt, reason, error_type, added_at, status, requeued_at, position";
+
+  public CompletionStage<DeadLetterPage> deadLetters(DeadLetterQuery q) {
+    return query(c -> {
+      StringBuilder sql = new StringBuilder("SELECT " + DEAD_LETTER_COLUMNS + " FROM " + EventIndexSchema.DEAD_LETTERS
+          + " WHERE position > ?");
+      List<Object> args = new ArrayList<>();
+      args.add(q.after());
+      equal(sql, args, "workflow_id", q.workflowId());
+      equal(sql, args, "task_id", q.taskId());
+      equal(sql, args, "status", q.status());
+      sql.append(" ORDER BY position LIMIT ?");
+      args.add(q.limit() + 1);
+      List<DeadLetterRow> rows = new ArrayList<>();
+      long last = q.after();
+      boolean more = false;
+      try (PreparedStatement ps = prepare(c, sql.toString(), args); ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (rows.size() == q.limit()) {
+            more = true;
+            break;
+          }
+          rows.add(deadLetter(rs));
+          last = rs.getLong(12);
+        }
+      }
+      return new DeadLetterPage(rows, more ? last : null);
+    });
+  }
+
+  public CompletionStage<java.util.Optional<DeadLetterRow>> deadLetter(String id) {
+    return query(c -> {
+      try (PreparedStatement ps = prepare(c, "SELECT " + DEAD_LETTER_COLUMNS + " FROM " + EventIndexSchema.DEAD_LETTERS
+          + " WHERE dead_letter_id = ?", List.of(id)); ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? java.util.Optional.of(deadLetter(rs)) : java.util.Optional.empty();
+      }
+    });
+  }
+
+  private static DeadLetterRow deadLetter(ResultSet rs) throws SQLException {
+    long requeued = rs.getLong(11);
+    Instant requeuedAt = rs.wasNull() ? null : Instant.ofEpochMilli(requeued);
+    return new DeadLetterRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+        rs.getInt(6), rs.getString(7), rs.getString(8), Instant.ofEpochMilli(rs.getLong(9)), rs.getString(10),
+        requeuedAt);
   }
 
   /**

@@ -35,6 +35,11 @@ final class EventIndexProjectionHandler
       + "status = ?, submitted_at = ?, completed_at = NULL, list_position = ?, task_count = ? WHERE workflow_id = ?";
   private static final String INSERT_SUBMITTED = "INSERT INTO " + EventIndexSchema.WORKFLOWS + " (name, status, "
       + "submitted_at, completed_at, list_position, task_count, workflow_id) VALUES (?, ?, ?, NULL, ?, ?, ?)";
+  private static final String INSERT_DEAD_LETTER = "INSERT INTO " + EventIndexSchema.DEAD_LETTERS
+      + " (dead_letter_id, position, kind, workflow_id, task_id, provider_id, attempt, reason, error_type, added_at,"
+      + " status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')";
+  private static final String REQUEUE_DEAD_LETTER = "UPDATE " + EventIndexSchema.DEAD_LETTERS
+      + " SET status = 'requeued', requeued_at = ? WHERE dead_letter_id = ?";
   private static final String UPDATE_STATUS = "UPDATE " + EventIndexSchema.WORKFLOWS + " SET status = ?, "
       + "completed_at = ? WHERE workflow_id = ?";
 
@@ -84,10 +89,46 @@ final class EventIndexProjectionHandler
       }
       insert.executeBatch();
     }
+    for (EventEnvelope e : envelopes) {
+      if ("dead_letter:added".equals(e.eventType())) {
+        deadLetterAdded(c, e);
+      } else if ("dead_letter:requeued".equals(e.eventType())) {
+        try (PreparedStatement ps = c.prepareStatement(REQUEUE_DEAD_LETTER)) {
+          ps.setLong(1, Instant.parse(e.timestamp()).toEpochMilli());
+          ps.setString(2, e.payload().path("dead_letter_id").asText());
+          ps.executeUpdate();
+        }
+      }
+    }
     if (event instanceof WorkflowEvent.WorkflowSubmitted submitted) {
       submitted(c, submitted, envelopes.get(0));
     } else if (event instanceof WorkflowEvent w) {
       statusChange(c, w);
+    }
+  }
+
+  private static void deadLetterAdded(Connection c, EventEnvelope e) throws SQLException {
+    long position;
+    try (PreparedStatement ps = c.prepareStatement(POSITION_OF)) {
+      ps.setString(1, e.eventId());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        position = rs.getLong(1);
+      }
+    }
+    var p = e.payload();
+    try (PreparedStatement ps = c.prepareStatement(INSERT_DEAD_LETTER)) {
+      ps.setString(1, p.path("dead_letter_id").asText());
+      ps.setLong(2, position);
+      ps.setString(3, p.path("kind").asText("task"));
+      ps.setString(4, e.workflowId());
+      ps.setString(5, e.taskId());
+      ps.setString(6, e.providerId());
+      ps.setInt(7, p.path("attempt").asInt());
+      ps.setString(8, p.path("reason").asText(null));
+      ps.setString(9, p.path("error_type").asText(null));
+      ps.setLong(10, Instant.parse(e.timestamp()).toEpochMilli());
+      ps.executeUpdate();
     }
   }
 

@@ -25,6 +25,7 @@ final class EventIndexSchema {
   static final String EVENTS = "gleitzeit_event_index";
   static final String WRITER = "gleitzeit_event_index_writer";
   static final String WORKFLOWS = "gleitzeit_workflows";
+  static final String DEAD_LETTERS = "gleitzeit_dead_letters";
 
   private EventIndexSchema() {}
 
@@ -63,7 +64,23 @@ final class EventIndexSchema {
             + "list_position BIGINT NOT NULL, "
             + "task_count INT NOT NULL)",
         "CREATE UNIQUE INDEX IF NOT EXISTS " + WORKFLOWS + "_position ON " + WORKFLOWS + " (list_position)",
-        "CREATE INDEX IF NOT EXISTS " + WORKFLOWS + "_status ON " + WORKFLOWS + " (status, list_position)");
+        "CREATE INDEX IF NOT EXISTS " + WORKFLOWS + "_status ON " + WORKFLOWS + " (status, list_position)",
+        // The dead letter queue (SPEC §7): one row per dead_letter:added, marked when it is requeued.
+        "CREATE TABLE IF NOT EXISTS " + DEAD_LETTERS + " ("
+            + "dead_letter_id VARCHAR(36) PRIMARY KEY, "
+            + "position BIGINT NOT NULL, "
+            + "kind VARCHAR(16) NOT NULL, "
+            + "workflow_id VARCHAR(255), "
+            + "task_id VARCHAR(255), "
+            + "provider_id VARCHAR(255), "
+            + "attempt INT, "
+            + "reason " + text + ", "
+            + "error_type VARCHAR(64), "
+            + "added_at BIGINT NOT NULL, "
+            + "status VARCHAR(16) NOT NULL, "
+            + "requeued_at BIGINT)",
+        "CREATE INDEX IF NOT EXISTS " + DEAD_LETTERS + "_status ON " + DEAD_LETTERS + " (status, position)",
+        "CREATE INDEX IF NOT EXISTS " + DEAD_LETTERS + "_workflow ON " + DEAD_LETTERS + " (workflow_id, position)");
     boolean autoCommit = c.getAutoCommit();
     c.setAutoCommit(true);
     try (Statement s = c.createStatement()) {

@@ -1,28 +1,169 @@
 package io.gleitzeit.provider;
 
 import io.gleitzeit.api.WorkerChannel;
+import io.gleitzeit.provider.external.InboundFrame;
+import io.gleitzeit.provider.external.WebSocketExecutor;
+import io.gleitzeit.provider.external.WorkerConnection;
+import io.gleitzeit.provider.external.WorkerFrames;
+import io.gleitzeit.provider.external.WorkerSession;
 import io.gleitzeit.workflow.WorkflowCommand;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.RecipientRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.model.ws.TextMessage;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** External workers' WebSocket channels (SPEC §6). */
+/**
+ * External workers' WebSocket channels (SPEC §6). Each connection of a registered external provider gets a
+ * {@link WorkerConnection} actor (under the system guardian) that owns a {@link ProviderRuntime} whose executor
+ * speaks the worker protocol; the runtime attaches to the provider entity with a heartbeat right away and with
+ * every heartbeat of the worker. A closed socket stops the runtime and is otherwise only silence: the entity
+ * turns the provider unhealthy after its missed heartbeats and hands its attempts back; nothing is deregistered.
+ */
 public final class ExternalWorkers implements WorkerChannel {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ExternalWorkers.class);
+
+  /** Frames waiting for a worker that does not read; past this the connection is failed (closed). */
+  static final int OUTGOING_BUFFER = 1024;
+  /** The longest text frame accepted, in characters (the HTTP body limit of the server). */
+  static final int MAX_FRAME_CHARS = 16 * 1024 * 1024;
+
+  private final ActorSystem<?> system;
+  private final Function<String, RecipientRef<ProviderCommand>> providers;
+  private final Function<String, RecipientRef<WorkflowCommand>> workflows;
+  private final ProviderRuntime.Reporting reporting;
+  private final Duration heartbeatInterval;
+  private final AtomicLong connections = new AtomicLong();
 
   public ExternalWorkers(ActorSystem<?> system, Function<String, RecipientRef<ProviderCommand>> providers,
                          Function<String, RecipientRef<WorkflowCommand>> workflows, ProviderRuntime.Reporting reporting,
                          Duration heartbeatInterval) {
+    this.system = system;
+    this.providers = providers;
+    this.workflows = workflows;
+    this.reporting = reporting;
+    this.heartbeatInterval = heartbeatInterval;
   }
 
+  /**
+   * The flow of a new connection; empty when {@code providerId} is not a registered external provider (a
+   * deregistered one, or a built-in one, cannot be connected to).
+   */
   @Override
   public CompletionStage<Optional<Flow<Message, Message, NotUsed>>> connect(String providerId) {
-    return CompletableFuture.completedFuture(Optional.empty());
+    return AskPattern.<ProviderCommand, ProviderCommand.ProviderReply>ask(providers.apply(providerId),
+            ProviderCommand.GetProvider::new, reporting.timeout(), system.scheduler())
+        .thenApply(reply -> connectable(reply.view()) ? Optional.of(flow(providerId)) : Optional.empty());
+  }
+
+  private static boolean connectable(ProviderView view) {
+    return view != null && !ProviderStatus.DEREGISTERED.equals(view.status())
+        && "external".equals(view.spec().type());
+  }
+
+  /** Everything of a connection is created when the flow is materialized, i.e. once the socket is open. */
+  private Flow<Message, Message, NotUsed> flow(String providerId) {
+    return Flow.<Message, Message, NotUsed>fromMaterializer((mat, attributes) -> open(providerId, mat))
+        .mapMaterializedValue(m -> NotUsed.getInstance());
+  }
+
+  private Flow<Message, Message, NotUsed> open(String providerId, Materializer mat) {
+    Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> outgoing =
+        Source.<Message>queue(OUTGOING_BUFFER).preMaterialize(mat);
+    BoundedSourceQueue<Message> queue = outgoing.first();
+    Consumer<String> send = text -> offer(queue, text, providerId);
+    send.accept(WorkerFrames.welcome(providerId, heartbeatInterval.toMillis()));
+
+    WebSocketExecutor executor = new WebSocketExecutor(send);
+    String name = "external-worker-" + providerId + "-" + connections.incrementAndGet();
+    ActorRef<ProviderRuntime.Message> connection = system.systemActorOf(WorkerConnection.create(
+        ProviderRuntime.external(providerId, executor, workflows, providers, reporting), () -> close(queue, null)),
+        name, Props.empty());
+    // Attach the runtime to the entity at once, not only at the worker's first heartbeat.
+    connection.tell(ProviderRuntime.WorkerHeartbeat.INSTANCE);
+    LOG.info("external worker {} connected ({})", providerId, name);
+
+    WorkerSession session = new WorkerSession(executor, connection, send);
+    Sink<Message, NotUsed> incoming = Flow.<Message>create()
+        .mapAsync(1, m -> frameOf(m, mat))
+        .to(Sink.foreach(frame -> frame.ifPresent(session::onFrame)));
+    return Flow.fromSinkAndSourceCoupled(incoming, outgoing.second())
+        .watchTermination((notUsed, done) -> {
+          done.whenComplete((d, failure) -> {
+            connection.tell(WorkerConnection.Close.INSTANCE);
+            LOG.info("external worker {} disconnected ({}){}", providerId, name,
+                failure == null ? "" : ": " + failure.getMessage());
+          });
+          return NotUsed.getInstance();
+        });
+  }
+
+  /** A text message as a parsed frame (streamed text is folded first); binary messages are drained and ignored. */
+  private static CompletionStage<Optional<InboundFrame>> frameOf(Message message, Materializer mat) {
+    if (!message.isText()) {
+      message.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), mat);
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    TextMessage text = message.asTextMessage();
+    if (text.isStrict()) {
+      return CompletableFuture.completedFuture(Optional.of(parse(text.getStrictText())));
+    }
+    return text.getStreamedText()
+        .runFold(new StringBuilder(), (sb, part) -> sb.length() > MAX_FRAME_CHARS ? sb : sb.append(part), mat)
+        .thenApply(sb -> Optional.of(parse(sb)));
+  }
+
+  private static InboundFrame parse(CharSequence text) {
+    return text.length() > MAX_FRAME_CHARS
+        ? new InboundFrame.Invalid("frame longer than " + MAX_FRAME_CHARS + " characters")
+        : WorkerFrames.parse(text.toString());
+  }
+
+  private void offer(BoundedSourceQueue<Message> queue, String text, String providerId) {
+    QueueOfferResult result;
+    try {
+      result = queue.offer(TextMessage.create(text));
+    } catch (RuntimeException closed) {
+      return; // the connection is gone: a closed socket is silence, nothing to do
+    }
+    if (result == QueueOfferResult.dropped()) {
+      LOG.warn("external worker {} does not read its frames ({} waiting); closing its connection",
+          providerId, OUTGOING_BUFFER);
+      close(queue, new IllegalStateException("more than " + OUTGOING_BUFFER + " frames waiting for the worker"));
+    }
+    // Otherwise enqueued, or the connection is already closed (silence, as above).
+  }
+
+  /** Ends the outgoing side, and with it the socket; a queue that has already ended stays as it is. */
+  private static void close(BoundedSourceQueue<Message> queue, Throwable failure) {
+    try {
+      if (failure == null) {
+        queue.complete();
+      } else {
+        queue.fail(failure);
+      }
+    } catch (RuntimeException alreadyEnded) {
+      // completed or failed before: nothing left to close
+    }
   }
 }

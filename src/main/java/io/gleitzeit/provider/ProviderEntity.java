@@ -30,6 +30,7 @@ import io.gleitzeit.workflow.WorkflowCommand.ReattachAnswer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -112,6 +113,14 @@ public final class ProviderEntity
   /** Since when silence counts: the last heartbeat, or the registration or restart that gave a grace period. */
   private Instant silentSince;
   private final Map<TaskKey, Dispatch> waitingForRuntime = new LinkedHashMap<>();
+  /**
+   * In memory only: each held attempt as it was sent, and to which runtime. A runtime that replaces that one
+   * (an external worker that reconnected within the grace, a built-in runtime restarted with its node) is
+   * sent the attempt again: it never had it, and nothing else would ever answer it.
+   */
+  private final Map<TaskKey, Sent> sent = new HashMap<>();
+
+  private record Sent(Dispatch dispatch, ActorRef<RuntimeCommand> to) {}
 
   private ProviderEntity(String providerId, Dependencies deps, ActorContext<ProviderCommand> ctx,
                          TimerScheduler<ProviderCommand> timers, Consumer<ActorRef<ProviderCommand>> passivate) {
@@ -194,6 +203,7 @@ public final class ProviderEntity
         ((ProviderDeregistered) event).handedBack().forEach(k -> detached.tell(new RuntimeCommand.CancelTask(k)));
       }
       runtime = null;
+      sent.clear();
       afterPersist(s, event);
     }).thenReply(cmd.replyTo(), s -> new ProviderReply(viewOf(s)));
   }
@@ -211,6 +221,12 @@ public final class ProviderEntity
     if (attached) {
       waitingForRuntime.values().forEach(d -> forward(d));
       waitingForRuntime.clear();
+      for (TaskKey k : state.heldKeys()) {
+        Sent s = sent.get(k);
+        if (s != null && !s.to().equals(runtime)) {
+          forward(s.dispatch());
+        }
+      }
     }
     if (state.unhealthy) {
       ProviderEvent event = new ProviderRecovered(providerId, now(), state.lastSequence + 1);
@@ -237,6 +253,7 @@ public final class ProviderEntity
     return Effect().persist(event).thenRun(s -> {
       runtime = null;
       waitingForRuntime.clear();
+      sent.clear();
       afterPersist(s, event);
     }).thenNoReply();
   }
@@ -285,6 +302,7 @@ public final class ProviderEntity
 
   private void forward(Dispatch d) {
     runtime.tell(new RuntimeCommand.ExecuteTask(d.key(), d.method(), d.params(), d.timeoutMs()));
+    sent.put(d.key(), new Sent(d, runtime));
   }
 
   private ReplyEffect<ProviderEvent, ProviderState> onRelease(ProviderState state, Release cmd) {
@@ -301,6 +319,7 @@ public final class ProviderEntity
 
   private ReplyEffect<ProviderEvent, ProviderState> release(ProviderState state, TaskKey key, String outcome,
                                                              long latencyMs) {
+    sent.remove(key);
     if (!state.exists() || !state.holds(key)) {
       return Effect().noReply();
     }

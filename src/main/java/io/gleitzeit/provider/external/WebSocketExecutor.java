@@ -1,0 +1,81 @@
+package io.gleitzeit.provider.external;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gleitzeit.provider.TaskExecutor;
+import io.gleitzeit.provider.TaskFailure;
+import io.gleitzeit.provider.TaskKey;
+import io.gleitzeit.provider.TaskRequest;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * The executor of an external worker's connection: an attempt is a {@code task:execute} frame out, and the
+ * worker's {@code task:started}, {@code task:completed} or {@code task:failed} frame back. Thread-safe: the
+ * runtime calls {@link #execute} from its actor, the connection's frames arrive on the stream.
+ */
+public final class WebSocketExecutor implements TaskExecutor {
+
+  private record Pending(CompletableFuture<JsonNode> outcome, Runnable started, AtomicBoolean startReported) {}
+
+  private final Consumer<String> send;
+  private final Map<TaskKey, Pending> pending = new ConcurrentHashMap<>();
+
+  /** {@code send} puts one text frame on the connection (it must not block). */
+  public WebSocketExecutor(Consumer<String> send) {
+    this.send = send;
+  }
+
+  /**
+   * Sends the attempt to the worker. When the connection is gone the future simply never completes: a closed
+   * socket is silence, and the provider entity hands the attempt back once it turns unhealthy (SPEC §6).
+   */
+  @Override
+  public CompletionStage<JsonNode> execute(TaskRequest request, Runnable started) {
+    CompletableFuture<JsonNode> outcome = new CompletableFuture<>();
+    pending.put(request.key(), new Pending(outcome, started, new AtomicBoolean()));
+    send.accept(WorkerFrames.execute(request));
+    return outcome;
+  }
+
+  @Override
+  public void cancel(TaskKey key) {
+    Pending p = pending.remove(key);
+    send.accept(WorkerFrames.cancel(key));
+    if (p != null) {
+      p.outcome().completeExceptionally(new TaskFailure("cancelled", false)); // the runtime ignores it
+    }
+  }
+
+  /** The worker's {@code task:started}; false when this connection sent no such attempt. */
+  public boolean started(TaskKey key) {
+    Pending p = pending.get(key);
+    if (p == null) {
+      return false;
+    }
+    if (p.startReported().compareAndSet(false, true)) {
+      p.started().run();
+    }
+    return true;
+  }
+
+  /** The worker's {@code task:completed}; false when this connection has no such attempt pending. */
+  public boolean completed(TaskKey key, JsonNode result) {
+    Pending p = pending.remove(key);
+    return p != null && p.outcome().complete(result);
+  }
+
+  /** The worker's {@code task:failed}; false when this connection has no such attempt pending. */
+  public boolean failed(TaskKey key, String message, boolean retryable) {
+    Pending p = pending.remove(key);
+    return p != null && p.outcome().completeExceptionally(new TaskFailure(message, retryable));
+  }
+
+  /** Attempts sent to the worker and not answered yet. */
+  public int pendingCount() {
+    return pending.size();
+  }
+}
