@@ -355,10 +355,15 @@ public final class Routes extends AllDirectives {
 
   /** SPEC §6: an external worker's WebSocket; the provider must be registered first. */
   private Route connectWorker(String id) {
-    return get(() -> onSuccess(workers.connect(id), flow -> flow
-        .map(this::handleWebSocketMessages)
-        .orElseGet(() -> complete(ApiError.notFound("no provider with id '" + id
-            + "' is registered; POST /providers first")))));
+    return get(() -> onComplete(workers.connect(id), attempt -> {
+      if (attempt.isFailure()) {
+        return complete(unavailable(attempt.failed().get()));
+      }
+      return attempt.get()
+          .map(this::handleWebSocketMessages)
+          .orElseGet(() -> complete(ApiError.notFound("no external provider with id '" + id
+              + "' is registered; POST /providers first")));
+    }));
   }
 
   private CompletionStage<ProviderView> providerView(String id) {

@@ -152,7 +152,10 @@ public final class ProviderEntity
 
   @Override
   public SignalHandler<ProviderState> signalHandler() {
-    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::resume).build();
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::resume)
+        .onSignal(org.apache.pekko.actor.typed.Terminated.class, this::runtimeStopped)
+        .build();
   }
 
   @Override
@@ -213,6 +216,14 @@ public final class ProviderEntity
       return Effect().noReply();
     }
     boolean attached = runtime == null || !runtime.equals(cmd.runtime());
+    if (attached) {
+      if (runtime != null) {
+        ctx.unwatch(runtime);
+      }
+      // A runtime that stops (a closed WebSocket, a stopped node) takes no more work from now on; what it
+      // held stays held until it reconnects or the heartbeat deadline hands it back.
+      ctx.watch(cmd.runtime());
+    }
     runtime = cmd.runtime();
     lastHeartbeat = now();
     silentSince = lastHeartbeat;
@@ -343,6 +354,13 @@ public final class ProviderEntity
       passivate.accept(ctx.getSelf());
     }
     return Effect().noReply();
+  }
+
+  private void runtimeStopped(ProviderState state, org.apache.pekko.actor.typed.Terminated stopped) {
+    if (runtime != null && runtime.equals(stopped.getRef())) {
+      runtime = null;
+      publishStatus(state);
+    }
   }
 
   /** On start (fresh or after a crash or node loss): watch the heartbeat again and re-announce hand-backs. */

@@ -280,14 +280,16 @@ public final class WorkflowEntity
       ctx.getLog().warn("result for unknown task {} of workflow {} dropped", cmd.taskId(), workflowId);
       return Effect().reply(cmd.replyTo(), Done.getInstance());
     }
-    boolean current = task.attempt == cmd.attempt() && task.heldByProvider() && state.status == WorkflowStatus.RUNNING;
+    // Fenced by attempt and by provider: only the provider the attempt was given to can finish it.
+    boolean current = task.attempt == cmd.attempt() && task.heldByProvider() && state.status == WorkflowStatus.RUNNING
+        && java.util.Objects.equals(task.providerId, cmd.providerId());
     if (!current) {
       if (task.attempt == cmd.attempt() && alreadyRecorded(task)) {
         // At-least-once delivery: this outcome is in the journal already.
         return Effect().reply(cmd.replyTo(), Done.getInstance());
       }
       WorkflowEvent rejected = new ReportRejected(workflowId, cmd.taskId(), cmd.attempt(), cmd.providerId(),
-          rejectionReason(task, cmd.attempt()), now(), state.lastSequence + 1);
+          rejectionReason(task, cmd.attempt(), cmd.providerId()), now(), state.lastSequence + 1);
       return Effect().persist(rejected).thenRun(s -> afterPersist(s, rejected, List.of()))
           .thenReply(cmd.replyTo(), s -> Done.getInstance());
     }
@@ -495,7 +497,10 @@ public final class WorkflowEntity
         || task.state == TaskState.RETRY_SCHEDULED;
   }
 
-  private static String rejectionReason(TaskRun task, int attempt) {
+  private static String rejectionReason(TaskRun task, int attempt, String providerId) {
+    if (attempt == task.attempt && task.heldByProvider() && !java.util.Objects.equals(task.providerId, providerId)) {
+      return "attempt " + attempt + " was given to provider " + task.providerId + ", not " + providerId;
+    }
     if (attempt < task.attempt) {
       return "attempt " + attempt + " is no longer current (current attempt " + task.attempt + ")";
     }

@@ -260,11 +260,13 @@ class ExternalWorkerProtocolIT {
     try (EventWatch beforeEvents = EventWatch.open(node.baseUrl(), "workflow_id=" + before)) {
       beforeEvents.await("task:started", EventWatch.type("task:started"), WAIT);
       first.close(); // the connection drops while the attempt runs; the worker's attempt dies with it
+      // The provider entity sees its runtime stop: it takes no new work until the worker is back, so this
+      // task waits for it (not connected) instead of being sent into the void.
       during = api.submitAccepted("""
           {"tasks": [{"id": "during", "method": "ext/echo", "params": {"n": 1}, "provider": "%s"}]}"""
           .formatted(providerId));
       try (EventWatch duringEvents = EventWatch.open(node.baseUrl(), "workflow_id=" + during)) {
-        duringEvents.await("assignment:executed", EventWatch.type("assignment:executed"), WAIT);
+        duringEvents.await("assignment:requested", EventWatch.type("assignment:requested"), WAIT);
       }
     }
 
