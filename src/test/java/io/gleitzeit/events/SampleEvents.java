@@ -62,6 +62,11 @@ final class SampleEvents {
         false, 5, null, new Consequences(List.of(), List.of(), List.of(), List.of("b"), WorkflowStatus.FAILED), AT, 30));
     events.put("TaskRetryReady-v1", new TaskRetryReady("wf-1", "a", 2, true, AT, 16));
     events.put("TaskReassigned-v1", new TaskReassigned("wf-1", "a", 1, 2, "test-1", "provider lost", true, AT, 14));
+    events.put("WorkflowCancelled-v1", new WorkflowEvent.WorkflowCancelled("wf-1", List.of("a", "b"),
+        "cancelled through the API", AT, 20));
+    events.put("TaskRetriedManually-v1", new WorkflowEvent.TaskRetriedManually("wf-1", "a", 2,
+        List.of(new WorkflowEvent.TaskRetriedManually.Reopened("b", 1, false)), List.of("a"), true,
+        "0b1f3c1e-0000-3000-8000-000000000000", AT, 25));
     events.put("ReportRejected-v1", new ReportRejected("wf-1", "a", 1, "test-1", "attempt 1 is no longer current",
         AT, 17));
     return events;
