@@ -9,6 +9,7 @@ import io.gleitzeit.events.EventEnvelope;
 import io.gleitzeit.events.EventFilter;
 import io.gleitzeit.events.EventIndex;
 import io.gleitzeit.events.EventStreams;
+import io.gleitzeit.metrics.EngineMetrics;
 import io.gleitzeit.events.ProviderDirectory;
 import io.gleitzeit.events.Timestamps;
 import io.gleitzeit.domain.ProviderSpec;
@@ -66,10 +67,11 @@ public final class Routes extends AllDirectives {
   private final WorkerChannel workers;
   private final EventIndex eventIndex;
   private final ClusterSharding sharding;
+  private final EngineMetrics metrics;
 
   public Routes(ActorSystem<?> system, NodeSettings settings, DefinitionParser parser, WorkflowJournal journal,
                 Readiness readiness, EventStreams streams, ProviderDirectory providerDirectory,
-                WorkerChannel workers, EventIndex eventIndex) {
+                WorkerChannel workers, EventIndex eventIndex, EngineMetrics metrics) {
     this.system = system;
     this.settings = settings;
     this.parser = parser;
@@ -79,6 +81,7 @@ public final class Routes extends AllDirectives {
     this.providerDirectory = providerDirectory;
     this.workers = workers;
     this.eventIndex = eventIndex;
+    this.metrics = metrics;
     this.sharding = ClusterSharding.get(system);
   }
 
@@ -96,6 +99,7 @@ public final class Routes extends AllDirectives {
                 path("state", () -> get(() -> parameterOptional("at_sequence", at -> stateAt(id, at)))))))),
         path("events", () -> get(this::queryEvents)),
         path(PathMatchers.segment("events").slash("stream"), () -> get(this::stream)),
+        path("metrics", () -> get(this::metrics)),
         pathPrefix("dead-letters", () -> concat(
             pathEnd(() -> get(this::listDeadLetters)),
             path(PathMatchers.segment().slash("requeue"), id -> post(() -> requeueDeadLetter(id))))),
@@ -248,6 +252,17 @@ public final class Routes extends AllDirectives {
         return json(StatusCodes.OK, body);
       }).exceptionally(this::unavailable));
     });
+  }
+
+  /** SPEC §5 {@code GET /metrics}: Prometheus text format; workflow counts are read from the list read model. */
+  private Route metrics() {
+    return completeWithFuture(eventIndex.workflowCounts()
+        .thenApply(counts -> {
+          metrics.workflows(counts);
+          return HttpResponse.create().withStatus(StatusCodes.OK).withEntity(ContentTypes.TEXT_PLAIN_UTF8,
+              metrics.scrape().getBytes(StandardCharsets.UTF_8));
+        })
+        .exceptionally(this::unavailable));
   }
 
   /** SPEC §5 {@code GET /dead-letters}: the dead letter queue, oldest first, a page at a time. */

@@ -177,6 +177,20 @@ public final class EventIndex implements AutoCloseable {
     });
   }
 
+  /** How many workflows the list read model has in each status. */
+  public CompletionStage<java.util.Map<String, Long>> workflowCounts() {
+    return query(c -> {
+      java.util.Map<String, Long> counts = new java.util.HashMap<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT status, COUNT(*) FROM " + EventIndexSchema.WORKFLOWS
+          + " GROUP BY status"); ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          counts.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+      return counts;
+    });
+  }
+
   private static final String DEAD_LETTER_COLUMNS = "dead_letter_id, kind, workflow_id, task_id, provider_id, "
       + "attempt, reason, error_type, added_at, status, requeued_at, position";
 

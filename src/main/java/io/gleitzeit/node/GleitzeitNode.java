@@ -6,7 +6,11 @@ import io.gleitzeit.domain.DefinitionParser;
 import io.gleitzeit.domain.ParameterResolver;
 import io.gleitzeit.events.EventIndex;
 import io.gleitzeit.events.EventIndexSettings;
+import io.gleitzeit.events.EventPublisher;
 import io.gleitzeit.events.EventStreams;
+import io.gleitzeit.metrics.EngineMetrics;
+import io.gleitzeit.metrics.MetricsPublisher;
+import io.gleitzeit.metrics.ProviderGauges;
 import io.gleitzeit.events.ProviderDirectory;
 import io.gleitzeit.provider.ExternalWorkers;
 import io.gleitzeit.events.LiveEvents;
@@ -97,8 +101,11 @@ public final class GleitzeitNode implements AutoCloseable {
         Topic.create(ProviderCommand.PublishStatus.class, "provider-status-requests"), "provider-status-requests",
         Props.empty());
     MillisecondClock clock = new MillisecondClock();
+    EngineMetrics metrics = new EngineMetrics();
+    EventPublisher publisher = new MetricsPublisher(liveEvents, metrics);
+    system.systemActorOf(ProviderGauges.create(statusTopic, metrics), "provider-gauges", Props.empty());
 
-    ProviderEntity.init(system, new ProviderEntity.Dependencies(workflows, statusTopic, statusRequests, liveEvents,
+    ProviderEntity.init(system, new ProviderEntity.Dependencies(workflows, statusTopic, statusRequests, publisher,
         clock, new ProviderEntity.Health(settings.heartbeatInterval(), settings.unhealthyAfterMissed()),
         settings.idlePassivation()));
     ActorRef<AssignmentCoordinator.Message> coordinator = system.systemActorOf(
@@ -106,13 +113,14 @@ public final class GleitzeitNode implements AutoCloseable {
         "assignment-coordinator", Props.empty());
     WorkflowDecisions decisions = new WorkflowDecisions(new ParameterResolver(settings.auditValueBytes()),
         settings.maxReassignments(), () -> ThreadLocalRandom.current().nextDouble());
-    WorkflowEntity.init(system, new WorkflowEntity.Dependencies(coordinator.narrow(), providers, liveEvents, clock,
+    WorkflowEntity.init(system, new WorkflowEntity.Dependencies(coordinator.narrow(), providers, publisher, clock,
         decisions, settings.idlePassivation()));
 
     // The bound port, not the configured one: port 0 picks a free port.
     int remotePort = cluster.selfMember().address().getPort().orElse(0);
     ProviderRuntime.Reporting reporting = new ProviderRuntime.Reporting(settings.reportTimeout(),
-        settings.reportAttempts());
+        settings.reportAttempts(), (method, providerId, duration, success) ->
+            metrics.taskExecuted(method, providerId, duration));
     for (NodeSettings.BuiltinProvider builtin : settings.builtinProviders()) {
       ProviderSpec spec;
       TaskExecutor executor;
@@ -137,7 +145,7 @@ public final class GleitzeitNode implements AutoCloseable {
     Routes routes = new Routes(system, settings, new DefinitionParser(settings.limits(), () -> "wf-" + java.util.UUID.randomUUID()),
         journal, new Readiness(system, journal), new EventStreams(system, liveEvents, journal),
         new ProviderDirectory(system), new ExternalWorkers(system, providers, workflows, reporting,
-            settings.heartbeatInterval()), eventIndex);
+            settings.heartbeatInterval()), eventIndex, metrics);
     ServerBinding binding;
     try {
       binding = Http.get(system).newServerAt(settings.httpInterface(), settings.httpPort())

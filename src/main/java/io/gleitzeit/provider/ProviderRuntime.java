@@ -35,8 +35,22 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  */
 public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Message> {
 
-  /** Delivery settings for reports to workflows. */
-  public record Reporting(Duration timeout, int attempts) {}
+  /**
+   * Delivery settings for reports to workflows, and who hears of each attempt's execution time (metrics).
+   */
+  public record Reporting(Duration timeout, int attempts, ExecutionListener executions) {
+    public Reporting(Duration timeout, int attempts) {
+      this(timeout, attempts, ExecutionListener.NONE);
+    }
+  }
+
+  /** Told of every attempt this runtime ran to an outcome the workflow acknowledged. */
+  @FunctionalInterface
+  public interface ExecutionListener {
+    void executed(String method, String providerId, Duration duration, boolean success);
+
+    ExecutionListener NONE = (method, providerId, duration, success) -> { };
+  }
 
   /** Everything the runtime handles: the public {@link RuntimeCommand}s and its own messages. */
   public interface Message {}
@@ -62,6 +76,7 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
   /** An attempt this runtime holds: running, or finished with its report not yet acknowledged. */
   private static final class Held {
     final long startedNanos = System.nanoTime();
+    String method;
     ReportTaskResult report;
     long latencyMs;
     int deliveries;
@@ -162,7 +177,9 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     if (held.containsKey(key)) {
       return this; // a repeated dispatch of an attempt we already run
     }
-    held.put(key, new Held());
+    Held h = new Held();
+    h.method = cmd.method();
+    held.put(key, h);
     ActorRef<Message> self = getContext().getSelf();
     getContext().pipeToSelf(
         executor.execute(new TaskRequest(key, cmd.method(), cmd.params(), cmd.timeoutMs()),
@@ -217,6 +234,9 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     }
     if (d.ok()) {
       held.remove(d.key());
+      if (h.method != null) {
+        reporting.executions().executed(h.method, providerId, Duration.ofMillis(h.latencyMs), h.report.error() == null);
+      }
       providers.apply(providerId).tell(new ProviderCommand.Finished(d.key(), h.report.error() == null, h.latencyMs));
     } else if (h.deliveries < reporting.attempts()) {
       Duration backoff = Duration.ofMillis(Math.min(10_000L, 200L << Math.min(h.deliveries, 6)));
