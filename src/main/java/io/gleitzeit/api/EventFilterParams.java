@@ -143,6 +143,11 @@ final class EventFilterParams {
     return limit;
   }
 
+  /** {@code state?at_time=}: an ISO-8601 date-time with an offset, like {@code since}. */
+  static Instant time(Map<String, String> params, String name) throws BadParameter {
+    return instant(params, name);
+  }
+
   private static Instant instant(Map<String, String> params, String name) throws BadParameter {
     String value = blankToNull(params.get(name));
     if (value == null) {

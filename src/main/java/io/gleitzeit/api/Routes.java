@@ -96,7 +96,8 @@ public final class Routes extends AllDirectives {
                     new WorkflowCommand.CancelWorkflow("cancelled through the API", replyTo)))),
                 path(PathMatchers.segment("tasks").slash(PathMatchers.segment()).slash("retry"), task ->
                     post(() -> control(id, replyTo -> new WorkflowCommand.RetryTask(task, replyTo)))),
-                path("state", () -> get(() -> parameterOptional("at_sequence", at -> stateAt(id, at)))))))),
+                path("state", () -> get(() -> parameterMap(params -> state(id, params)))),
+                path("timeline", () -> get(() -> timeline(id))))))),
         path("events", () -> get(this::queryEvents)),
         path(PathMatchers.segment("events").slash("stream"), () -> get(this::stream)),
         path("metrics", () -> get(this::metrics)),
@@ -168,9 +169,44 @@ public final class Routes extends AllDirectives {
         .exceptionally(this::unavailable));
   }
 
+  /** {@code state?at_sequence=N} or {@code state?at_time=T}: exactly one of the two. */
+  private Route state(String id, java.util.Map<String, String> params) {
+    boolean bySequence = params.containsKey("at_sequence");
+    boolean byTime = params.containsKey("at_time");
+    if (bySequence && byTime) {
+      return complete(ApiError.invalidRequest("give at_sequence or at_time, not both", "at_time"));
+    }
+    if (!byTime) {
+      return stateAt(id, Optional.ofNullable(params.get("at_sequence")));
+    }
+    java.time.Instant time;
+    try {
+      time = EventFilterParams.time(params, "at_time");
+    } catch (EventFilterParams.BadParameter e) {
+      return complete(ApiError.invalidRequest(e.getMessage(), e.parameter()));
+    }
+    if (time == null) {
+      return complete(ApiError.invalidRequest("at_time must be an ISO-8601 date-time with an offset such as "
+          + "2026-11-26T10:30:00.123Z, got ''", "at_time"));
+    }
+    return completeWithFuture(journal.stateAtTime(id, time).thenApply(state -> state.exists()
+            ? json(StatusCodes.OK, WorkflowJson.render(WorkflowView.of(state, java.util.Map.of())))
+            : ApiError.notFound("no workflow with id '" + id + "' existed at " + Timestamps.format(time)))
+        .exceptionally(this::unavailable));
+  }
+
+  /** {@code GET /workflows/{id}/timeline}: per task, every attempt's times, provider and outcome. */
+  private Route timeline(String id) {
+    return completeWithFuture(journal.timeline(id).thenApply(timeline -> timeline == null
+            ? notFound(id)
+            : json(StatusCodes.OK, TimelineJson.render(timeline)))
+        .exceptionally(this::unavailable));
+  }
+
   private Route stateAt(String id, Optional<String> atSequence) {
     if (atSequence.isEmpty()) {
-      return complete(ApiError.invalidRequest("at_sequence is required: a sequence number >= 1", "at_sequence"));
+      return complete(ApiError.invalidRequest("at_sequence or at_time is required: a sequence number >= 1 or an "
+          + "ISO-8601 date-time", "at_sequence"));
     }
     long sequence;
     try {

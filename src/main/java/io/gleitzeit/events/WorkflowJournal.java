@@ -59,6 +59,28 @@ public final class WorkflowJournal {
     });
   }
 
+  /**
+   * The state after every journal event decided at or before {@code time}: {@code GET .../state?at_time=}.
+   * Empty state when the workflow had not been submitted by then (or does not exist).
+   */
+  public CompletionStage<WorkflowState> stateAtTime(String workflowId, java.time.Instant time) {
+    return events(workflowId).thenApply(events -> {
+      WorkflowState state = WorkflowState.empty();
+      for (WorkflowEvent e : events) {
+        if (e.at().isAfter(time)) {
+          break;
+        }
+        state.apply(e);
+      }
+      return state;
+    });
+  }
+
+  /** The workflow's timeline (GET .../timeline), or null when there is no such workflow. */
+  public CompletionStage<io.gleitzeit.workflow.WorkflowTimeline.Timeline> timeline(String workflowId) {
+    return events(workflowId).thenApply(io.gleitzeit.workflow.WorkflowTimeline::of);
+  }
+
   /** A cheap round trip to the journal, for readiness. */
   public CompletionStage<Boolean> reachable() {
     return readJournal.currentEventsByPersistenceId("gleitzeit-readiness-probe", 0L, 1L)
