@@ -233,15 +233,34 @@ public final class Routes extends AllDirectives {
       } catch (EventFilterParams.BadParameter e) {
         return complete(ApiError.invalidRequest(e.getMessage(), e.parameter()));
       }
-      Source<EventEnvelope, NotUsed> source = filter.workflowId() != null
-          ? streams.workflow(filter.workflowId(), lastEventId.orElse(null), filter)
-          : streams.live(filter);
-      Source<ServerSentEvent, NotUsed> events = source
-          .map(e -> ServerSentEvent.create(Json.MAPPER.writeValueAsString(e), Optional.of(e.eventType()),
-              Optional.of(e.eventId()), java.util.OptionalInt.empty()))
-          .keepAlive(Duration.ofSeconds(15), ServerSentEvent::heartbeat);
-      return completeOK(events, EventStreamMarshalling.toEventStream());
+      String resumeAfter = lastEventId.map(String::trim).filter(v -> !v.isEmpty()).orElse(null);
+      if (filter.workflowId() == null && resumeAfter != null) {
+        return onComplete(streams.resume(resumeAfter, filter), resumed -> {
+          if (resumed.isFailure()) {
+            return complete(unavailable(resumed.failed().get()));
+          }
+          return resumed.get().map(this::sse).orElseGet(() -> complete(ApiError.invalidRequest("Last-Event-ID '"
+              + resumeAfter + "' is not a persisted event the event index holds (never written, or removed by "
+              + "retention); reconnect without it to start live", "Last-Event-ID")));
+        });
+      }
+      return sse(filter.workflowId() != null
+          ? streams.workflow(filter.workflowId(), resumeAfter, filter)
+          : streams.live(filter));
     }));
+  }
+
+  /**
+   * Envelopes as server-sent events. A live-only envelope (no sequence number) carries no {@code id:}, so a
+   * client's Last-Event-ID always names a persisted event, which a resume can find.
+   */
+  private Route sse(Source<EventEnvelope, NotUsed> source) {
+    Source<ServerSentEvent, NotUsed> events = source
+        .map(e -> ServerSentEvent.create(Json.MAPPER.writeValueAsString(e), Optional.of(e.eventType()),
+            e.sequenceNumber() == null ? Optional.<String>empty() : Optional.of(e.eventId()),
+            java.util.OptionalInt.empty()))
+        .keepAlive(Duration.ofSeconds(15), ServerSentEvent::heartbeat);
+    return completeOK(events, EventStreamMarshalling.toEventStream());
   }
 
   /**

@@ -262,6 +262,88 @@ public final class EventIndex implements AutoCloseable {
     return indexed.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  // ---- resuming the global live stream (EventStreams.resume) ----
+
+  /**
+   * pekko-persistence-jdbc's and Pekko Projections' own tables (their default names; quoted lower case, as
+   * both create them on H2, and as PostgreSQL folds their unquoted names).
+   */
+  private static final String JOURNAL = "\"event_journal\"";
+  private static final String JOURNAL_TAGS = "\"event_tag\"";
+  private static final String OFFSETS = "\"pekko_projection_offset_store\"";
+  /** How often a resuming stream checks whether the index has caught up. */
+  private static final long CATCH_UP_CHECK_MS = 20;
+
+  /** The index position of a persisted envelope, empty when the index does not hold it. */
+  public CompletionStage<java.util.Optional<Long>> positionOf(String eventId) {
+    return query(c -> {
+      try (PreparedStatement ps = prepare(c, "SELECT position FROM " + EventIndexSchema.EVENTS + " WHERE event_id = ?",
+          List.of(eventId)); ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? java.util.Optional.of(rs.getLong(1)) : java.util.Optional.empty();
+      }
+    });
+  }
+
+  /**
+   * The journal's highest ordering now. Every journal event committed before this call has an ordering at
+   * most this; one committed later may have a lower one, but it is published on the live topic later too.
+   */
+  public CompletionStage<Long> journalHighWater() {
+    return query(c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT MAX(\"ordering\") FROM " + JOURNAL);
+           ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    });
+  }
+
+  /**
+   * Completes once both index projections have indexed every tagged journal event up to {@code ordering}
+   * (their committed offsets, which commit with the rows, have reached the last tagged event at or below it);
+   * fails with a TimeoutException after {@code timeout}. Checks the offset table every few milliseconds: the
+   * projections may run on another node.
+   */
+  public CompletionStage<Void> awaitIndexedUpTo(long ordering, Duration timeout) {
+    return awaitIndexedUpTo(ordering, System.nanoTime() + timeout.toNanos());
+  }
+
+  private CompletionStage<Void> awaitIndexedUpTo(long ordering, long deadlineNanos) {
+    return query(c -> indexedUpTo(c, ordering)).thenCompose(done -> {
+      if (done) {
+        return CompletableFuture.completedFuture(null);
+      }
+      if (System.nanoTime() > deadlineNanos) {
+        return CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException(
+            "the event index has not caught up with the journal (ordering " + ordering + ")"));
+      }
+      Executor later = CompletableFuture.delayedExecutor(CATCH_UP_CHECK_MS, TimeUnit.MILLISECONDS, queries);
+      return CompletableFuture.runAsync(() -> { }, later).thenCompose(x -> awaitIndexedUpTo(ordering, deadlineNanos));
+    });
+  }
+
+  private static boolean indexedUpTo(Connection c, long ordering) throws SQLException {
+    for (String tag : EventIndexProjection.TAGS) {
+      long target;
+      try (PreparedStatement ps = prepare(c, "SELECT \"event_id\" FROM " + JOURNAL_TAGS + " WHERE \"tag\" = ? AND "
+          + "\"event_id\" <= ? ORDER BY \"event_id\" DESC LIMIT 1", List.of(tag, ordering));
+           ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          continue;
+        }
+        target = rs.getLong(1);
+      }
+      try (PreparedStatement ps = prepare(c, "SELECT \"current_offset\" FROM " + OFFSETS + " WHERE "
+          + "\"projection_name\" = ? AND \"projection_key\" = ?", List.of(EventIndexProjection.NAME, tag));
+           ResultSet rs = ps.executeQuery()) {
+        if (!rs.next() || Long.parseLong(rs.getString(1)) < target) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
   /** Milliseconds between a journal event's write and its index commit, for the last event indexed here (-1: none yet). */
   public long lastLagMillis() {
     return progress.lastLagMillis();

@@ -3,7 +3,10 @@ package io.gleitzeit.events;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -12,7 +15,9 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
+import io.gleitzeit.domain.Json;
 import org.apache.pekko.stream.typed.javadsl.ActorSource;
 
 /**
@@ -27,14 +32,19 @@ public final class EventStreams {
    */
   public static final int BUFFERED_BATCHES = 4096;
 
+  /** How long a resuming stream waits for the event index to catch up with the journal before giving up. */
+  public static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(10);
+
   private final ActorSystem<?> system;
   private final LiveEvents live;
   private final WorkflowJournal journal;
+  private final EventIndex index;
 
-  public EventStreams(ActorSystem<?> system, LiveEvents live, WorkflowJournal journal) {
+  public EventStreams(ActorSystem<?> system, LiveEvents live, WorkflowJournal journal, EventIndex index) {
     this.system = system;
     this.live = live;
     this.journal = journal;
+    this.index = index;
   }
 
   /** Live envelopes matching the filter, from the moment of subscription. */
@@ -59,6 +69,65 @@ public final class EventStreams {
       return Source.from(after(all, afterEventId))
           .concat(liveOnes.filter(e -> e.sequenceNumber() == null || e.sequenceNumber() > lastRead));
     }).filter(filter::matches);
+  }
+
+  /**
+   * The global stream resumed right after the persisted envelope {@code afterEventId}: every indexed envelope
+   * after it (matching the filter), in index order, then live envelopes. Empty when the index does not hold
+   * that envelope; fails with a TimeoutException when the index does not catch up within
+   * {@link #CATCH_UP_TIMEOUT}.
+   *
+   * <p>No gap: it subscribes to the live topic first; then waits until the index holds every journal event
+   * committed before that moment (so what is not in the index yet is published after the subscription, and
+   * arrives live); then reads the index after the envelope's position to its end. No duplicate: a live
+   * envelope of a workflow (or provider) stream whose sequence number the index part already reached for
+   * that stream is dropped — within a stream index order is sequence order, so the highest number sent per
+   * stream says exactly what was sent, in bounded memory.
+   */
+  public CompletionStage<Optional<Source<EventEnvelope, NotUsed>>> resume(String afterEventId, EventFilter filter) {
+    Pair<ActorRef<EnvelopeBatch>, Source<EnvelopeBatch, NotUsed>> subscription = subscribe();
+    CompletionStage<Optional<Source<EventEnvelope, NotUsed>>> resumed = subscribed()
+        .thenCompose(stats -> index.journalHighWater())
+        .thenCompose(high -> index.awaitIndexedUpTo(high, CATCH_UP_TIMEOUT))
+        .thenCompose(caughtUp -> index.positionOf(afterEventId))
+        .thenApply(position -> position.map(after -> {
+          Map<String, Long> sent = new ConcurrentHashMap<>();
+          Source<EventEnvelope, NotUsed> replayed = indexedAfter(after, filter).map(e -> {
+            sent.merge(streamOf(e), e.sequenceNumber(), Math::max);
+            return e;
+          });
+          Source<EventEnvelope, NotUsed> liveOnes = subscription.second().mapConcat(EnvelopeBatch::envelopes)
+              .filter(filter::matches)
+              .filter(e -> e.sequenceNumber() == null || e.sequenceNumber() > sent.getOrDefault(streamOf(e), 0L));
+          return replayed.concat(liveOnes);
+        }));
+    return resumed.whenComplete((source, failure) -> {
+      if (failure != null || source.isEmpty()) {
+        subscription.second().runWith(Sink.cancelled(), system); // unsubscribes
+      }
+    });
+  }
+
+  /** The journal stream an envelope belongs to: its workflow's, or for provider:* its provider's. */
+  private static String streamOf(EventEnvelope e) {
+    return (e.eventType().startsWith("provider:") ? "provider/" : "workflow/") + e.correlationId();
+  }
+
+  /** Every indexed envelope after {@code position} that matches, a page at a time, up to the index's end. */
+  private Source<EventEnvelope, NotUsed> indexedAfter(long position, EventFilter filter) {
+    return Source.<Optional<Long>, List<String>>unfoldAsync(Optional.of(position), after -> after.isEmpty()
+            ? CompletableFuture.completedFuture(Optional.empty())
+            : index.events(new EventIndex.EventQuery(filter, null, null, EventIndex.MAX_LIMIT, after.get()))
+                .thenApply(page -> page.envelopes().isEmpty() ? Optional.empty()
+                    : Optional.of(Pair.create(Optional.ofNullable(page.next()), page.envelopes()))))
+        .mapConcat(page -> page)
+        .map(json -> Json.MAPPER.readValue(json, EventEnvelope.class));
+  }
+
+  /** Completes once the topic has processed the subscription sent before it (one mailbox, in order). */
+  private CompletionStage<Topic.TopicStats> subscribed() {
+    return AskPattern.<Topic.Command<EnvelopeBatch>, Topic.TopicStats>ask(
+        live.topic(), Topic::getTopicStats, Duration.ofSeconds(5), system.scheduler());
   }
 
   private static List<EventEnvelope> after(List<EventEnvelope> all, String afterEventId) {

@@ -143,7 +143,7 @@ public final class GleitzeitNode implements AutoCloseable {
     }
     WorkflowJournal journal = new WorkflowJournal(system);
     Routes routes = new Routes(system, settings, new DefinitionParser(settings.limits(), () -> "wf-" + java.util.UUID.randomUUID()),
-        journal, new Readiness(system, journal), new EventStreams(system, liveEvents, journal),
+        journal, new Readiness(system, journal), new EventStreams(system, liveEvents, journal, eventIndex),
         new ProviderDirectory(system), new ExternalWorkers(system, providers, workflows, reporting,
             settings.heartbeatInterval()), eventIndex, metrics);
     ServerBinding binding;

@@ -29,6 +29,8 @@ public final class EventWatch implements AutoCloseable {
 
   private final String query;
   private final List<JsonNode> received = new CopyOnWriteArrayList<>();
+  /** The SSE {@code id:} of each received envelope, empty where it carried none. */
+  private final List<java.util.Optional<String>> sseIds = new CopyOnWriteArrayList<>();
   private final List<Waiter> waiters = new ArrayList<>();
   private final CompletableFuture<Void> ended = new CompletableFuture<>();
   private volatile Stream<String> lines;
@@ -39,12 +41,21 @@ public final class EventWatch implements AutoCloseable {
 
   /** Opens the stream and returns once the server has answered 200 (an AssertionError otherwise). */
   public static EventWatch open(String baseUrl, String query) {
+    return open(baseUrl, query, null);
+  }
+
+  /** As {@link #open(String, String)}, resuming with a {@code Last-Event-ID} header when it is not null. */
+  public static EventWatch open(String baseUrl, String query, String lastEventId) {
     EventWatch watch = new EventWatch(query);
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(10)).build();
     String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-    HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/events/stream?" + query))
-        .header("Accept", "text/event-stream").GET().build();
+    HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(base + "/events/stream?" + query))
+        .header("Accept", "text/event-stream").GET();
+    if (lastEventId != null) {
+      builder.header("Last-Event-ID", lastEventId);
+    }
+    HttpRequest request = builder.build();
     HttpResponse<Stream<String>> response;
     try {
       response = http.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).get(15, TimeUnit.SECONDS);
@@ -64,16 +75,21 @@ public final class EventWatch implements AutoCloseable {
 
   private void read() {
     StringBuilder data = new StringBuilder();
+    String id = null;
     try (Stream<String> stream = lines) {
       Iterator<String> it = stream.iterator();
       while (it.hasNext()) {
         String line = it.next();
         if (line.startsWith("data:")) {
           data.append(line.substring(line.startsWith("data: ") ? 6 : 5));
+        } else if (line.startsWith("id:")) {
+          id = line.substring(line.startsWith("id: ") ? 4 : 3);
         } else if (line.isEmpty() && data.length() > 0) {
           JsonNode envelope = ApiTestClient.parse(data.toString());
           data.setLength(0);
           synchronized (waiters) {
+            sseIds.add(java.util.Optional.ofNullable(id));
+            id = null;
             received.add(envelope);
             waiters.removeIf(w -> w.predicate().test(envelope) && w.found().complete(envelope));
           }
@@ -120,7 +136,16 @@ public final class EventWatch implements AutoCloseable {
   }
 
   public List<JsonNode> received() {
-    return List.copyOf(received);
+    synchronized (waiters) {
+      return List.copyOf(received);
+    }
+  }
+
+  /** The SSE {@code id:} of each envelope of {@link #received()}, in the same order; empty where there was none. */
+  public List<java.util.Optional<String>> sseIds() {
+    synchronized (waiters) {
+      return List.copyOf(sseIds);
+    }
   }
 
   private List<String> types() {

@@ -1,0 +1,166 @@
+package io.gleitzeit.api;
+
+import static io.gleitzeit.testing.ApiTestClient.ok;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gleitzeit.node.GleitzeitNode;
+import io.gleitzeit.testing.ApiTestClient;
+import io.gleitzeit.testing.ApiTestClient.Response;
+import io.gleitzeit.testing.EventWatch;
+import io.gleitzeit.testing.LocalNode;
+import java.net.http.HttpRequest;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code GET /events/stream} without {@code workflow_id}, resumed with {@code Last-Event-ID} (SPEC §5): a client
+ * consumes some events, disconnects, more workflows run, and on reconnecting it receives exactly the persisted
+ * events it missed, in the order they were written, then live ones — no gap, no duplicate.
+ */
+@Tag("integration")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class StreamResumeIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  private GleitzeitNode node;
+  private ApiTestClient api;
+
+  @BeforeAll
+  void start() throws Exception {
+    node = LocalNode.start(Files.createTempDirectory("gleitzeit-stream-resume-it-"), null);
+    api = new ApiTestClient(node.baseUrl());
+  }
+
+  @AfterAll
+  void stop() {
+    if (api != null) {
+      api.close();
+    }
+    if (node != null) {
+      node.close();
+    }
+  }
+
+  private String chain(String prefix) {
+    String id = prefix + "-" + UUID.randomUUID();
+    api.submitAccepted("{\"id\": \"" + id + "\", \"tasks\": ["
+        + "{\"id\": \"a\", \"method\": \"test/flaky\", \"params\": {\"fail_times\": 1, \"value\": 1},"
+        + " \"retry\": {\"max_attempts\": 2, \"backoff\": \"fixed\", \"base_delay\": 0.02, \"jitter\": false}},"
+        + "{\"id\": \"b\", \"method\": \"test/echo\", \"dependencies\": [\"a\"]},"
+        + "{\"id\": \"c\", \"method\": \"test/fail\", \"params\": {\"message\": \"no\", \"retryable\": false},"
+        + " \"dependencies\": [\"a\"]}]}");
+    return id;
+  }
+
+  private static Predicate<JsonNode> endOf(String workflowId) {
+    return e -> workflowId.equals(e.path("workflow_id").asText())
+        && ApiTestClient.WORKFLOW_ENDS.contains(e.path("event_type").asText());
+  }
+
+  private static List<JsonNode> persisted(List<JsonNode> envelopes) {
+    return envelopes.stream().filter(e -> !e.path("sequence_number").isNull()).toList();
+  }
+
+  private static List<String> ids(List<JsonNode> envelopes) {
+    return envelopes.stream().map(e -> e.path("event_id").asText()).toList();
+  }
+
+  /** Every indexed envelope after {@code eventId}, in index order, once the index holds the workflows completely. */
+  private List<JsonNode> indexAfter(String eventId, List<String> workflows) {
+    for (String id : workflows) {
+      List<JsonNode> events = api.events(id);
+      node.eventIndex().awaitWorkflowIndexed(id, events.get(events.size() - 1).path("sequence_number").asLong(),
+          WAIT).join();
+    }
+    List<JsonNode> all = new ArrayList<>();
+    String after = null;
+    do {
+      JsonNode page = ok(api.get("/events?limit=1000" + (after == null ? "" : "&after=" + after)));
+      page.path("events").forEach(all::add);
+      after = page.path("next").isNull() ? null : page.path("next").asText();
+    } while (after != null);
+    int at = ids(all).indexOf(eventId);
+    assertTrue(at >= 0, "the index holds " + eventId);
+    return all.subList(at + 1, all.size());
+  }
+
+  @Test
+  void aReconnectWithLastEventIdReceivesExactlyTheMissedPersistedEventsInOrderThenLiveOnes() {
+    // Consume some events, then disconnect.
+    String first = chain("before");
+    String lastSeen;
+    try (EventWatch watch = EventWatch.open(node.baseUrl(), "")) {
+      assertEquals("failed", api.awaitEnd(first, WAIT).status());
+      watch.await("the end of " + first, endOf(first), WAIT);
+      List<JsonNode> seen = persisted(watch.received());
+      lastSeen = seen.get(seen.size() - 1).path("event_id").asText();
+    }
+
+    // While disconnected, more workflows run; reconnect at once (the index may still trail the journal).
+    String missed1 = chain("missed");
+    String missed2 = chain("missed");
+    api.awaitEnd(missed1, WAIT);
+    api.awaitEnd(missed2, WAIT);
+    try (EventWatch all = EventWatch.open(node.baseUrl(), "", lastSeen);
+         EventWatch tasks = EventWatch.open(node.baseUrl(), "type=task:*&severity=error", lastSeen);
+         EventWatch ends = EventWatch.open(node.baseUrl(), "type=workflow:failed", lastSeen)) {
+      // Then one more runs while connected: its events arrive live, after the missed ones.
+      String after = chain("after");
+      all.await("the end of " + after, endOf(after), WAIT);
+      ends.await("the end of " + after, endOf(after), WAIT);
+      tasks.await("the failure of " + after + "/c", e -> after.equals(e.path("workflow_id").asText())
+          && e.path("event_type").asText().equals("task:failed"), WAIT);
+
+      List<String> workflows = List.of(first, missed1, missed2, after);
+      List<JsonNode> expected = indexAfter(lastSeen, workflows);
+      List<JsonNode> received = persisted(all.received());
+      assertEquals(ids(expected), ids(received), "exactly the events after Last-Event-ID, in the order written");
+      assertEquals(received.size(), new HashSet<>(ids(received)).size(), "no duplicate");
+      assertTrue(ids(received).containsAll(ids(api.events(missed1))), "every event of a missed workflow");
+      assertFalse(ids(received).contains(lastSeen));
+      // Each persisted event carries its event_id as the SSE id.
+      for (int i = 0; i < all.received().size(); i++) {
+        JsonNode e = all.received().get(i);
+        Optional<String> sseId = all.sseIds().get(i);
+        assertEquals(e.path("sequence_number").isNull() ? Optional.empty() : Optional.of(e.path("event_id").asText()),
+            sseId, e::toString);
+      }
+
+      // The stream's filters apply to the replayed part too.
+      assertEquals(ids(expected.stream().filter(e -> e.path("event_type").asText().startsWith("task:")
+          && e.path("severity").asText().equals("error")).toList()), ids(persisted(tasks.received())));
+      List<JsonNode> failedEnds = expected.stream()
+          .filter(e -> e.path("event_type").asText().equals("workflow:failed")).toList();
+      assertEquals(List.of(missed1, missed2, after), failedEnds.stream().map(e -> e.path("workflow_id").asText())
+          .toList());
+      assertEquals(ids(failedEnds), ids(ends.received()));
+    }
+  }
+
+  @Test
+  void anUnknownLastEventIdIsAnInvalidRequest() {
+    Response r = api.send(HttpRequest.newBuilder(api.uri("/events/stream")).header("Accept", "text/event-stream")
+        .header("Last-Event-ID", UUID.randomUUID().toString()).GET());
+    assertEquals(400, r.status(), r::toString);
+    assertEquals("invalid_request", r.json().path("error").asText());
+    assertEquals("Last-Event-ID", r.json().path("details").path(0).path("path").asText());
+  }
+}
