@@ -25,6 +25,16 @@ final class EventStream {
 
   /** Prints each event; returns the envelope that ended the workflow, or null if the stream closed first. */
   static JsonNode follow(ApiClient api, String workflowId, boolean quiet) throws IOException, InterruptedException {
+    return follow(api, workflowId, envelope -> {
+      if (!quiet || WORKFLOW_ENDS.contains(envelope.path("event_type").asText())) {
+        System.out.println(EventPrinter.line(envelope));
+      }
+    });
+  }
+
+  /** Hands each envelope to {@code onEvent}; returns the one that ended the workflow, or null if the stream closed. */
+  static JsonNode follow(ApiClient api, String workflowId, java.util.function.Consumer<JsonNode> onEvent)
+      throws IOException, InterruptedException {
     HttpRequest request = HttpRequest.newBuilder(URI.create(api.baseUrl() + "/events/stream?workflow_id="
         + URLEncoder.encode(workflowId, StandardCharsets.UTF_8))).header("Accept", "text/event-stream").GET().build();
     HttpResponse<Stream<String>> response = HttpClient.newHttpClient().send(request,
@@ -41,9 +51,7 @@ final class EventStream {
           continue;
         }
         JsonNode envelope = Json.MAPPER.readTree(line.substring(5).trim());
-        if (!quiet || WORKFLOW_ENDS.contains(envelope.path("event_type").asText())) {
-          System.out.println(EventPrinter.line(envelope));
-        }
+        onEvent.accept(envelope);
         if (WORKFLOW_ENDS.contains(envelope.path("event_type").asText())) {
           return envelope;
         }

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "gleitzeit", mixinStandardHelpOptions = true, version = "Gleitzeit 0.1.0",
     description = "Event-driven workflow orchestration on Apache Pekko.",
     subcommands = {ServerCommand.class, DemoCommand.class, SubmitCommand.class, StatusCommand.class,
-        EventsCommand.class, ProvidersCommand.class, DeadLettersCommand.class})
+        EventsCommand.class, WatchCommand.class, ProvidersCommand.class, DeadLettersCommand.class})
 public final class GleitzeitCli implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
