@@ -344,6 +344,75 @@ public final class EventIndex implements AutoCloseable {
     return true;
   }
 
+  // ---- retention ----
+
+  /** Up to {@code limit} workflows that finished (completed, failed, cancelled) before {@code cutoff}, oldest first. */
+  public CompletionStage<List<String>> finishedBefore(Instant cutoff, int limit) {
+    return query(c -> {
+      List<String> ids = new ArrayList<>();
+      try (PreparedStatement ps = prepare(c, "SELECT workflow_id FROM " + EventIndexSchema.WORKFLOWS
+          + " WHERE status <> ? AND completed_at IS NOT NULL AND completed_at < ? ORDER BY completed_at LIMIT ?",
+          List.of(WorkflowStatus.RUNNING.wire(), cutoff.toEpochMilli(), limit)); ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          ids.add(rs.getString(1));
+        }
+      }
+      return ids;
+    });
+  }
+
+  /**
+   * Removes a workflow for good, in one transaction: its journal events and their tags, its snapshots, its
+   * envelopes in the index (not provider envelopes that mention it: they belong to the provider's stream),
+   * its dead letters and its row of the workflow list. False, removing nothing, while the index has not
+   * indexed all of its journal events yet: rows indexed after the removal would outlive it. The caller
+   * makes sure the workflow entity writes nothing meanwhile.
+   */
+  public CompletionStage<Boolean> forgetWorkflow(String persistenceId, String workflowId) {
+    return query(c -> {
+      boolean autoCommit = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        long last;
+        try (PreparedStatement ps = prepare(c, "SELECT MAX(\"ordering\") FROM " + JOURNAL
+            + " WHERE \"persistence_id\" = ?", List.of(persistenceId)); ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          last = rs.getLong(1);
+        }
+        if (last > 0 && !indexedUpTo(c, last)) {
+          c.rollback();
+          return false;
+        }
+        List<String> byPersistenceId = List.of(
+            "DELETE FROM " + JOURNAL_TAGS + " WHERE \"event_id\" IN (SELECT \"ordering\" FROM " + JOURNAL
+                + " WHERE \"persistence_id\" = ?)",
+            "DELETE FROM " + JOURNAL + " WHERE \"persistence_id\" = ?",
+            "DELETE FROM \"snapshot\" WHERE \"persistence_id\" = ?");
+        for (String sql : byPersistenceId) {
+          try (PreparedStatement ps = prepare(c, sql, List.of(persistenceId))) {
+            ps.executeUpdate();
+          }
+        }
+        List<String> byWorkflowId = List.of(
+            "DELETE FROM " + EventIndexSchema.EVENTS + " WHERE workflow_id = ? AND event_group <> 'provider'",
+            "DELETE FROM " + EventIndexSchema.DEAD_LETTERS + " WHERE workflow_id = ?",
+            "DELETE FROM " + EventIndexSchema.WORKFLOWS + " WHERE workflow_id = ?");
+        for (String sql : byWorkflowId) {
+          try (PreparedStatement ps = prepare(c, sql, List.of(workflowId))) {
+            ps.executeUpdate();
+          }
+        }
+        c.commit();
+        return true;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(autoCommit);
+      }
+    });
+  }
+
   /** Milliseconds between a journal event's write and its index commit, for the last event indexed here (-1: none yet). */
   public long lastLagMillis() {
     return progress.lastLagMillis();

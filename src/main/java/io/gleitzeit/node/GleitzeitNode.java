@@ -8,6 +8,8 @@ import io.gleitzeit.events.EventIndex;
 import io.gleitzeit.events.EventIndexSettings;
 import io.gleitzeit.events.EventPublisher;
 import io.gleitzeit.events.EventStreams;
+import io.gleitzeit.events.Retention;
+import io.gleitzeit.events.RetentionSettings;
 import io.gleitzeit.metrics.EngineMetrics;
 import io.gleitzeit.metrics.MetricsPublisher;
 import io.gleitzeit.metrics.ProviderGauges;
@@ -55,9 +57,11 @@ public final class GleitzeitNode implements AutoCloseable {
   private final ServerBinding binding;
   private final LiveEvents liveEvents;
   private final EventIndex eventIndex;
+  private final Retention retention;
 
   private GleitzeitNode(ActorSystem<Void> system, NodeSettings settings, ServerBinding binding, LiveEvents liveEvents,
-                        EventIndex eventIndex) {
+                        EventIndex eventIndex, Retention retention) {
+    this.retention = retention;
     this.system = system;
     this.settings = settings;
     this.binding = binding;
@@ -141,6 +145,12 @@ public final class GleitzeitNode implements AutoCloseable {
     } catch (Exception e) {
       throw new NodeStartException("the event index cannot start: " + rootMessage(e), e);
     }
+    Retention retention;
+    try {
+      retention = Retention.start(system, RetentionSettings.from(config), eventIndex, clock);
+    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+      throw new NodeStartException("bad configuration: " + e.getMessage(), e);
+    }
     WorkflowJournal journal = new WorkflowJournal(system);
     Routes routes = new Routes(system, settings, new DefinitionParser(settings.limits(), () -> "wf-" + java.util.UUID.randomUUID()),
         journal, new Readiness(system, journal), new EventStreams(system, liveEvents, journal, eventIndex),
@@ -154,7 +164,7 @@ public final class GleitzeitNode implements AutoCloseable {
       throw new NodeStartException("cannot listen for HTTP on " + settings.httpInterface() + ":" + settings.httpPort()
           + ": " + rootMessage(e), e);
     }
-    return new GleitzeitNode(system, settings, binding, liveEvents, eventIndex);
+    return new GleitzeitNode(system, settings, binding, liveEvents, eventIndex, retention);
   }
 
   public ActorSystem<Void> system() {
@@ -171,6 +181,11 @@ public final class GleitzeitNode implements AutoCloseable {
 
   public EventIndex eventIndex() {
     return eventIndex;
+  }
+
+  /** This node's handle to the cluster's retention job. */
+  public Retention retention() {
+    return retention;
   }
 
   public int httpPort() {

@@ -65,6 +65,17 @@ public sealed interface WorkflowCommand extends JsonSerializable {
   /** Timer: the attempt overran its timeout. */
   record TimeoutDue(String taskId, int attempt) implements WorkflowCommand {}
 
+  /**
+   * Retention: may this workflow be removed? Agreed only when it finished before {@code finishedBefore}; from
+   * then on the entity answers as if the workflow did not exist, until {@link Forgotten} lets it go.
+   */
+  record Forget(java.time.Instant finishedBefore, ActorRef<ForgetReply> replyTo) implements WorkflowCommand {}
+
+  record ForgetReply(boolean agreed, String reason) implements JsonSerializable {}
+
+  /** Retention removed the workflow's journal: the entity leaves memory. */
+  enum Forgotten implements WorkflowCommand { INSTANCE }
+
   /** Receive timeout: no message for a while. */
   enum Idle implements WorkflowCommand { INSTANCE }
 }

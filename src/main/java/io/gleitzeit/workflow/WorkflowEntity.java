@@ -98,6 +98,8 @@ public final class WorkflowEntity
   private final ActorContext<WorkflowCommand> ctx;
   private final TimerScheduler<WorkflowCommand> timers;
   private final java.util.function.Consumer<ActorRef<WorkflowCommand>> passivate;
+  /** Retention agreed to remove this workflow (in memory only; see {@link #onForget}). */
+  private boolean forgetting;
   /** Why each ready task waits, as the coordinator last said; kept in memory only. */
   private final Map<String, String> waitingFor = new HashMap<>();
 
@@ -119,7 +121,10 @@ public final class WorkflowEntity
 
   @Override
   public CommandHandlerWithReply<WorkflowCommand, WorkflowEvent, WorkflowState> commandHandler() {
-    return newCommandHandlerWithReplyBuilder().forAnyState()
+    var builder = newCommandHandlerWithReplyBuilder();
+    // Being forgotten by retention: tried first, while the flag is set.
+    builder.forState(state -> forgetting).onAnyCommand(this::whileForgetting);
+    builder.forAnyState()
         .onCommand(SubmitWorkflow.class, this::onSubmit)
         .onCommand(GetWorkflow.class, (state, cmd) ->
             Effect().reply(cmd.replyTo(), new WorkflowReply(state.exists() ? WorkflowView.of(state, waitingFor) : null)))
@@ -136,7 +141,47 @@ public final class WorkflowEntity
         .onCommand(WorkflowCommand.RequeueDeadLetter.class,
             (s, c) -> retryByHand(s, c.taskId(), c.deadLetterId(), c.replyTo()))
         .onCommand(WorkflowCommand.Idle.class, this::onIdle)
-        .build();
+        .onCommand(WorkflowCommand.Forget.class, this::onForget)
+        .onCommand(WorkflowCommand.Forgotten.class, (s, c) -> Effect().noReply());
+    return builder.build();
+  }
+
+  /**
+   * Retention asks to remove this workflow: only a finished one, finished before the limit. Once agreed the
+   * entity is no longer a workflow to anyone (in memory only: nothing is persisted), so nothing new is
+   * written to a journal that is being deleted; {@link WorkflowCommand.Forgotten} then lets it go.
+   */
+  private ReplyEffect<WorkflowEvent, WorkflowState> onForget(WorkflowState state, WorkflowCommand.Forget cmd) {
+    if (!state.exists() || state.status == WorkflowStatus.RUNNING || state.completedAt == null
+        || !state.completedAt.isBefore(cmd.finishedBefore())) {
+      return Effect().reply(cmd.replyTo(), new WorkflowCommand.ForgetReply(false, !state.exists() ? "no such workflow"
+          : "workflow '" + workflowId + "' is " + state.status.wire() + " since " + state.completedAt));
+    }
+    forgetting = true;
+    return Effect().reply(cmd.replyTo(), new WorkflowCommand.ForgetReply(true, null));
+  }
+
+  /** Every command while being forgotten: answered as for an unknown workflow. */
+  private ReplyEffect<WorkflowEvent, WorkflowState> whileForgetting(WorkflowState state, WorkflowCommand command) {
+    String gone = "no workflow with id '" + workflowId + "' (removed by retention)";
+    if (command instanceof GetWorkflow c) {
+      return Effect().reply(c.replyTo(), new WorkflowReply(null));
+    } else if (command instanceof SubmitWorkflow c) {
+      return Effect().reply(c.replyTo(), new AlreadyExists(workflowId));
+    } else if (command instanceof WorkflowCommand.CancelWorkflow c) {
+      return Effect().reply(c.replyTo(), control(ControlReply.Outcome.NOT_FOUND, gone, null));
+    } else if (command instanceof WorkflowCommand.RetryTask c) {
+      return Effect().reply(c.replyTo(), control(ControlReply.Outcome.NOT_FOUND, gone, null));
+    } else if (command instanceof WorkflowCommand.RequeueDeadLetter c) {
+      return Effect().reply(c.replyTo(), control(ControlReply.Outcome.NOT_FOUND, gone, null));
+    } else if (command instanceof ReportTaskResult c) {
+      return Effect().reply(c.replyTo(), Done.getInstance()); // nothing to record: the sender may stop retrying
+    } else if (command instanceof WorkflowCommand.Forget c) {
+      return Effect().reply(c.replyTo(), new WorkflowCommand.ForgetReply(true, null));
+    } else if (command instanceof WorkflowCommand.Forgotten || command instanceof WorkflowCommand.Idle) {
+      passivate.accept(ctx.getSelf());
+    }
+    return Effect().noReply();
   }
 
   /** Every event is tagged, so that projections (the event index, read models) can follow them in order. */
