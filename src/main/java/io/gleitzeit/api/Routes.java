@@ -136,6 +136,8 @@ public final class Routes extends AllDirectives {
             .thenApply(reply -> reply instanceof Accepted
                 ? json(StatusCodes.ACCEPTED, Json.MAPPER.createObjectNode()
                     .put("workflow_id", definition.id()).put("status", "running"))
+                : reply instanceof WorkflowCommand.SubmitRefused refused
+                ? ApiError.unavailable(refused.reason())
                 : ApiError.conflict("a workflow with id '" + definition.id() + "' already exists"));
         return completeWithFuture(answer.exceptionally(this::unavailable));
       }));
@@ -339,7 +341,11 @@ public final class Routes extends AllDirectives {
     });
   }
 
-  /** SPEC §7: requeueing a dead task runs it again as a new attempt (202); 404 unknown, 409 already requeued. */
+  /**
+   * SPEC §7: requeueing a dead letter runs its task again as a new attempt (202); 404 unknown, 409 already
+   * requeued or the task not failed or cancelled. A {@code report} dead letter (an outcome its provider could
+   * not deliver) usually finds its task running again already: the workflow reassigns such an attempt itself.
+   */
   private Route requeueDeadLetter(String id) {
     CompletionStage<HttpResponse> answer = eventIndex.deadLetter(id).thenCompose(found -> {
       if (found.isEmpty()) {
@@ -355,7 +361,11 @@ public final class Routes extends AllDirectives {
             case DONE -> json(StatusCodes.ACCEPTED, deadLetterJson(d).put("status", "requeued")
                 .put("message", reply.message()));
             case NOT_FOUND -> ApiError.notFound(reply.message());
-            case CONFLICT -> ApiError.conflict(reply.message());
+            case CONFLICT -> ApiError.conflict("report".equals(d.kind())
+                ? "dead letter '" + id + "' is the undelivered outcome of attempt " + d.attempt() + " of task '"
+                    + d.taskId() + "'; the workflow runs such an attempt again by itself, so a requeue is only"
+                    + " needed when the task failed or was cancelled: " + reply.message()
+                : reply.message());
           });
     });
     return completeWithFuture(answer.exceptionally(this::unavailable));

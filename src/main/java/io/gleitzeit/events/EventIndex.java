@@ -1,6 +1,8 @@
 package io.gleitzeit.events;
 
 import io.gleitzeit.domain.WorkflowStatus;
+import io.gleitzeit.provider.ProviderEntity;
+import io.gleitzeit.workflow.WorkflowEntity;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -245,17 +247,33 @@ public final class EventIndex implements AutoCloseable {
    * JVM: on a node that does not run the workflow projection it only sees what was indexed before the call.
    */
   public CompletableFuture<Void> awaitWorkflowIndexed(String workflowId, long sequence, Duration timeout) {
-    CompletableFuture<Void> indexed = progress.register(workflowId, sequence);
+    return awaitIndexed(WorkflowEntity.persistenceIdOf(workflowId).id(), WorkflowEnvelopes.eventId(workflowId, sequence),
+        sequence, timeout);
+  }
+
+  /** As {@link #awaitWorkflowIndexed}, for envelope {@code sequence} of a provider's stream. */
+  public CompletableFuture<Void> awaitProviderIndexed(String providerId, long sequence, Duration timeout) {
+    return awaitIndexed(ProviderEntity.persistenceIdOf(providerId).id(), ProviderEnvelopes.eventId(providerId, sequence),
+        sequence, timeout);
+  }
+
+  /**
+   * A stream is indexed up to envelope N once that envelope's row exists: a journal event's envelopes commit
+   * together, in journal order. (Not the largest sequence number by workflow_id: a provider's report dead
+   * letter names a workflow too, with a sequence number of the provider's stream.)
+   */
+  private CompletableFuture<Void> awaitIndexed(String persistenceId, String eventId, long sequence, Duration timeout) {
+    CompletableFuture<Void> indexed = progress.register(persistenceId, sequence);
     query(c -> {
-      try (PreparedStatement ps = prepare(c, "SELECT MAX(sequence_number) FROM " + EventIndexSchema.EVENTS
-          + " WHERE workflow_id = ?", List.of(workflowId)); ResultSet rs = ps.executeQuery()) {
+      try (PreparedStatement ps = prepare(c, "SELECT COUNT(*) FROM " + EventIndexSchema.EVENTS
+          + " WHERE event_id = ?", List.of(eventId)); ResultSet rs = ps.executeQuery()) {
         rs.next();
         return rs.getLong(1);
       }
-    }).whenComplete((max, failure) -> {
+    }).whenComplete((count, failure) -> {
       if (failure != null) {
         indexed.completeExceptionally(failure);
-      } else if (max >= sequence) {
+      } else if (count > 0) {
         indexed.complete(null);
       }
     });

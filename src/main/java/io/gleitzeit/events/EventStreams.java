@@ -62,8 +62,9 @@ public final class EventStreams {
     CompletionStage<List<EventEnvelope>> history = AskPattern.<Topic.Command<EnvelopeBatch>, Topic.TopicStats>ask(
             live.topic(), Topic::getTopicStats, Duration.ofSeconds(5), system.scheduler())
         .thenCompose(stats -> journal.envelopes(workflowId));
+    // Only the workflow's own stream: a provider's report dead letter names the workflow too.
     Source<EventEnvelope, NotUsed> liveOnes = subscription.second().mapConcat(EnvelopeBatch::envelopes)
-        .filter(e -> workflowId.equals(e.workflowId()));
+        .filter(e -> workflowId.equals(e.workflowId()) && !ProviderEnvelopes.SUPERVISOR.equals(e.sourceComponent()));
     return Source.completionStage(history).flatMapConcat(all -> {
       long lastRead = all.isEmpty() ? 0 : all.get(all.size() - 1).sequenceNumber();
       return Source.from(after(all, afterEventId))
@@ -108,9 +109,12 @@ public final class EventStreams {
     });
   }
 
-  /** The journal stream an envelope belongs to: its workflow's, or for provider:* its provider's. */
+  /**
+   * The journal stream an envelope belongs to: its workflow's, or its provider's for the envelopes a provider
+   * entity writes (provider:*, and the dead letters of reports it could not deliver).
+   */
   private static String streamOf(EventEnvelope e) {
-    return (e.eventType().startsWith("provider:") ? "provider/" : "workflow/") + e.correlationId();
+    return (ProviderEnvelopes.SUPERVISOR.equals(e.sourceComponent()) ? "provider/" : "workflow/") + e.correlationId();
   }
 
   /** Every indexed envelope after {@code position} that matches, a page at a time, up to the index's end. */

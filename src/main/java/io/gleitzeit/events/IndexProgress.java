@@ -1,5 +1,6 @@
 package io.gleitzeit.events;
 
+import io.gleitzeit.provider.ProviderEvent;
 import io.gleitzeit.workflow.WorkflowEvent;
 import java.util.Map;
 import java.util.Set;
@@ -30,17 +31,18 @@ final class IndexProgress extends StatusObserver<EventEnvelope<Object>> {
   private final AtomicLong maxLagMillis = new AtomicLong(-1);
 
   /**
-   * Completes once this JVM's workflow projection has indexed the workflow up to envelope {@code sequence}.
-   * Only future progress is seen: the caller checks the table after registering.
+   * Completes once this JVM's projections have indexed the stream of {@code persistenceId} (a workflow's or a
+   * provider's) up to envelope {@code sequence}. Only future progress is seen: the caller checks the table
+   * after registering.
    */
-  CompletableFuture<Void> register(String workflowId, long sequence) {
+  CompletableFuture<Void> register(String persistenceId, long sequence) {
     Waiter w = new Waiter(sequence, new CompletableFuture<>());
-    waiters.compute(workflowId, (k, set) -> {
+    waiters.compute(persistenceId, (k, set) -> {
       Set<Waiter> s = set != null ? set : ConcurrentHashMap.newKeySet();
       s.add(w);
       return s;
     });
-    w.done().whenComplete((ok, failure) -> waiters.computeIfPresent(workflowId, (k, set) -> {
+    w.done().whenComplete((ok, failure) -> waiters.computeIfPresent(persistenceId, (k, set) -> {
       set.remove(w);
       return set.isEmpty() ? null : set;
     }));
@@ -60,13 +62,13 @@ final class IndexProgress extends StatusObserver<EventEnvelope<Object>> {
     long lag = System.currentTimeMillis() - envelope.timestamp();
     lastLagMillis.set(lag);
     maxLagMillis.accumulateAndGet(lag, Math::max);
-    if (envelope.event() instanceof WorkflowEvent e) {
-      Set<Waiter> set = waiters.get(e.workflowId());
-      if (set != null) {
-        for (Waiter w : set) {
-          if (w.sequence() <= e.lastSequence()) {
-            w.done().complete(null);
-          }
+    long indexedUpTo = envelope.event() instanceof WorkflowEvent e ? e.lastSequence()
+        : envelope.event() instanceof ProviderEvent e ? e.lastSequence() : -1;
+    Set<Waiter> set = waiters.get(envelope.persistenceId());
+    if (set != null) {
+      for (Waiter w : set) {
+        if (w.sequence() <= indexedUpTo) {
+          w.done().complete(null);
         }
       }
     }

@@ -52,6 +52,8 @@ public final class ProviderEnvelopes {
     } else if (event instanceof ProviderMarkedUnhealthy e) {
       add(out, event, "provider:unhealthy", "error",
           handedBack(obj().put("missed_heartbeats", e.missedHeartbeats()), e.handedBack()));
+    } else if (event instanceof ProviderEvent.ReportUndeliverable e) {
+      deadLetter(out, e);
     } else if (event instanceof ProviderRecovered) {
       add(out, event, "provider:recovered", "info", obj());
       add(out, event, "provider:available", "info", obj());
@@ -75,6 +77,25 @@ public final class ProviderEnvelopes {
     String id = event.providerId();
     out.add(new EventEnvelope(eventId(id, seq), type, Timestamps.format(event.at()), seq, SUPERVISOR, id, null, null,
         id, severity, payload, obj()));
+  }
+
+  /** The id of a report dead letter: stable, derived from the provider event that recorded it. */
+  public static String deadLetterId(String providerId, long sequence) {
+    String name = "dead-letter:report:" + ProviderEntity.persistenceIdOf(providerId).id() + "#" + sequence;
+    return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString();
+  }
+
+  /**
+   * SPEC §7: a report that could not be delivered. It lies in the provider's stream (correlation_id is the
+   * provider) and names the attempt's workflow and task, so that the dead letter queue lists it with them.
+   */
+  private static void deadLetter(List<EventEnvelope> out, ProviderEvent.ReportUndeliverable e) {
+    long seq = e.firstSequence() + out.size();
+    TaskKey k = e.key();
+    ObjectNode payload = obj().put("dead_letter_id", deadLetterId(e.providerId(), seq)).put("kind", "report")
+        .put("attempt", k.attempt()).put("reason", e.reason()).put("error_type", "report_undeliverable");
+    out.add(new EventEnvelope(eventId(e.providerId(), seq), "dead_letter:added", Timestamps.format(e.at()), seq,
+        SUPERVISOR, e.providerId(), k.workflowId(), k.taskId(), e.providerId(), "error", payload, obj()));
   }
 
   private static ObjectNode spec(ProviderSpec spec) {

@@ -46,6 +46,12 @@ public sealed interface ProviderCommand extends JsonSerializable {
   /** The runtime finished the attempt and its outcome was acknowledged by the workflow. */
   record Finished(TaskKey key, boolean success, long latencyMs) implements ProviderCommand {}
 
+  /**
+   * The runtime finished the attempt but gave up delivering its outcome to the workflow after its retries
+   * (SPEC §7): the report goes to the dead letter queue, the slot is freed, the attempt is handed back.
+   */
+  record ReportGivenUp(TaskKey key, String reason, long latencyMs) implements ProviderCommand {}
+
   /** A restarted workflow asks whether this provider still holds the attempt; the answer goes to the workflow. */
   record CheckHeld(TaskKey key) implements ProviderCommand {}
 

@@ -170,6 +170,7 @@ public final class ProviderEntity
         .onCommand(Dispatch.class, this::onDispatch)
         .onCommand(Release.class, this::onRelease)
         .onCommand(Finished.class, this::onFinished)
+        .onCommand(ProviderCommand.ReportGivenUp.class, this::onReportGivenUp)
         .onCommand(CheckHeld.class, this::onCheckHeld)
         .onCommand(PublishStatus.class, (s, c) -> {
           publishStatus(s);
@@ -326,6 +327,37 @@ public final class ProviderEntity
 
   private ReplyEffect<ProviderEvent, ProviderState> onFinished(ProviderState state, Finished cmd) {
     return release(state, cmd.key(), cmd.success() ? TaskReleased.SUCCEEDED : TaskReleased.FAILED, cmd.latencyMs());
+  }
+
+  /**
+   * SPEC §7: a report the runtime could not deliver after its retries goes to the dead letter queue, in this
+   * provider's stream. The slot is freed as for any other finished attempt (counted as a failure), and the
+   * attempt is handed back: a workflow that hears it runs the task again as a new attempt (or ignores it,
+   * having recorded the outcome after all); one that does not hear it finds the attempt no longer held when
+   * it recovers and re-dispatches it.
+   */
+  private ReplyEffect<ProviderEvent, ProviderState> onReportGivenUp(ProviderState state,
+                                                                   ProviderCommand.ReportGivenUp cmd) {
+    sent.remove(cmd.key());
+    if (!state.exists()) {
+      ctx.getLog().error("report of {} given up, but provider {} is not registered: not recorded", cmd.key(),
+          providerId);
+      return Effect().noReply();
+    }
+    ProviderEvent undeliverable = new ProviderEvent.ReportUndeliverable(providerId, cmd.key(), cmd.reason(), now(),
+        state.lastSequence + 1);
+    List<ProviderEvent> events = new java.util.ArrayList<>(List.of(undeliverable));
+    if (state.holds(cmd.key())) {
+      boolean nowAvailable = ProviderStatus.BUSY.equals(state.status())
+          && state.load() - 1 < state.spec.maxConcurrency();
+      events.add(new TaskReleased(providerId, cmd.key(), TaskReleased.FAILED, cmd.latencyMs(), nowAvailable, now(),
+          undeliverable.lastSequence() + 1));
+    }
+    return Effect().persist(events).thenRun(s -> {
+      events.forEach(e -> afterPersist(s, e));
+      handBack(cmd.key(), "provider " + providerId + " could not deliver the outcome of attempt "
+          + cmd.key().attempt() + ": " + cmd.reason());
+    }).thenNoReply();
   }
 
   private ReplyEffect<ProviderEvent, ProviderState> release(ProviderState state, TaskKey key, String outcome,

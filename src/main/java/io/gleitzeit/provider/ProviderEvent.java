@@ -77,6 +77,18 @@ public sealed interface ProviderEvent extends JsonSerializable {
     }
   }
 
+  /**
+   * dead_letter:added (kind {@code report}, naming the attempt's workflow and task): the outcome of an attempt
+   * this provider ran could not be delivered to its workflow after the runtime's retries (SPEC §7).
+   */
+  record ReportUndeliverable(String providerId, TaskKey key, String reason, Instant at, long firstSequence)
+      implements ProviderEvent {
+    @Override
+    public int envelopeCount() {
+      return 1;
+    }
+  }
+
   /** provider:recovered, then provider:available: heartbeats are back. */
   record ProviderRecovered(String providerId, Instant at, long firstSequence) implements ProviderEvent {
     @Override

@@ -29,7 +29,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 /**
  * Runs the attempts its provider entity sends, with an executor doing the work: a built-in provider on a
  * node, or the connection of an external worker. It holds each attempt until the workflow has acknowledged
- * its outcome (reports are retried with backoff), then tells the provider entity the slot is free.
+ * its outcome (reports are retried with backoff), then tells the provider entity the slot is free; after
+ * {@link Reporting#attempts()} unacknowledged deliveries it gives up and the provider entity records the report
+ * as a dead letter.
  * A built-in runtime registers its provider and heartbeats by itself; an external worker's heartbeats
  * arrive as {@link WorkerHeartbeat}s.
  */
@@ -246,7 +248,10 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     } else {
       getContext().getLog().error("report of {} given up after {} deliveries: {}", d.key(), h.deliveries, d.failure());
       held.remove(d.key());
-      providers.apply(providerId).tell(new ProviderCommand.Finished(d.key(), false, h.latencyMs));
+      String outcome = h.report.error() == null ? "result" : "failure";
+      providers.apply(providerId).tell(new ProviderCommand.ReportGivenUp(d.key(), "the " + outcome + " of attempt "
+          + d.key().attempt() + " was not acknowledged by workflow " + d.key().workflowId() + " after "
+          + h.deliveries + " deliveries; last: " + d.failure(), h.latencyMs));
     }
     return this;
   }

@@ -95,7 +95,7 @@ public final class ProviderState implements JsonSerializable {
       held.clear();
     } else if (event instanceof ProviderRecovered) {
       unhealthy = false;
-    } else {
+    } else if (!(event instanceof ProviderEvent.ReportUndeliverable)) {
       throw new IllegalArgumentException("unknown provider event " + event.getClass().getName());
     }
     lastSequence = event.lastSequence();

@@ -17,6 +17,12 @@ public sealed interface WorkflowCommand extends JsonSerializable {
 
   record AlreadyExists(String workflowId) implements SubmitReply {}
 
+  /**
+   * The journal rejected or failed the write of the submission: nothing was stored and the entity stops (its
+   * shard starts it again). {@code reason} says so for the caller, who may submit again.
+   */
+  record SubmitRefused(String workflowId, String reason) implements SubmitReply {}
+
   record GetWorkflow(ActorRef<WorkflowReply> replyTo) implements WorkflowCommand {}
 
   /** {@code view} is null when no workflow has this id. */

@@ -44,6 +44,8 @@ import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.JournalPersistFailed;
+import org.apache.pekko.persistence.typed.JournalPersistRejected;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
@@ -102,6 +104,8 @@ public final class WorkflowEntity
   private boolean forgetting;
   /** Why each ready task waits, as the coordinator last said; kept in memory only. */
   private final Map<String, String> waitingFor = new HashMap<>();
+  /** Who waits for the submission being written, told at once when the journal refuses the write. */
+  private ActorRef<WorkflowCommand.SubmitReply> submitting;
 
   private WorkflowEntity(String workflowId, Dependencies deps, ActorContext<WorkflowCommand> ctx,
                          TimerScheduler<WorkflowCommand> timers,
@@ -199,7 +203,26 @@ public final class WorkflowEntity
 
   @Override
   public SignalHandler<WorkflowState> signalHandler() {
-    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::resume).build();
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::resume)
+        .onSignal(JournalPersistRejected.class, (state, signal) -> writeRefused("rejected", signal.failure()))
+        .onSignal(JournalPersistFailed.class, (state, signal) -> writeRefused("failed", signal.failure()))
+        .build();
+  }
+
+  /**
+   * The journal rejected or failed a write: Pekko stops the entity next (its shard starts it again, and it
+   * recovers what was written). A submitter still waiting learns it now instead of by its ask timing out;
+   * anyone else waiting for a write (a provider reporting a result) delivers again, at least once.
+   */
+  private void writeRefused(String how, Throwable failure) {
+    ctx.getLog().error("the journal {} a write of workflow {}: {}", how, workflowId, String.valueOf(failure));
+    if (submitting != null) {
+      submitting.tell(new WorkflowCommand.SubmitRefused(workflowId, "the journal " + how + " the write of workflow '"
+          + workflowId + "' (" + (failure == null ? "no reason given" : failure.getMessage())
+          + "); nothing was stored, submit it again"));
+      submitting = null;
+    }
   }
 
   /** A workflow that is not running (finished, or never submitted) leaves memory when idle. */
@@ -266,8 +289,12 @@ public final class WorkflowEntity
       return Effect().reply(cmd.replyTo(), new AlreadyExists(workflowId));
     }
     WorkflowEvent event = deps.decisions().submit(cmd.definition(), now());
+    submitting = cmd.replyTo();
     return Effect().persist(event)
-        .thenRun(s -> afterPersist(s, event, List.of()))
+        .thenRun(s -> {
+          submitting = null;
+          afterPersist(s, event, List.of());
+        })
         .thenReply(cmd.replyTo(), s -> new Accepted(workflowId));
   }
 
@@ -329,7 +356,7 @@ public final class WorkflowEntity
     boolean current = task.attempt == cmd.attempt() && task.heldByProvider() && state.status == WorkflowStatus.RUNNING
         && java.util.Objects.equals(task.providerId, cmd.providerId());
     if (!current) {
-      if (task.attempt == cmd.attempt() && alreadyRecorded(task)) {
+      if (task.attempt == cmd.attempt() && outcomeRecorded(task)) {
         // At-least-once delivery: this outcome is in the journal already.
         return Effect().reply(cmd.replyTo(), Done.getInstance());
       }
@@ -537,9 +564,17 @@ public final class WorkflowEntity
     return Consequences.NONE;
   }
 
-  private static boolean alreadyRecorded(TaskRun task) {
-    return task.state == TaskState.COMPLETED || task.state == TaskState.FAILED
-        || task.state == TaskState.RETRY_SCHEDULED;
+  /**
+   * True when the attempt's outcome as its provider reported it is in the journal already, so a repeat of
+   * the report is only acknowledged. An attempt that ended otherwise (it timed out, or lost too many
+   * providers) has no reported outcome: a report arriving for it is late and is rejected (SPEC §3).
+   */
+  private static boolean outcomeRecorded(TaskRun task) {
+    if (task.state == TaskState.COMPLETED) {
+      return true;
+    }
+    boolean failed = task.state == TaskState.FAILED || task.state == TaskState.RETRY_SCHEDULED;
+    return failed && task.error != null && TaskError.PROVIDER.equals(task.error.type());
   }
 
   private static String rejectionReason(TaskRun task, int attempt, String providerId) {

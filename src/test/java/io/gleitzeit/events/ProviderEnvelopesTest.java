@@ -34,7 +34,8 @@ class ProviderEnvelopesTest {
       "TaskReleased-v1", List.of(),
       "ProviderMarkedUnhealthy-v1", List.of(List.of("provider:unhealthy", "error")),
       "ProviderRecovered-v1", List.of(List.of("provider:recovered", "info"), List.of("provider:available", "info")),
-      "ProviderDeregistered-v1", List.of(List.of("provider:deregistered", "info")));
+      "ProviderDeregistered-v1", List.of(List.of("provider:deregistered", "info")),
+      "ReportUndeliverable-v1", List.of(List.of("dead_letter:added", "error")));
 
   static Stream<Arguments> samples() {
     return SampleProviderEvents.all().entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
@@ -81,8 +82,14 @@ class ProviderEnvelopesTest {
       assertEquals("2026-11-26T10:30:00.123Z", json.get("timestamp").asText());
       assertEquals(SampleProviderEvents.PROVIDER, json.get("correlation_id").asText());
       assertEquals(SampleProviderEvents.PROVIDER, json.get("provider_id").asText());
-      assertTrue(json.get("workflow_id").isNull());
-      assertTrue(json.get("task_id").isNull());
+      if (event instanceof ProviderEvent.ReportUndeliverable undeliverable) {
+        // A report dead letter names the attempt's workflow and task, so that the dead letter queue lists it.
+        assertEquals(undeliverable.key().workflowId(), json.get("workflow_id").asText());
+        assertEquals(undeliverable.key().taskId(), json.get("task_id").asText());
+      } else {
+        assertTrue(json.get("workflow_id").isNull());
+        assertTrue(json.get("task_id").isNull());
+      }
       assertEquals("provider_supervisor", json.get("source_component").asText());
       assertTrue(json.get("payload").isObject());
       assertTrue(json.get("metadata").isObject());
@@ -146,6 +153,28 @@ class ProviderEnvelopesTest {
     assertEquals(3, busy.get("attempt").asInt());
     assertEquals("succeeded", ProviderEnvelopes.of(samples.get("TaskReleasedAvailable-v1")).get(0).payload()
         .get("outcome").asText());
+  }
+
+  @Test
+  void shouldRecordAnUndeliverableReportAsADeadLetterOfItsAttempt() {
+    ProviderEvent.ReportUndeliverable event =
+        (ProviderEvent.ReportUndeliverable) SampleProviderEvents.all().get("ReportUndeliverable-v1");
+    EventEnvelope envelope = ProviderEnvelopes.of(event).get(0);
+
+    assertEquals("dead_letter:added", envelope.eventType());
+    assertEquals(10, envelope.sequenceNumber());
+    assertEquals("wf-2", envelope.workflowId());
+    assertEquals("summarize", envelope.taskId());
+    assertEquals(SampleProviderEvents.PROVIDER, envelope.correlationId(), "it lies in the provider's stream");
+    JsonNode payload = envelope.payload();
+    assertEquals(ProviderEnvelopes.deadLetterId(SampleProviderEvents.PROVIDER, 10), payload.get("dead_letter_id").asText());
+    assertEquals("report", payload.get("kind").asText());
+    assertEquals(3, payload.get("attempt").asInt());
+    assertEquals(event.reason(), payload.get("reason").asText());
+    assertEquals("report_undeliverable", payload.get("error_type").asText());
+    assertNotEquals(ProviderEnvelopes.deadLetterId(SampleProviderEvents.PROVIDER, 10),
+        ProviderEnvelopes.deadLetterId(SampleProviderEvents.PROVIDER, 11), "every report dead letter has its own id");
+    assertNotEquals(ProviderEnvelopes.deadLetterId("wf-2", 10), WorkflowEnvelopes.deadLetterId("wf-2", "summarize", 3));
   }
 
   @Test

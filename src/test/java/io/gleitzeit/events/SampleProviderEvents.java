@@ -44,6 +44,8 @@ final class SampleProviderEvents {
     events.put("ProviderMarkedUnhealthy-v1", new ProviderMarkedUnhealthy(PROVIDER, 3, List.of(K1, K2), AT, 6));
     events.put("ProviderRecovered-v1", new ProviderRecovered(PROVIDER, AT, 7));
     events.put("ProviderDeregistered-v1", new ProviderDeregistered(PROVIDER, List.of(K1), AT, 9));
+    events.put("ReportUndeliverable-v1", new ProviderEvent.ReportUndeliverable(PROVIDER, K2, "the result of attempt 3"
+        + " was not acknowledged by workflow wf-2 after 10 deliveries; last: AskTimeoutException", AT, 10));
     return events;
   }
 }

@@ -473,6 +473,48 @@ class ProviderEntityTest {
     assertTrue(unknown.hasNoEvents(), "an attempt it does not hold changes nothing");
   }
 
+  @Test
+  void shouldRecordAReportItsRuntimeGaveUpOnAsADeadLetterFreeTheSlotAndHandTheAttemptBack() {
+    var kit = connected(1);
+    reserve(kit, K1, "test/echo");
+    assertEquals(List.of("provider:busy"), publishedTypes());
+    clock.advance(Duration.ofSeconds(1));
+    Instant at = T0.plusSeconds(1);
+
+    var result = kit.runCommand(new ProviderCommand.ReportGivenUp(K1, "not acknowledged after 10 deliveries", 250));
+
+    assertEquals(List.of(new ProviderEvent.ReportUndeliverable(id, K1, "not acknowledged after 10 deliveries", at, 4),
+        new TaskReleased(id, K1, TaskReleased.FAILED, 250, true, at, 5)), result.events(),
+        "the dead letter and the freed slot, in one write");
+    assertEquals(0, result.state().load());
+    assertEquals(List.of(new ProviderHealth.Outcome(false, 250)), result.state().health.recent());
+    EventEnvelope deadLetter = published.get(0);
+    assertEquals(List.of("dead_letter:added", "provider:available"), publishedTypes());
+    assertEquals(4, deadLetter.sequenceNumber());
+    assertEquals("wf-a", deadLetter.workflowId());
+    assertEquals("t1", deadLetter.taskId());
+    assertEquals(id, deadLetter.providerId());
+    assertEquals("report", deadLetter.payload().get("kind").asText());
+    assertEquals(1, deadLetter.payload().get("attempt").asInt());
+    assertEquals("not acknowledged after 10 deliveries", deadLetter.payload().get("reason").asText());
+
+    // The attempt is handed back: a workflow that hears it runs the task again as a new attempt.
+    ReattachAnswer handBack = assertInstanceOf(ReattachAnswer.class, wfA.receiveMessage());
+    assertEquals(new ReattachAnswer("t1", 1, id, false, "provider " + id + " could not deliver the outcome of"
+        + " attempt 1: not acknowledged after 10 deliveries"), handBack);
+    otherWorkflows.expectNoMessage(QUIET);
+    assertInstanceOf(Reserved.class, reserve(kit, K2, "test/echo"), "the slot is free again");
+
+    // A report given up for an attempt it no longer holds is still a dead letter, and frees nothing.
+    var notHeld = kit.runCommand(new ProviderCommand.ReportGivenUp(K3, "late", 0));
+    assertEquals(List.of(new ProviderEvent.ReportUndeliverable(id, K3, "late", at, 7)), notHeld.events());
+    assertEquals(1, notHeld.state().load());
+    assertEquals(2, journal(kit).stream().filter(ProviderEvent.ReportUndeliverable.class::isInstance).count());
+
+    var restarted = kit.restart();
+    assertEquals(7, restarted.state().lastSequence, "the dead letters replay");
+  }
+
   // ---------------------------------------------------------------- heartbeats and the deadline
 
   @Test

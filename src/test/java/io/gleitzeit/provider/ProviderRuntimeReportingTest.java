@@ -1,0 +1,105 @@
+package io.gleitzeit.provider;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.ConfigFactory;
+import io.gleitzeit.domain.Json;
+import io.gleitzeit.provider.ProviderCommand.Finished;
+import io.gleitzeit.provider.ProviderCommand.ReportGivenUp;
+import io.gleitzeit.provider.RuntimeCommand.ExecuteTask;
+import io.gleitzeit.workflow.WorkflowCommand;
+import io.gleitzeit.workflow.WorkflowCommand.ReportTaskResult;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * How a provider runtime reports outcomes to workflows (SPEC §7): at least once, with retries; after its
+ * last delivery it gives up and its provider entity records the report as a dead letter. Real time with a
+ * short report timeout: the delays are the runtime's own backoff (400 ms after the first delivery).
+ */
+@ExtendWith({TestKitJUnit5Extension.class, LogCapturingExtension.class})
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ProviderRuntimeReportingTest {
+
+  @JUnit5TestKit
+  ActorTestKit testKit = new JUnit5TestKitBuilder().withCustomConfig(ConfigFactory.load("application-test")).build();
+
+  private static final ProviderRuntime.Reporting REPORTING = new ProviderRuntime.Reporting(Duration.ofMillis(100), 2);
+  private static final TaskKey KEY = new TaskKey("wf-1", "a", 1);
+  private static final Duration QUIET = Duration.ofMillis(300);
+
+  private TestProbe<WorkflowCommand> workflow;
+  private TestProbe<ProviderCommand> entity;
+
+  @BeforeEach
+  void probes() {
+    workflow = testKit.createTestProbe();
+    entity = testKit.createTestProbe();
+  }
+
+  /** A runtime of provider p-1 whose executor answers every attempt at once with its params. */
+  private ActorRef<ProviderRuntime.Message> runtime() {
+    TaskExecutor echo = (request, started) -> {
+      started.run();
+      return CompletableFuture.<JsonNode>completedFuture(request.params());
+    };
+    TestProbe<WorkflowCommand> wf = workflow;
+    TestProbe<ProviderCommand> pe = entity;
+    return testKit.spawn(ProviderRuntime.external("p-1", echo, id -> wf.getRef(), id -> pe.getRef(), REPORTING));
+  }
+
+  private ReportTaskResult nextReport() {
+    while (true) {
+      WorkflowCommand message = workflow.receiveMessage();
+      if (message instanceof ReportTaskResult report) {
+        return report;
+      }
+    }
+  }
+
+  @Test
+  void shouldGiveUpAReportAfterItsLastDeliveryAndHaveItRecordedAsADeadLetter() {
+    ActorRef<ProviderRuntime.Message> runtime = runtime();
+    runtime.tell(new ExecuteTask(KEY, "test/echo", Json.MAPPER.createObjectNode().put("x", 1), null));
+
+    ReportTaskResult first = nextReport();
+    ReportTaskResult second = nextReport();
+    assertEquals(first.attempt(), second.attempt());
+    assertEquals(first.result(), second.result(), "the same report, delivered again");
+
+    ReportGivenUp givenUp = entity.expectMessageClass(ReportGivenUp.class);
+    assertEquals(KEY, givenUp.key());
+    assertTrue(givenUp.reason().startsWith("the result of attempt 1 was not acknowledged by workflow wf-1 after 2"
+        + " deliveries; last: "), givenUp.reason());
+    entity.expectNoMessage(QUIET);
+    workflow.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void shouldFreeTheSlotWithoutADeadLetterOnceADeliveryIsAcknowledged() {
+    ActorRef<ProviderRuntime.Message> runtime = runtime();
+    runtime.tell(new ExecuteTask(KEY, "test/echo", Json.MAPPER.createObjectNode().put("x", 1), null));
+
+    nextReport(); // not acknowledged
+    nextReport().replyTo().tell(Done.getInstance());
+
+    Finished finished = entity.expectMessageClass(Finished.class);
+    assertEquals(KEY, finished.key());
+    assertTrue(finished.success());
+    entity.expectNoMessage(QUIET);
+  }
+}
