@@ -118,6 +118,36 @@ public final class WorkflowEntity
     this.passivate = passivate;
   }
 
+  /**
+   * A snapshot every {@value #SNAPSHOT_EVERY} events, so that recovering a long workflow reads the latest
+   * snapshot and the tail after it. Events are kept (they are the event store); two snapshots are kept.
+   */
+  static final int SNAPSHOT_EVERY = 100;
+
+  @Override
+  public org.apache.pekko.persistence.typed.javadsl.RetentionCriteria retentionCriteria() {
+    return org.apache.pekko.persistence.typed.javadsl.RetentionCriteria.snapshotEvery(SNAPSHOT_EVERY, 2);
+  }
+
+  /**
+   * The state is mutable (a 10,000-task workflow must not be copied per event), but a snapshot is written
+   * asynchronously: it must be a copy taken when the snapshot is decided, not the live object.
+   */
+  @Override
+  public org.apache.pekko.persistence.typed.SnapshotAdapter<WorkflowState> snapshotAdapter() {
+    return new org.apache.pekko.persistence.typed.SnapshotAdapter<>() {
+      @Override
+      public Object toJournal(WorkflowState state) {
+        return state.copy();
+      }
+
+      @Override
+      public WorkflowState fromJournal(Object from) {
+        return (WorkflowState) from;
+      }
+    };
+  }
+
   @Override
   public WorkflowState emptyState() {
     return WorkflowState.empty();

@@ -42,6 +42,11 @@ public final class WorkflowState implements JsonSerializable {
     return new WorkflowState();
   }
 
+  /** A deep copy, through the same JSON form a snapshot is stored in. */
+  public WorkflowState copy() {
+    return io.gleitzeit.domain.Json.MAPPER.convertValue(this, WorkflowState.class);
+  }
+
   @JsonIgnore
   public boolean exists() {
     return definition != null;

@@ -532,6 +532,34 @@ class WorkflowEntityTest {
   }
 
   @Test
+  void shouldRecoverALongWorkflowFromItsSnapshotAndTheTail() {
+    StringBuilder tasks = new StringBuilder();
+    int n = 60;
+    for (int i = 0; i < n; i++) {
+      tasks.append(i == 0 ? "" : ",").append("{'id': 't").append(i).append("', 'method': 'test/echo'}");
+    }
+    var kit = submitted("{'id': 'wf-1', 'tasks': [" + tasks + "]}");
+    for (int i = 0; i < n; i++) {
+      grant(kit, "t" + i, 1);
+      if (i < n - 1) {
+        report(kit, "t" + i, 1, java.util.Map.of("i", i), null); // 2 events per task: past a snapshot
+      }
+    }
+    WorkflowState before = kit.getState();
+    assertTrue(kit.snapshotTestKit().isPresent());
+    assertTrue(!kit.snapshotTestKit().get().persistedInStorage(WorkflowEntity.persistenceIdOf("wf-1").id()).isEmpty(),
+        "a workflow this long has a snapshot");
+
+    WorkflowState after = kit.restart().state();
+
+    assertEquals(before.lastSequence, after.lastSequence);
+    assertEquals(before.openTasks, after.openTasks);
+    assertEquals(TaskState.ASSIGNED, after.task("t" + (n - 1)).state);
+    assertEquals(Json.MAPPER.valueToTree(java.util.Map.of("i", 7)), after.task("t7").result);
+    assertEquals(WorkflowStatus.RUNNING, after.status);
+  }
+
+  @Test
   void shouldRecordTheStartOfTheCurrentAttemptOnly() {
     var kit = submitted(CHAIN);
     expectRequest("a", 1);
