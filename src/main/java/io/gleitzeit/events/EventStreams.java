@@ -151,6 +151,18 @@ public final class EventStreams {
         batch -> false, batch -> Optional.empty(), BUFFERED_BATCHES, OverflowStrategy.fail());
     Pair<ActorRef<EnvelopeBatch>, Source<EnvelopeBatch, NotUsed>> pre = source.preMaterialize(system);
     live.topic().tell(Topic.subscribe(pre.first()));
-    return pre;
+    subscribers.incrementAndGet();
+    Source<EnvelopeBatch, NotUsed> counted = pre.second().watchTermination((notUsed, done) -> {
+      done.whenComplete((d, failure) -> subscribers.decrementAndGet());
+      return NotUsed.getInstance();
+    });
+    return Pair.create(pre.first(), counted);
+  }
+
+  private final java.util.concurrent.atomic.AtomicInteger subscribers = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Live stream subscribers connected to this node now (a metric). */
+  public int subscribers() {
+    return subscribers.get();
   }
 }

@@ -41,6 +41,23 @@ public final class EngineMetrics {
         .register(registry).record(duration);
   }
 
+  /** How long a ready task waited for a provider: from the request to the grant, at the coordinator. */
+  public void assignmentWait(Duration wait) {
+    Timer.builder("gleitzeit.assignment.wait").description("Time a ready task waited for a provider slot")
+        .publishPercentileHistogram().register(registry).record(wait);
+  }
+
+  /** From a decision to its persisted event (the journal write, as an entity sees it). */
+  public void journalWrite(Duration latency) {
+    Timer.builder("gleitzeit.journal.write").description("Journal write latency seen by the entities")
+        .publishPercentileHistogram().register(registry).record(latency);
+  }
+
+  /** A gauge read on every scrape. */
+  public void gauge(String name, String description, java.util.function.Supplier<Number> value) {
+    Gauge.builder(name, value).description(description).register(registry);
+  }
+
   /** A task outcome decided by a workflow on this node: completed, failed, retried, reassigned, cancelled, skipped. */
   public void taskOutcome(String outcome) {
     Counter.builder("gleitzeit.tasks").description("Task outcomes").tag("outcome", outcome).register(registry)

@@ -31,6 +31,11 @@ public final class MetricsPublisher implements EventPublisher {
       }
     }
     metrics.eventsWritten(persisted);
+    if (persisted > 0) {
+      // Published right after the write: the time since the decision is the journal write as the entity saw it.
+      long millis = System.currentTimeMillis() - java.time.Instant.parse(envelopes.get(0).timestamp()).toEpochMilli();
+      metrics.journalWrite(java.time.Duration.ofMillis(Math.max(0, millis)));
+    }
     delegate.publish(envelopes);
   }
 

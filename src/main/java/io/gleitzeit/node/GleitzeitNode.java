@@ -113,7 +113,8 @@ public final class GleitzeitNode implements AutoCloseable {
         clock, new ProviderEntity.Health(settings.heartbeatInterval(), settings.unhealthyAfterMissed()),
         settings.idlePassivation()));
     ActorRef<AssignmentCoordinator.Message> coordinator = system.systemActorOf(
-        AssignmentCoordinator.create(workflows, providers, statusTopic, statusRequests, settings.askTimeout()),
+        AssignmentCoordinator.create(workflows, providers, statusTopic, statusRequests, settings.askTimeout(),
+            metrics::assignmentWait),
         "assignment-coordinator", Props.empty());
     WorkflowDecisions decisions = new WorkflowDecisions(new ParameterResolver(settings.auditValueBytes()),
         settings.maxReassignments(), () -> ThreadLocalRandom.current().nextDouble());
@@ -152,8 +153,10 @@ public final class GleitzeitNode implements AutoCloseable {
       throw new NodeStartException("bad configuration: " + e.getMessage(), e);
     }
     WorkflowJournal journal = new WorkflowJournal(system);
+    EventStreams streams = new EventStreams(system, liveEvents, journal, eventIndex);
+    metrics.gauge("gleitzeit.stream.subscribers", "Live event stream subscribers on this node", streams::subscribers);
     Routes routes = new Routes(system, settings, new DefinitionParser(settings.limits(), () -> "wf-" + java.util.UUID.randomUUID()),
-        journal, new Readiness(system, journal), new EventStreams(system, liveEvents, journal, eventIndex),
+        journal, new Readiness(system, journal), streams,
         new ProviderDirectory(system), new ExternalWorkers(system, providers, workflows, reporting,
             settings.heartbeatInterval()), eventIndex, metrics);
     ServerBinding binding;

@@ -51,7 +51,7 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
   private record ReserveAnswered(Waiting request, String providerId, ReserveReply reply, String failure)
       implements Message {}
 
-  private record Waiting(RequestAssignment request, long arrival) {}
+  private record Waiting(RequestAssignment request, long arrival, long requestedNanos) {}
 
   private static final Comparator<Waiting> BY_PRIORITY = Comparator
       .comparing((Waiting w) -> w.request().priority() == null ? Priority.NORMAL : w.request().priority())
@@ -64,13 +64,22 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
   public static Behavior<Message> create(Function<String, RecipientRef<WorkflowCommand>> workflows,
       Function<String, RecipientRef<ProviderCommand>> providers, ActorRef<Topic.Command<ProviderStatus>> statusTopic,
       ActorRef<Topic.Command<PublishStatus>> statusRequests, Duration askTimeout) {
+    return create(workflows, providers, statusTopic, statusRequests, askTimeout, wait -> { });
+  }
+
+  /** {@code assignmentWaits} hears how long each granted request waited (a metric). */
+  public static Behavior<Message> create(Function<String, RecipientRef<WorkflowCommand>> workflows,
+      Function<String, RecipientRef<ProviderCommand>> providers, ActorRef<Topic.Command<ProviderStatus>> statusTopic,
+      ActorRef<Topic.Command<PublishStatus>> statusRequests, Duration askTimeout,
+      java.util.function.Consumer<Duration> assignmentWaits) {
     return Behaviors.setup(ctx -> new AssignmentCoordinator(ctx, workflows, providers, statusTopic, statusRequests,
-        askTimeout));
+        askTimeout, assignmentWaits));
   }
 
   private final Function<String, RecipientRef<WorkflowCommand>> workflows;
   private final Function<String, RecipientRef<ProviderCommand>> providers;
   private final Duration askTimeout;
+  private final java.util.function.Consumer<Duration> assignmentWaits;
 
   private final Map<String, ProviderStatus> view = new HashMap<>();
   private final Map<String, Integer> reserving = new HashMap<>();
@@ -87,8 +96,10 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
 
   private AssignmentCoordinator(ActorContext<Message> ctx, Function<String, RecipientRef<WorkflowCommand>> workflows,
       Function<String, RecipientRef<ProviderCommand>> providers, ActorRef<Topic.Command<ProviderStatus>> statusTopic,
-      ActorRef<Topic.Command<PublishStatus>> statusRequests, Duration askTimeout) {
+      ActorRef<Topic.Command<PublishStatus>> statusRequests, Duration askTimeout,
+      java.util.function.Consumer<Duration> assignmentWaits) {
     super(ctx);
+    this.assignmentWaits = assignmentWaits;
     this.workflows = workflows;
     this.providers = providers;
     this.askTimeout = askTimeout;
@@ -111,7 +122,7 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
     if (granted != null) {
       workflows.apply(key.workflowId()).tell(new AssignmentGranted(key.taskId(), key.attempt(), granted));
     } else if (!inFlight.contains(key) && !waitingByKey.containsKey(key)) {
-      Waiting w = new Waiting(request, arrivals++);
+      Waiting w = new Waiting(request, arrivals++, System.nanoTime());
       if (!tryReserve(w)) {
         enqueue(w);
         workflows.apply(key.workflowId()).tell(new AssignmentWaiting(key.taskId(), key.attempt(), whyWaiting(request)));
@@ -160,6 +171,7 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
     }
     if (answer.reply() instanceof Reserved) {
       grants.put(key, answer.providerId());
+      assignmentWaits.accept(Duration.ofNanos(System.nanoTime() - answer.request().requestedNanos()));
       workflows.apply(key.workflowId()).tell(new AssignmentGranted(key.taskId(), key.attempt(), answer.providerId()));
     } else {
       if (answer.failure() != null) {

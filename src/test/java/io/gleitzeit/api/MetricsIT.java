@@ -60,6 +60,9 @@ class MetricsIT {
     assertTrue(value(text, "gleitzeit_events_written_total") >= ended.terminal().path("sequence_number").asLong(),
         text);
     assertTrue(text.contains("gleitzeit_provider_health{provider=\"" + provider + "\"}"), text);
+    assertTrue(value(text, "gleitzeit_assignment_wait_seconds_count") >= 2, text);
+    assertTrue(value(text, "gleitzeit_journal_write_seconds_count") >= 1, text);
+    assertTrue(text.contains("gleitzeit_stream_subscribers "), text);
   }
 
   private static double value(String text, String series) {
