@@ -118,15 +118,18 @@ public final class WorkflowEntity
     this.passivate = passivate;
   }
 
-  /**
-   * A snapshot every {@value #SNAPSHOT_EVERY} events, so that recovering a long workflow reads the latest
-   * snapshot and the tail after it. Events are kept (they are the event store); two snapshots are kept.
-   */
-  static final int SNAPSHOT_EVERY = 100;
+  /** A workflow with fewer events than this never snapshots. */
+  static final int SNAPSHOT_MIN_EVENTS = 100;
 
+  /**
+   * Snapshots let a long workflow recover from the latest snapshot and the tail after it. Taking one copies
+   * the whole state, so the interval grows with the workflow (twice its task count, at least
+   * {@value #SNAPSHOT_MIN_EVENTS} events): the cost per event stays constant. Events are kept: they are the
+   * event store.
+   */
   @Override
-  public org.apache.pekko.persistence.typed.javadsl.RetentionCriteria retentionCriteria() {
-    return org.apache.pekko.persistence.typed.javadsl.RetentionCriteria.snapshotEvery(SNAPSHOT_EVERY, 2);
+  public boolean shouldSnapshot(WorkflowState state, WorkflowEvent event, long sequenceNr) {
+    return sequenceNr % Math.max(SNAPSHOT_MIN_EVENTS, 2L * state.tasks.size()) == 0;
   }
 
   /**
