@@ -140,9 +140,13 @@ public final class ProviderEntity
   /** Every event is tagged, so that projections (the event index, read models) can follow them in order. */
   public static final String TAG = "provider";
 
+  /**
+   * Only events that yield envelopes are tagged: taking or freeing a slot without turning busy or available
+   * is invisible to readers, and a tag is a journal row of its own.
+   */
   @Override
   public java.util.Set<String> tagsFor(ProviderEvent event) {
-    return java.util.Set.of(TAG);
+    return event.envelopeCount() == 0 ? java.util.Set.of() : java.util.Set.of(TAG);
   }
 
   @Override

@@ -65,6 +65,15 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
 
   private record Started(TaskKey key) implements Message {}
 
+  private record ReportStarted(TaskKey key) implements Message {}
+
+  /**
+   * A start is reported only if the attempt is still running this long after it began: an attempt that
+   * finishes sooner reports its outcome alone, and the workflow records the start with it (one journal
+   * event instead of two). Short enough that a watcher sees a long task start at once.
+   */
+  static final Duration STARTED_REPORT_DELAY = Duration.ofMillis(20);
+
   private record Finished(TaskKey key, JsonNode result, TaskError error) implements Message {}
 
   private record Deliver(TaskKey key) implements Message {}
@@ -134,6 +143,13 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
         .onMessage(CancelTask.class, this::onCancel)
         .onMessage(Started.class, s -> {
           if (held.containsKey(s.key())) {
+            timers.startSingleTimer("started-" + s.key(), new ReportStarted(s.key()), STARTED_REPORT_DELAY);
+          }
+          return this;
+        })
+        .onMessage(ReportStarted.class, s -> {
+          Held h = held.get(s.key());
+          if (h != null && h.report == null) {
             workflows.apply(s.key().workflowId())
                 .tell(new ReportTaskStarted(s.key().taskId(), s.key().attempt(), providerId));
           }
