@@ -51,12 +51,12 @@ public final class WorkflowEnvelopes {
     if (event instanceof WorkflowSubmitted e) {
       submitted(b, e);
     } else if (event instanceof TaskAssigned e) {
-      assignment(b, e.taskId(), e.attempt(), e.providerId(), e.params().size());
+      assignment(b, e.taskId(), e.attempt(), e.providerId());
       b.add("parameters:resolved", RESOLVER, e.taskId(), e.providerId(), "info",
           obj().put("attempt", e.attempt()).set("substitutions", substitutions(e.substitutions())));
       b.add("assignment:executed", COORDINATOR, e.taskId(), e.providerId(), "info", obj().put("attempt", e.attempt()));
     } else if (event instanceof TaskResolutionFailed e) {
-      assignment(b, e.taskId(), e.attempt(), e.providerId(), 0);
+      assignment(b, e.taskId(), e.attempt(), e.providerId());
       b.add("parameters:resolution_failed", RESOLVER, e.taskId(), e.providerId(), "error", obj()
           .put("attempt", e.attempt()).put("placeholder", e.placeholder()).put("parameter_path", e.parameterPath())
           .put("reason", e.reason()));
@@ -128,7 +128,7 @@ public final class WorkflowEnvelopes {
     }
   }
 
-  private static void assignment(Builder b, String taskId, int attempt, String providerId, int paramCount) {
+  private static void assignment(Builder b, String taskId, int attempt, String providerId) {
     b.add("assignment:candidate_found", COORDINATOR, taskId, providerId, "info", obj().put("attempt", attempt));
     b.add("assignment:approved", COORDINATOR, taskId, providerId, "info", obj().put("attempt", attempt));
     b.add("task:assigned", ENGINE, taskId, providerId, "info", obj().put("attempt", attempt));
