@@ -1,6 +1,7 @@
 package io.gleitzeit.node;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import io.gleitzeit.domain.Limits;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,9 +28,17 @@ public record NodeSettings(
     int unhealthyAfterMissed,
     List<BuiltinProvider> builtinProviders) {
 
-  /** A provider this node runs itself (SPEC §6 built-in types). */
+  /**
+   * A provider this node runs itself (SPEC §6 built-in types). {@code settings} is the type's own section
+   * (empty when absent), read into the type's settings record when its executor is made at start-up.
+   */
   public record BuiltinProvider(String id, String type, List<String> methods, int maxConcurrency,
-                                Map<String, String> labels) {}
+                                Map<String, String> labels, Config settings) {
+    public BuiltinProvider(String id, String type, List<String> methods, int maxConcurrency,
+                           Map<String, String> labels) {
+      this(id, type, methods, maxConcurrency, labels, ConfigFactory.empty());
+    }
+  }
 
   public static NodeSettings from(Config config) {
     Config g = config.getConfig("gleitzeit");
@@ -60,7 +69,8 @@ public record NodeSettings(
       }
       list.add(new BuiltinProvider(p.hasPath("id") ? p.getString("id") : "", p.getString("type"),
           p.hasPath("methods") ? p.getStringList("methods") : List.of(),
-          p.hasPath("max-concurrency") ? p.getInt("max-concurrency") : 1, labels));
+          p.hasPath("max-concurrency") ? p.getInt("max-concurrency") : 1, labels,
+          p.hasPath("settings") ? p.getConfig("settings") : ConfigFactory.empty()));
     }
     return List.copyOf(list);
   }

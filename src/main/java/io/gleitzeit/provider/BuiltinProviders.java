@@ -4,11 +4,15 @@ import io.gleitzeit.domain.ProviderSpec;
 import io.gleitzeit.domain.ProviderSpecParser;
 import io.gleitzeit.domain.ProviderSpecResult;
 import io.gleitzeit.node.NodeSettings.BuiltinProvider;
+import io.gleitzeit.provider.http.HttpExecutor;
+import io.gleitzeit.provider.http.HttpSettings;
+import io.gleitzeit.provider.script.ScriptExecutor;
+import io.gleitzeit.provider.script.ScriptSettings;
 import io.gleitzeit.provider.test.TestExecutor;
 import java.util.List;
 import java.util.Map;
 
-/** The provider types a node runs itself, made from configuration (only {@code test} so far). */
+/** The provider types a node runs itself, made from configuration: {@code test}, {@code http}, {@code script}. */
 public final class BuiltinProviders {
 
   private BuiltinProviders() {}
@@ -29,14 +33,24 @@ public final class BuiltinProviders {
     return ((ProviderSpecResult.Valid) result).spec();
   }
 
+  /** The executor of a configured built-in provider, its {@code settings} read (and checked) here, once. */
   public static TaskExecutor executor(BuiltinProvider p) {
-    if ("test".equals(p.type())) {
-      return new TestExecutor();
-    }
-    throw new IllegalArgumentException("no built-in provider of type " + p.type() + " (configured types: test)");
+    return switch (p.type()) {
+      case "test" -> {
+        if (!p.settings().isEmpty()) {
+          throw new IllegalArgumentException("built-in provider " + p.id() + " of type test takes no settings");
+        }
+        yield new TestExecutor();
+      }
+      case "http" -> new HttpExecutor(HttpSettings.from(p.settings()));
+      case "script" -> new ScriptExecutor(ScriptSettings.from(p.settings()));
+      default -> throw new IllegalArgumentException("no built-in provider of type " + p.type()
+          + " (built-in types: test, http, script)");
+    };
   }
 
   private static List<String> defaultMethods(String type) {
-    return Map.of("test", TestExecutor.METHODS).getOrDefault(type, List.of());
+    return Map.of("test", TestExecutor.METHODS, "http", HttpExecutor.METHODS, "script", ScriptExecutor.METHODS)
+        .getOrDefault(type, List.of());
   }
 }

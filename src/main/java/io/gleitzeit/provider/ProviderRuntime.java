@@ -65,14 +65,7 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
 
   private record Started(TaskKey key) implements Message {}
 
-  private record ReportStarted(TaskKey key) implements Message {}
 
-  /**
-   * A start is reported only if the attempt is still running this long after it began: an attempt that
-   * finishes sooner reports its outcome alone, and the workflow records the start with it (one journal
-   * event instead of two). Short enough that a watcher sees a long task start at once.
-   */
-  static final Duration STARTED_REPORT_DELAY = Duration.ofMillis(20);
 
   private record Finished(TaskKey key, JsonNode result, TaskError error) implements Message {}
 
@@ -143,13 +136,6 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
         .onMessage(CancelTask.class, this::onCancel)
         .onMessage(Started.class, s -> {
           if (held.containsKey(s.key())) {
-            timers.startSingleTimer("started-" + s.key(), new ReportStarted(s.key()), STARTED_REPORT_DELAY);
-          }
-          return this;
-        })
-        .onMessage(ReportStarted.class, s -> {
-          Held h = held.get(s.key());
-          if (h != null && h.report == null) {
             workflows.apply(s.key().workflowId())
                 .tell(new ReportTaskStarted(s.key().taskId(), s.key().attempt(), providerId));
           }
@@ -275,7 +261,8 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
   private static TaskError errorOf(Throwable failure) {
     Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     if (cause instanceof TaskFailure tf) {
-      return TaskError.ofProvider(tf.getMessage(), tf.retryable());
+      return TaskError.ofProvider(tf.getMessage(), tf.retryable(),
+          tf.retryAfter() == null ? null : tf.retryAfter().toMillis());
     }
     return TaskError.ofProvider(String.valueOf(cause.getMessage() != null ? cause.getMessage() : cause), true);
   }

@@ -1,15 +1,32 @@
 package io.gleitzeit.provider;
 
-/** An executor's way to fail an attempt with a message and whether another attempt may succeed. */
+import java.time.Duration;
+
+/**
+ * An executor's way to fail an attempt with a message and whether another attempt may succeed; optionally the
+ * least time to wait before that attempt (an HTTP {@code Retry-After}, SPEC §7).
+ */
 public final class TaskFailure extends RuntimeException {
   private final boolean retryable;
+  private final Duration retryAfter;
 
   public TaskFailure(String message, boolean retryable) {
+    this(message, retryable, null);
+  }
+
+  /** {@code retryAfter} may be null: no minimum beyond the task's retry policy. */
+  public TaskFailure(String message, boolean retryable, Duration retryAfter) {
     super(message, null, false, false);
     this.retryable = retryable;
+    this.retryAfter = retryAfter;
   }
 
   public boolean retryable() {
     return retryable;
+  }
+
+  /** The least delay before the next attempt, or null when the retry policy alone decides. */
+  public Duration retryAfter() {
+    return retryAfter;
   }
 }

@@ -96,6 +96,9 @@ public final class WorkflowDecisions {
     int failures = task.failures + 1;
     if (error.retryable() && policy.allowsAnotherAttempt(failures)) {
       Duration delay = policy.delayAfter(failures, random);
+      if (error.retryAfterMs() != null && error.retryAfterMs() > delay.toMillis()) {
+        delay = Duration.ofMillis(error.retryAfterMs()); // SPEC §7: Retry-After waits at least that long
+      }
       RetryPlan plan = new RetryPlan(task.attempt + 1, delay.toMillis(), at.plus(delay));
       Consequences consequences = new Consequences(List.of(), requests(state, List.of(), 1), List.of(), List.of(), null);
       return new TaskFailed(state.workflowId(), taskId, task.attempt, task.providerId, error, impliedStart,
