@@ -63,6 +63,34 @@ public final class EventIndex implements AutoCloseable {
   public record DeadLetterPage(List<DeadLetterRow> deadLetters, Long next) {}
 
   @FunctionalInterface
+  private interface Column<T> {
+    T read(ResultSet rs) throws SQLException;
+  }
+
+  /** A page of rows, and the position to continue from when there are more (null when not). */
+  private record Page<T>(List<T> rows, Long next) {}
+
+  /**
+   * Runs a query that asks for one row more than {@code limit} (its last argument must be {@code limit + 1}):
+   * the extra row only says that there is a next page, which continues from the last row returned.
+   */
+  private static <T> Page<T> page(Connection c, String sql, List<Object> args, int limit, Column<T> row,
+                                  Column<Long> position) throws SQLException {
+    List<T> rows = new ArrayList<>();
+    Long last = null;
+    try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        if (rows.size() == limit) {
+          return new Page<>(rows, last);
+        }
+        rows.add(row.read(rs));
+        last = position.read(rs);
+      }
+    }
+    return new Page<>(rows, null);
+  }
+
+  @FunctionalInterface
   private interface Sql<T> {
     T run(Connection c) throws SQLException;
   }
@@ -129,20 +157,8 @@ public final class EventIndex implements AutoCloseable {
       }
       sql.append(" ORDER BY position LIMIT ?");
       args.add(q.limit() + 1);
-      List<String> envelopes = new ArrayList<>();
-      long last = q.after();
-      boolean more = false;
-      try (PreparedStatement ps = prepare(c, sql.toString(), args); ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          if (envelopes.size() == q.limit()) {
-            more = true;
-            break;
-          }
-          last = rs.getLong(1);
-          envelopes.add(rs.getString(2));
-        }
-      }
-      return new EventPage(envelopes, more ? last : null);
+      Page<String> page = page(c, sql.toString(), args, q.limit(), rs -> rs.getString(2), rs -> rs.getLong(1));
+      return new EventPage(page.rows(), page.next());
     });
   }
 
@@ -158,24 +174,14 @@ public final class EventIndex implements AutoCloseable {
       }
       sql.append(" ORDER BY list_position DESC LIMIT ?");
       args.add(q.limit() + 1);
-      List<WorkflowRow> rows = new ArrayList<>();
-      Long last = null;
-      boolean more = false;
-      try (PreparedStatement ps = prepare(c, sql.toString(), args); ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          if (rows.size() == q.limit()) {
-            more = true;
-            break;
-          }
-          long completed = rs.getLong(5);
-          Instant completedAt = rs.wasNull() ? null : Instant.ofEpochMilli(completed);
-          rows.add(new WorkflowRow(rs.getString(1), rs.getString(2),
-              WorkflowStatus.fromWire(rs.getString(3)).orElseThrow(), Instant.ofEpochMilli(rs.getLong(4)),
-              completedAt, rs.getInt(6)));
-          last = rs.getLong(7);
-        }
-      }
-      return new WorkflowPage(rows, more ? last : null);
+      Page<WorkflowRow> page = page(c, sql.toString(), args, q.limit(), rs -> {
+        long completed = rs.getLong(5);
+        Instant completedAt = rs.wasNull() ? null : Instant.ofEpochMilli(completed);
+        return new WorkflowRow(rs.getString(1), rs.getString(2),
+            WorkflowStatus.fromWire(rs.getString(3)).orElseThrow(), Instant.ofEpochMilli(rs.getLong(4)),
+            completedAt, rs.getInt(6));
+      }, rs -> rs.getLong(7));
+      return new WorkflowPage(page.rows(), page.next());
     });
   }
 
@@ -207,20 +213,8 @@ public final class EventIndex implements AutoCloseable {
       equal(sql, args, "status", q.status());
       sql.append(" ORDER BY position LIMIT ?");
       args.add(q.limit() + 1);
-      List<DeadLetterRow> rows = new ArrayList<>();
-      long last = q.after();
-      boolean more = false;
-      try (PreparedStatement ps = prepare(c, sql.toString(), args); ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          if (rows.size() == q.limit()) {
-            more = true;
-            break;
-          }
-          rows.add(deadLetter(rs));
-          last = rs.getLong(12);
-        }
-      }
-      return new DeadLetterPage(rows, more ? last : null);
+      Page<DeadLetterRow> page = page(c, sql.toString(), args, q.limit(), EventIndex::deadLetter, rs -> rs.getLong(12));
+      return new DeadLetterPage(page.rows(), page.next());
     });
   }
 
