@@ -6,13 +6,18 @@ import io.gleitzeit.domain.ProviderSpecResult;
 import io.gleitzeit.node.NodeSettings.BuiltinProvider;
 import io.gleitzeit.provider.http.HttpExecutor;
 import io.gleitzeit.provider.http.HttpSettings;
+import io.gleitzeit.provider.llm.LlmExecutor;
+import io.gleitzeit.provider.llm.LlmSettings;
 import io.gleitzeit.provider.script.ScriptExecutor;
 import io.gleitzeit.provider.script.ScriptSettings;
 import io.gleitzeit.provider.test.TestExecutor;
 import java.util.List;
 import java.util.Map;
 
-/** The provider types a node runs itself, made from configuration: {@code test}, {@code http}, {@code script}. */
+/**
+ * The provider types a node runs itself, made from configuration: {@code test}, {@code http}, {@code script},
+ * {@code llm}.
+ */
 public final class BuiltinProviders {
 
   private BuiltinProviders() {}
@@ -44,13 +49,15 @@ public final class BuiltinProviders {
       }
       case "http" -> new HttpExecutor(HttpSettings.from(p.settings()));
       case "script" -> new ScriptExecutor(ScriptSettings.from(p.settings()));
+      case "llm" -> new LlmExecutor(LlmSettings.from(p.settings()));
       default -> throw new IllegalArgumentException("no built-in provider of type " + p.type()
-          + " (built-in types: test, http, script)");
+          + " (built-in types: test, http, script, llm)");
     };
   }
 
   private static List<String> defaultMethods(String type) {
-    return Map.of("test", TestExecutor.METHODS, "http", HttpExecutor.METHODS, "script", ScriptExecutor.METHODS)
+    return Map.of("test", TestExecutor.METHODS, "http", HttpExecutor.METHODS, "script", ScriptExecutor.METHODS,
+        "llm", LlmExecutor.METHODS)
         .getOrDefault(type, List.of());
   }
 }

@@ -1,0 +1,177 @@
+package io.gleitzeit.provider.llm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gleitzeit.domain.Json;
+import io.gleitzeit.provider.TaskExecutor;
+import io.gleitzeit.provider.TaskFailure;
+import io.gleitzeit.provider.TaskKey;
+import io.gleitzeit.provider.TaskRequest;
+import io.gleitzeit.provider.http.RetryAfter;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The built-in {@code llm} provider: {@code llm/generate}, {@code llm/chat} and {@code llm/embed} against an Ollama
+ * or an OpenAI-compatible server, with the JDK's asynchronous {@link HttpClient} (no streaming). Connection errors,
+ * timeouts, 5xx and 429 are retryable ({@code Retry-After} honoured on 429 and 503); any other non-2xx fails for good
+ * with the server's error message, as does a 200 whose body has an unexpected shape.
+ */
+public final class LlmExecutor implements TaskExecutor {
+
+  public static final List<String> METHODS = List.of(LlmParams.GENERATE, LlmParams.CHAT, LlmParams.EMBED);
+
+  static final int EXCERPT_CHARS = 500;
+
+  private final LlmSettings settings;
+  private final HttpClient client;
+  private final Clock clock;
+  private final Map<TaskKey, CompletableFuture<HttpResponse<byte[]>>> running = new ConcurrentHashMap<>();
+
+  public LlmExecutor(LlmSettings settings) {
+    this(settings, Clock.systemUTC());
+  }
+
+  LlmExecutor(LlmSettings settings, Clock clock) {
+    this.settings = settings;
+    this.clock = clock;
+    this.client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
+        .connectTimeout(settings.timeout()).build();
+  }
+
+  @Override
+  public CompletionStage<JsonNode> execute(TaskRequest request, Runnable started) {
+    LlmParams params;
+    HttpRequest http;
+    URI uri;
+    try {
+      params = LlmParams.parse(request.method(), request.params(), settings.model());
+      uri = settings.resolve(LlmWire.path(settings.api(), params.method()));
+      HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(settings.timeout())
+          .header("Content-Type", "application/json").header("Accept", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(
+              Json.MAPPER.writeValueAsBytes(LlmWire.body(settings.api(), params))));
+      if (settings.apiKey() != null) {
+        b.header("Authorization", "Bearer " + settings.apiKey());
+      }
+      http = b.build();
+    } catch (TaskFailure f) {
+      return CompletableFuture.failedFuture(f);
+    } catch (IOException | IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(new TaskFailure(request.method() + ": cannot build the request: "
+          + e.getMessage(), false));
+    }
+    started.run();
+    long begin = System.nanoTime();
+    CompletableFuture<HttpResponse<byte[]>> call = client.sendAsync(http, HttpResponse.BodyHandlers.ofByteArray());
+    running.put(request.key(), call);
+    String what = params.method() + " (POST " + uri + ")";
+    return call.handle((response, failure) -> {
+      running.remove(request.key());
+      if (failure != null) {
+        throw failureOf(what, failure);
+      }
+      long measuredMs = (System.nanoTime() - begin) / 1_000_000L;
+      return resultOf(what, params, response, measuredMs);
+    });
+  }
+
+  @Override
+  public void cancel(TaskKey key) {
+    CompletableFuture<HttpResponse<byte[]>> call = running.remove(key);
+    if (call != null) {
+      call.cancel(true);
+    }
+  }
+
+  private JsonNode resultOf(String what, LlmParams params, HttpResponse<byte[]> response, long measuredMs) {
+    int status = response.statusCode();
+    byte[] body = response.body() == null ? new byte[0] : response.body();
+    if (status < 200 || status >= 300) {
+      throw httpFailure(what, status, response.headers().firstValue("Retry-After").orElse(null), body);
+    }
+    JsonNode json;
+    try {
+      json = Json.MAPPER.readTree(body);
+    } catch (IOException e) {
+      throw new TaskFailure(what + ": unexpected response (not JSON): " + excerpt(body), false);
+    }
+    try {
+      return LlmWire.result(settings.api(), params, json, measuredMs);
+    } catch (LlmWire.Unexpected e) {
+      throw new TaskFailure(what + ": unexpected response (" + e.getMessage() + "): " + excerpt(body), false);
+    }
+  }
+
+  TaskFailure httpFailure(String what, int status, String retryAfterHeader, byte[] body) {
+    String message = "HTTP " + status + " from " + what + ": " + errorMessage(body);
+    boolean retryable = status >= 500 || status == 429;
+    Duration retryAfter = null;
+    if (status == 429 || status == 503) {
+      Optional<Duration> asked = RetryAfter.parse(retryAfterHeader, clock.instant());
+      if (asked.isPresent() && asked.get().compareTo(settings.maxRetryAfter()) > 0) {
+        return new TaskFailure(message + " (Retry-After " + asked.get().toSeconds() + " s exceeds max-retry-after "
+            + settings.maxRetryAfter().toSeconds() + " s: not retried)", false);
+      }
+      retryAfter = asked.orElse(null);
+    }
+    return new TaskFailure(message, retryable, retryAfter);
+  }
+
+  /** Ollama's {@code {"error": "..."}}, OpenAI's {@code {"error": {"message": "..."}}}, else the body's start. */
+  static String errorMessage(byte[] body) {
+    try {
+      JsonNode json = Json.MAPPER.readTree(body);
+      if (json != null) {
+        JsonNode error = json.get("error");
+        if (error != null && error.isTextual()) {
+          return error.asText();
+        }
+        if (error != null && error.path("message").isTextual()) {
+          return error.get("message").asText();
+        }
+      }
+    } catch (IOException e) {
+      // not JSON: the text itself
+    }
+    String text = excerpt(body);
+    return text.isEmpty() ? "(empty body)" : text;
+  }
+
+  private static String excerpt(byte[] body) {
+    String text = new String(body, StandardCharsets.UTF_8).strip();
+    return text.length() > EXCERPT_CHARS ? text.substring(0, EXCERPT_CHARS) + "..." : text;
+  }
+
+  private TaskFailure failureOf(String what, Throwable failure) {
+    Throwable cause = failure;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof HttpTimeoutException) {
+      return new TaskFailure(what + " timed out after " + settings.timeout().toMillis() + " ms", true);
+    }
+    if (cause instanceof CancellationException) {
+      return new TaskFailure(what + " was cancelled", false);
+    }
+    if (cause instanceof ConnectException) {
+      return new TaskFailure(what + ": cannot connect (" + cause + ")", true);
+    }
+    return new TaskFailure(what + " failed: " + cause, true);
+  }
+}
