@@ -8,10 +8,10 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.LocalNode;
+import io.gleitzeit.testing.LocalServers;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -85,12 +85,7 @@ class BuiltinHttpScriptIT {
   }
 
   private static void respond(HttpExchange ex, int status, String json) throws IOException {
-    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().add("Content-Type", "application/json");
-    ex.sendResponseHeaders(status, bytes.length);
-    try (var out = ex.getResponseBody()) {
-      out.write(bytes);
-    }
+    LocalServers.respondJson(ex, status, json);
   }
 
   private static String q(String json) {

@@ -1,5 +1,6 @@
 package io.gleitzeit.provider;
 
+import io.gleitzeit.testing.MutableClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -43,7 +44,6 @@ import io.gleitzeit.workflow.WorkflowCommand;
 import io.gleitzeit.workflow.WorkflowCommand.ReattachAnswer;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -89,19 +89,6 @@ class ProviderEntityTest {
   private static final AtomicInteger IDS = new AtomicInteger();
 
   /** The clock the entity reads; moved together with the scheduler's manual time. */
-  static final class MutableClock implements InstantSource {
-    private volatile Instant now = T0;
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-  }
-
   private MutableClock clock;
   private TestProbe<WorkflowCommand> wfA;
   private TestProbe<WorkflowCommand> wfB;
@@ -120,7 +107,7 @@ class ProviderEntityTest {
 
   @BeforeEach
   void fresh() {
-    clock = new MutableClock();
+    clock = new MutableClock(T0);
     wfA = testKit.createTestProbe();
     wfB = testKit.createTestProbe();
     otherWorkflows = testKit.createTestProbe();

@@ -1,5 +1,6 @@
 package io.gleitzeit.workflow;
 
+import io.gleitzeit.testing.MutableClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -42,7 +43,6 @@ import io.gleitzeit.workflow.WorkflowEvent.WorkflowSubmitted;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.InstantSource;
 import java.util.List;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
@@ -69,30 +69,18 @@ class WorkflowEntityTest {
 
   private static final Instant T0 = Instant.parse("2026-11-26T10:00:00.000Z");
 
-  private final MutableClock clock = new MutableClock();
+  private final MutableClock clock = new MutableClock(T0);
   private TestProbe<CoordinatorCommand> coordinator;
   private TestProbe<ProviderCommand> provider;
   private TestProbe<Object> passivations;
 
-  static final class MutableClock implements InstantSource {
-    Instant now = T0;
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-  }
 
   @BeforeEach
   void probes() {
     coordinator = testKit.createTestProbe();
     provider = testKit.createTestProbe();
     passivations = testKit.createTestProbe();
-    clock.now = T0;
+    clock.set(T0);
   }
 
   private EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> entity(String workflowId) {

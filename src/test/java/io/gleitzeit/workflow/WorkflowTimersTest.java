@@ -1,5 +1,6 @@
 package io.gleitzeit.workflow;
 
+import io.gleitzeit.testing.MutableClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -33,7 +34,6 @@ import io.gleitzeit.workflow.WorkflowEvent.TaskRetryReady;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.Done;
@@ -73,19 +73,6 @@ class WorkflowTimersTest {
   private static final AtomicInteger IDS = new AtomicInteger();
 
   /** The clock the entity reads; moved together with the scheduler's manual time. */
-  static final class MutableClock implements InstantSource {
-    private volatile Instant now = T0;
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-  }
-
   private MutableClock clock;
   private TestProbe<CoordinatorCommand> coordinator;
   private TestProbe<ProviderCommand> provider;
@@ -94,7 +81,7 @@ class WorkflowTimersTest {
 
   @BeforeEach
   void fresh() {
-    clock = new MutableClock();
+    clock = new MutableClock(T0);
     coordinator = testKit.createTestProbe();
     provider = testKit.createTestProbe();
     id = "wf-timers-" + IDS.incrementAndGet();

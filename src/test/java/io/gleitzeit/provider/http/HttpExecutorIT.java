@@ -16,6 +16,7 @@ import io.gleitzeit.domain.Json;
 import io.gleitzeit.provider.TaskFailure;
 import io.gleitzeit.provider.TaskKey;
 import io.gleitzeit.provider.TaskRequest;
+import io.gleitzeit.testing.LocalServers;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -96,12 +97,7 @@ class HttpExecutorIT {
   }
 
   private static void respond(HttpExchange ex, int status, String contentType, String body) throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().add("Content-Type", contentType);
-    ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
-    try (var out = ex.getResponseBody()) {
-      out.write(bytes);
-    }
+    LocalServers.respond(ex, status, contentType, body);
   }
 
   private CompletableFuture<JsonNode> run(String paramsJson, AtomicInteger started) {

@@ -16,11 +16,11 @@ import io.gleitzeit.domain.Json;
 import io.gleitzeit.provider.TaskFailure;
 import io.gleitzeit.provider.TaskKey;
 import io.gleitzeit.provider.TaskRequest;
+import io.gleitzeit.testing.LocalServers;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -137,13 +137,8 @@ class LlmExecutorIT {
     };
   }
 
-  private static void respond(HttpExchange ex, int status, String body) throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().add("Content-Type", "application/json");
-    ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
-    try (var out = ex.getResponseBody()) {
-      out.write(bytes);
-    }
+  private static void respond(HttpExchange ex, int status, String json) throws IOException {
+    LocalServers.respondJson(ex, status, json);
   }
 
   private LlmExecutor executor(String api, String extra) {
