@@ -125,7 +125,7 @@ public final class GleitzeitNode implements AutoCloseable {
     int remotePort = cluster.selfMember().address().getPort().orElse(0);
     ProviderRuntime.Reporting reporting = new ProviderRuntime.Reporting(settings.reportTimeout(),
         settings.reportAttempts(), (method, providerId, duration, success) ->
-            metrics.taskExecuted(method, providerId, duration));
+            metrics.taskExecuted(method, providerId, duration), settings.startedReportDelay());
     for (NodeSettings.BuiltinProvider builtin : settings.builtinProviders()) {
       ProviderSpec spec;
       TaskExecutor executor;
