@@ -72,6 +72,7 @@ public final class ClusterScript implements AutoCloseable {
     private String journal = "h2";
     private final Map<String, String> env = new LinkedHashMap<>();
     private Duration readyTimeout = Duration.ofSeconds(150);
+    private String javaOpts = NODE_JAVA_OPTS;
 
     private Builder(Path dataDir) {
       this.dataDir = dataDir.toAbsolutePath();
@@ -94,6 +95,12 @@ public final class ClusterScript implements AutoCloseable {
       return this;
     }
 
+    /** The nodes' JVM options (default: NodeProcess's small heap, serial GC, C1 only: quick to start). */
+    public Builder javaOpts(String options) {
+      this.javaOpts = options;
+      return this;
+    }
+
     /** How long {@code start} and {@code start-node} may wait for readiness (the script's --timeout). */
     public Builder readyTimeout(Duration timeout) {
       this.readyTimeout = timeout;
@@ -104,7 +111,7 @@ public final class ClusterScript implements AutoCloseable {
     public ClusterScript unstarted() {
       Map<String, String> all = new LinkedHashMap<>();
       all.put("GLEITZEIT_CLASSPATH", System.getProperty("java.class.path"));
-      all.put("GLEITZEIT_JAVA_OPTS", NODE_JAVA_OPTS);
+      all.put("GLEITZEIT_JAVA_OPTS", javaOpts);
       all.put("GLEITZEIT_LOG_LEVEL", "INFO");
       all.putAll(env);
       return new ClusterScript(dataDir, all, readyTimeout.plusSeconds(60));
