@@ -112,10 +112,13 @@ public final class EventIndex implements AutoCloseable {
   public static EventIndex start(ActorSystem<?> system, EventIndexSettings settings) throws Exception {
     IndexDatabase db = new IndexDatabase(settings);
     try {
-      try (Connection c = db.connection()) {
-        EventIndexSchema.create(c, settings.dialect());
-      }
-      JdbcProjection.createTablesIfNotExists(db::session, system).toCompletableFuture().get(60, TimeUnit.SECONDS);
+      SchemaCreation.run(() -> {
+        try (Connection c = db.connection()) {
+          EventIndexSchema.create(c, settings.dialect());
+        }
+      });
+      SchemaCreation.run(() ->
+          JdbcProjection.createTablesIfNotExists(db::session, system).toCompletableFuture().get(60, TimeUnit.SECONDS));
       IndexProgress progress = new IndexProgress();
       EventIndexProjection.init(system, db, progress);
       system.getWhenTerminated().thenRun(db::close);

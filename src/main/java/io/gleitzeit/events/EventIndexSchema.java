@@ -6,8 +6,10 @@ import java.sql.Statement;
 import java.util.List;
 
 /**
- * The tables of the event store's query side, created with plain DDL at every start (idempotent, safe from
- * several nodes at once). Names are unquoted, unlike pekko-persistence-jdbc's quoted lowercase ones.
+ * The tables of the event store's query side, created with plain DDL at every start (idempotent; several nodes
+ * starting at once may race, which {@link SchemaCreation} retries). Names are unquoted, unlike
+ * pekko-persistence-jdbc's quoted lowercase ones. The same DDL runs on H2 and PostgreSQL; only the large text type
+ * differs.
  *
  * <ul>
  *   <li>{@code gleitzeit_event_index}: one row per envelope; {@code position} is the global order in which

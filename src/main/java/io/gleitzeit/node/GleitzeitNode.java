@@ -10,6 +10,7 @@ import io.gleitzeit.events.EventPublisher;
 import io.gleitzeit.events.EventStreams;
 import io.gleitzeit.events.Retention;
 import io.gleitzeit.events.RetentionSettings;
+import io.gleitzeit.events.SchemaCreation;
 import io.gleitzeit.metrics.EngineMetrics;
 import io.gleitzeit.metrics.MetricsPublisher;
 import io.gleitzeit.metrics.ProviderGauges;
@@ -83,7 +84,8 @@ public final class GleitzeitNode implements AutoCloseable {
 
   private static GleitzeitNode startOn(ActorSystem<Void> system, NodeSettings settings, Config config) {
     try {
-      SchemaUtils.createIfNotExists(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
+      // Several nodes may start at once on one database: SchemaCreation runs the creation again after a lost race.
+      SchemaCreation.run(() -> SchemaUtils.createIfNotExists(system).toCompletableFuture().get(60, TimeUnit.SECONDS));
     } catch (Exception e) {
       throw new NodeStartException("the journal is not reachable (" + config.getString(
           "pekko-persistence-jdbc.shared-databases.slick.db.url") + "): " + rootMessage(e), e);

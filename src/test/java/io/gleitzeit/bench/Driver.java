@@ -51,11 +51,20 @@ final class Driver {
 
   private final HttpClient http;
   private final String baseUrl;
+  /** Where submissions go, in turn: one node, or every node of a cluster. */
+  private final List<String> submitUrls;
+  private final java.util.concurrent.atomic.AtomicInteger turn = new java.util.concurrent.atomic.AtomicInteger();
   private final WorkflowEnds ends;
 
   Driver(HttpClient http, String baseUrl, WorkflowEnds ends) {
+    this(http, List.of(baseUrl), ends);
+  }
+
+  /** Submissions go to each of {@code baseUrls} in turn; reads go to the first. */
+  Driver(HttpClient http, List<String> baseUrls, WorkflowEnds ends) {
     this.http = http;
-    this.baseUrl = baseUrl;
+    this.baseUrl = baseUrls.get(0);
+    this.submitUrls = List.copyOf(baseUrls);
     this.ends = ends;
   }
 
@@ -129,7 +138,8 @@ final class Driver {
   }
 
   HttpRequest post(String body) {
-    return HttpRequest.newBuilder(URI.create(baseUrl + "/workflows")).timeout(Duration.ofSeconds(60))
+    String url = submitUrls.get(Math.floorMod(turn.getAndIncrement(), submitUrls.size()));
+    return HttpRequest.newBuilder(URI.create(url + "/workflows")).timeout(Duration.ofSeconds(60))
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build();
   }
