@@ -131,7 +131,7 @@ public final class GleitzeitNode implements AutoCloseable {
       TaskExecutor executor;
       try {
         spec = BuiltinProviders.spec(builtin, remotePort);
-        executor = BuiltinProviders.executor(builtin);
+        executor = BuiltinProviders.executor(builtin, spec.id());
       } catch (IllegalArgumentException e) {
         throw new NodeStartException("bad configuration: " + e.getMessage(), e);
       }

@@ -12,12 +12,14 @@ import io.gleitzeit.workflow.WorkflowCommand.ReportTaskResult;
 import io.gleitzeit.workflow.WorkflowCommand.ReportTaskStarted;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -33,7 +35,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * {@link Reporting#attempts()} unacknowledged deliveries it gives up and the provider entity records the report
  * as a dead letter.
  * A built-in runtime registers its provider and heartbeats by itself; an external worker's heartbeats
- * arrive as {@link WorkerHeartbeat}s.
+ * arrive as {@link WorkerHeartbeat}s. A {@link SupervisedExecutor} (an MCP server) decides when that happens:
+ * the provider is registered with the methods the executor reports, narrowed to those its configuration
+ * allows, registered again when they change, and heartbeats only while the executor is up.
  */
 public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Message> {
 
@@ -75,7 +79,9 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
 
   private enum Beat implements Message { INSTANCE }
 
-  private record Registered(boolean ok, String failure) implements Message {}
+  private record Registered(ProviderSpec spec, boolean ok, String failure) implements Message {}
+
+  private record AvailabilityChanged(Availability availability) implements Message {}
 
   /** An attempt this runtime holds: running, or finished with its report not yet acknowledged. */
   private static final class Held {
@@ -94,7 +100,15 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
       Function<String, RecipientRef<ProviderCommand>> providers, Reporting reporting, Duration heartbeat) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       ProviderRuntime runtime = new ProviderRuntime(ctx, timers, spec.id(), executor, workflows, providers, reporting);
-      runtime.register(spec, heartbeat);
+      runtime.heartbeat = heartbeat;
+      if (executor instanceof SupervisedExecutor supervised) {
+        runtime.configured = spec;
+        runtime.up = false;
+        ActorRef<Message> self = ctx.getSelf();
+        supervised.start(a -> self.tell(new AvailabilityChanged(a)));
+      } else {
+        runtime.register(spec);
+      }
       return runtime;
     }));
   }
@@ -114,8 +128,14 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
   private final Function<String, RecipientRef<ProviderCommand>> providers;
   private final Reporting reporting;
   private final Map<TaskKey, Held> held = new HashMap<>();
+  /** The registration last asked for, and the one last acknowledged. */
   private ProviderSpec registering;
+  private ProviderSpec registered;
   private Duration heartbeat;
+  /** A supervised executor's configured registration: its methods bound what the executor may register. */
+  private ProviderSpec configured;
+  /** Whether the executor takes work; only a supervised executor is ever down. */
+  private boolean up = true;
 
   private ProviderRuntime(ActorContext<Message> ctx, TimerScheduler<Message> timers, String providerId,
       TaskExecutor executor, Function<String, RecipientRef<WorkflowCommand>> workflows,
@@ -146,28 +166,83 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
         .onMessage(Deliver.class, d -> deliver(d.key()))
         .onMessage(Delivered.class, this::onDelivered)
         .onMessage(WorkerHeartbeat.class, h -> beat())
-        .onMessage(Beat.class, b -> beat())
+        .onMessage(Beat.class, b -> up ? beat() : this)
         .onMessage(Registered.class, this::onRegistered)
+        .onMessage(AvailabilityChanged.class, a -> onAvailability(a.availability()))
+        .onSignal(PostStop.class, stop -> {
+          if (executor instanceof SupervisedExecutor supervised) {
+            supervised.close(); // its processes must not outlive the node
+          }
+          return this;
+        })
         .build();
   }
 
-  private void register(ProviderSpec spec, Duration heartbeatInterval) {
+  private void register(ProviderSpec spec) {
     this.registering = spec;
-    this.heartbeat = heartbeatInterval;
     getContext().pipeToSelf(
         AskPattern.<ProviderCommand, RegisterReply>ask(providers.apply(providerId),
             replyTo -> new Register(spec, replyTo), reporting.timeout(), getContext().getSystem().scheduler()),
-        (reply, failure) -> new Registered(failure == null, failure == null ? null : failure.toString()));
+        (reply, failure) -> new Registered(spec, failure == null, failure == null ? null : failure.toString()));
   }
 
   private Behavior<Message> onRegistered(Registered r) {
-    if (!r.ok()) {
-      getContext().getLog().warn("registering provider {} failed ({}); retrying", providerId, r.failure());
-      register(registering, heartbeat); // the failed ask already waited its timeout
+    if (!r.spec().equals(registering)) {
+      if (r.ok()) {
+        registered = r.spec(); // an older registration, overtaken by the one still on its way
+      }
       return this;
     }
+    if (!r.ok()) {
+      getContext().getLog().warn("registering provider {} failed ({}); retrying", providerId, r.failure());
+      register(registering); // the failed ask already waited its timeout
+      return this;
+    }
+    registered = r.spec();
+    if (up) {
+      startHeartbeats();
+    }
+    return this;
+  }
+
+  private void startHeartbeats() {
     beat();
     timers.startTimerWithFixedDelay("heartbeat", Beat.INSTANCE, heartbeat);
+  }
+
+  /**
+   * A supervised executor came up (perhaps with other methods) or went down. Down stops the heartbeats, so
+   * that the provider entity turns the provider unhealthy and hands its attempts back; up registers what it
+   * now serves when that differs from the registration, and heartbeats again.
+   */
+  private Behavior<Message> onAvailability(Availability a) {
+    if (!a.up()) {
+      if (up) {
+        getContext().getLog().warn("provider {} is down ({}); it sends no heartbeats until it is back", providerId,
+            a.reason());
+      }
+      up = false;
+      timers.cancel("heartbeat");
+      return this;
+    }
+    List<String> methods = a.methods().stream().filter(configured::serves).toList();
+    if (methods.isEmpty()) {
+      getContext().getLog().warn("provider {} serves none of the methods its configuration allows ({}); it offers {}",
+          providerId, configured.methods(), a.methods());
+      up = false;
+      timers.cancel("heartbeat");
+      return this;
+    }
+    ProviderSpec wanted = new ProviderSpec(configured.id(), configured.type(), methods, configured.maxConcurrency(),
+        configured.labels());
+    boolean wasUp = up;
+    up = true;
+    if (!wanted.equals(registering)) {
+      register(wanted); // heartbeats (re)start once it is acknowledged
+    } else if (wanted.equals(registered) && !wasUp) {
+      getContext().getLog().info("provider {} is back", providerId);
+      startHeartbeats();
+    }
     return this;
   }
 
