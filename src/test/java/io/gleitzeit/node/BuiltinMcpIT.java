@@ -249,6 +249,32 @@ class BuiltinMcpIT {
   }
 
   @Test
+  void shouldRunABatchWorkflowOverTheFilesOfADirectoryWithAJoin() throws Exception {
+    String yaml = "id: mcp-batch-1\ntype: batch\n"
+        + "batch: {directory: '" + files + "', pattern: '*.*'}\n"
+        + "template:\n  id: read\n  method: mcp/tool.read_text_file\n  params: {path: '${batch.file}'}\n"
+        + "join:\n  id: report\n  method: test/echo\n"
+        + "  params: {texts: '${batch.results.text}', files: '${batch.files}'}\n";
+    ApiTestClient.Response accepted = api.post("/workflows", "application/yaml", yaml);
+    assertEquals(202, accepted.status(), accepted::toString);
+    api.awaitEnd("mcp-batch-1", WAIT);
+    JsonNode wf = api.workflow("mcp-batch-1");
+    assertEquals("completed", wf.path("status").asText(), wf::toString);
+    assertEquals("README.md", ApiTestClient.task(wf, "read_1").path("name").asText());
+    JsonNode report = ApiTestClient.task(wf, "report");
+    assertEquals(List.of("read_1", "read_2"), List.of(report.at("/dependencies/0").asText(),
+        report.at("/dependencies/1").asText()));
+    assertEquals("# Sample\nA sample project.\n", report.at("/result/texts/0").asText());
+    assertEquals("print('hello')\n", report.at("/result/texts/1").asText());
+    assertEquals(files.resolve("main.py").toString(), report.at("/result/files/1").asText());
+
+    ApiTestClient.Response missing = api.post("/workflows", "application/yaml",
+        yaml.replace("id: mcp-batch-1", "id: mcp-batch-2").replace(files.toString(), files + "-missing"));
+    assertEquals(400, missing.status(), missing::toString);
+    assertEquals("batch.directory", missing.json().at("/details/0/path").asText(), missing::toString);
+  }
+
+  @Test
   void shouldCallAServerOverStreamableHttp() throws Exception {
     awaitProvider("everything", p -> p.path("methods").size() > 0);
     JsonNode wf = api.runToEnd(q("{'id': 'mcp-http-1', 'tasks': ["

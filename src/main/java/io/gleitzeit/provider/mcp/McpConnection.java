@@ -138,6 +138,11 @@ final class McpConnection {
     return lost;
   }
 
+  /** Why the connection ended unasked, or null while it lasts (or when it was closed). */
+  String lostReason() {
+    return lost.isDone() && !lost.isCompletedExceptionally() ? lost.join() : null;
+  }
+
   /** Ends the connection as broken: a ping went unanswered, or the HTTP endpoint failed. */
   void lose(String reason) {
     lost.complete(reason);

@@ -281,9 +281,10 @@ public final class McpExecutor implements SupervisedExecutor {
 
   private TaskFailure failureOf(McpConnection connection, String tool, Throwable failure) {
     Throwable cause = unwrap(failure);
-    if (cause instanceof McpConnection.ConnectionLost) {
-      return new TaskFailure("MCP server " + name + " stopped during the call of tool " + tool + ": "
-          + cause.getMessage(), true);
+    // The SDK may fail the call first ("session terminated") when the server ends: the end is what counts.
+    String lost = cause instanceof McpConnection.ConnectionLost ? cause.getMessage() : connection.lostReason();
+    if (lost != null) {
+      return new TaskFailure("MCP server " + name + " stopped during the call of tool " + tool + ": " + lost, true);
     }
     if (cause instanceof McpError error && error.getJsonRpcError() != null) {
       Integer code = error.getJsonRpcError().code();

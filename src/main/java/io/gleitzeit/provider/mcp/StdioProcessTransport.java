@@ -42,6 +42,7 @@ final class StdioProcessTransport implements McpClientTransport {
   private static final int STDERR_TAIL_LINES = 20;
   private static final int LOGGED_LINE_CHARS = 500;
   private static final long STOP_GRACE_MS = 2_000;
+  private static final long STDERR_GRACE_MS = 500;
 
   private final String name;
   private final McpSettings settings;
@@ -119,12 +120,16 @@ final class StdioProcessTransport implements McpClientTransport {
     }
     process = started;
     this.started.complete(started);
-    read(started.getInputStream(), "stdout", line -> onMessageLine(line, handler));
-    read(started.getErrorStream(), "stderr", this::onStderrLine);
-    started.onExit().thenAccept(p -> exited.complete(p.exitValue()));
+    read(started.getInputStream(), "stdout", line -> onMessageLine(line, handler), new CompletableFuture<>());
+    // The exit is told once stderr is read to its end, so that its last lines can be told with it (but not
+    // later than a moment after: a process it started may hold stderr open).
+    CompletableFuture<Void> stderrRead = new CompletableFuture<>();
+    read(started.getErrorStream(), "stderr", this::onStderrLine, stderrRead);
+    started.onExit().thenCompose(p -> stderrRead.completeOnTimeout(null, STDERR_GRACE_MS, TimeUnit.MILLISECONDS)
+        .thenApply(ignored -> p.exitValue())).thenAccept(exited::complete);
   }
 
-  private void read(InputStream in, String stream, Consumer<String> onLine) {
+  private void read(InputStream in, String stream, Consumer<String> onLine, CompletableFuture<Void> ended) {
     Thread t = daemon("gleitzeit-mcp-" + name + "-" + stream).newThread(() -> {
       try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
         String line;
@@ -133,6 +138,8 @@ final class StdioProcessTransport implements McpClientTransport {
         }
       } catch (IOException e) {
         // the process ended or was killed: its exit is reported through exited()
+      } finally {
+        ended.complete(null);
       }
     });
     t.start();
