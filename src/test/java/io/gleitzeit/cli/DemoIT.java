@@ -68,7 +68,8 @@ class DemoIT {
   }
 
   private static String mcpDir() {
-    return McpServers.filesystem().getParent().getParent().getParent().getParent().getParent().toString();
+    McpServers.filesystem(); // installed, or an AssertionError saying why not
+    return McpServers.installDir().toString();
   }
 
   private static int closedPort() throws IOException {

@@ -66,7 +66,8 @@ public final class McpServers {
     return script;
   }
 
-  private static Path installDir() {
+  /** Where scripts/mcp/install puts the servers: {@code $GLEITZEIT_MCP_DIR}, else {@code target/mcp}. */
+  public static Path installDir() {
     String dir = System.getenv("GLEITZEIT_MCP_DIR");
     return dir != null && !dir.isBlank() ? Path.of(dir) : Path.of("target", "mcp").toAbsolutePath();
   }

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -51,7 +52,11 @@ public final class McpExecutor implements SupervisedExecutor {
   private final McpJsonMapper json = McpJsonDefaults.getMapper();
   private final Logger log;
   private final ScheduledExecutorService supervisor;
+  /** The supervisor thread as an executor that drops work once the executor is closed. */
+  private final java.util.concurrent.Executor onSupervisor;
   private final Map<TaskKey, Call> calls = new ConcurrentHashMap<>();
+  /** Every connection not yet closed, so that {@link #close} can stop their processes from any thread. */
+  private final Set<McpConnection> open = ConcurrentHashMap.newKeySet();
 
   /** One attempt's call: it may be cancelled while it waits for the server, or once sent. */
   private static final class Call {
@@ -67,7 +72,6 @@ public final class McpExecutor implements SupervisedExecutor {
 
   // Touched on the supervisor thread only.
   private McpConnection current;
-  private McpConnection starting;
   private int failures;
   private long upSinceNanos;
   private ScheduledFuture<?> pings;
@@ -86,32 +90,29 @@ public final class McpExecutor implements SupervisedExecutor {
       t.setDaemon(true);
       return t;
     });
+    this.onSupervisor = task -> {
+      try {
+        supervisor.execute(task);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // closed: nothing more to supervise
+      }
+    };
   }
 
   @Override
   public void start(Consumer<Availability> changes) {
     this.listener = changes;
-    supervisor.execute(this::connect);
+    onSupervisor.execute(this::connect);
   }
 
   @Override
   public void close() {
     closed = true;
     ready.completeExceptionally(new TaskFailure("MCP server " + name + " is shut down", true));
-    try {
-      supervisor.execute(() -> {
-        for (McpConnection c : new McpConnection[] {current, starting}) {
-          if (c != null) {
-            c.kill();
-          }
-        }
-        current = null;
-        starting = null;
-        supervisor.shutdownNow();
-      });
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // closed before
-    }
+    // Killed here and now, not on the supervisor thread: the node may be about to exit.
+    open.forEach(McpConnection::kill);
+    open.clear();
+    supervisor.shutdownNow();
   }
 
   /** The server process's id while a stdio server is up (for tests that crash it), else null. */
@@ -127,12 +128,15 @@ public final class McpExecutor implements SupervisedExecutor {
       return;
     }
     McpConnection connection = new McpConnection(name, settings, nodeEnvironment, json, this::toolsChanged);
-    starting = connection;
-    connection.open().whenCompleteAsync((c, failure) -> opened(connection, failure), supervisor);
+    open.add(connection);
+    if (closed) { // close() ran meanwhile and may have missed it
+      open.remove(connection);
+      return;
+    }
+    connection.open().whenCompleteAsync((c, failure) -> opened(connection, failure), onSupervisor);
   }
 
   private void opened(McpConnection connection, Throwable failure) {
-    starting = null;
     if (closed) {
       connection.kill();
       return;
@@ -140,7 +144,7 @@ public final class McpExecutor implements SupervisedExecutor {
     if (failure != null) {
       String reason = "could not start: " + message(failure) + (connection.lost().isDone() ? ""
           : connection.stderrTail());
-      connection.close();
+      close(connection);
       retryLater(reason);
       return;
     }
@@ -150,10 +154,14 @@ public final class McpExecutor implements SupervisedExecutor {
     log.info("MCP server {} is up with {} tools ({})", name, methods.size(), settings.describe());
     ready.complete(connection);
     listener.accept(Availability.up(methods));
-    connection.lost().thenAcceptAsync(reason -> lost(connection, reason), supervisor);
+    connection.lost().thenAcceptAsync(reason -> lost(connection, reason), onSupervisor);
     if (!settings.pingInterval().isZero()) {
       long every = settings.pingInterval().toMillis();
-      pings = supervisor.scheduleWithFixedDelay(() -> ping(connection), every, every, TimeUnit.MILLISECONDS);
+      try {
+        pings = supervisor.scheduleWithFixedDelay(() -> ping(connection), every, every, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // closed meanwhile
+      }
     }
   }
 
@@ -170,8 +178,13 @@ public final class McpExecutor implements SupervisedExecutor {
     if (System.nanoTime() - upSinceNanos >= settings.restartMaxBackoff().toNanos()) {
       failures = 0;
     }
-    connection.close();
+    close(connection);
     retryLater("stopped: " + reason);
+  }
+
+  private void close(McpConnection connection) {
+    open.remove(connection);
+    connection.close();
   }
 
   private void retryLater(String reason) {
@@ -180,7 +193,11 @@ public final class McpExecutor implements SupervisedExecutor {
     downReason = reason;
     log.warn("MCP server {} ({}) {}; trying again in {} ms", name, settings.describe(), reason, delay.toMillis());
     listener.accept(Availability.down(reason, delay));
-    supervisor.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+    try {
+      supervisor.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closed meanwhile
+    }
   }
 
   /** The delay before try {@code n} (n >= 1) to bring the server back: min, 2 min, 4 min ... up to max. */
@@ -194,7 +211,7 @@ public final class McpExecutor implements SupervisedExecutor {
   }
 
   private void toolsChanged(McpConnection connection) {
-    supervisor.execute(() -> {
+    onSupervisor.execute(() -> {
       if (connection == current && !closed) {
         List<String> methods = methods(connection);
         log.info("MCP server {} changed its tools: now {}", name, methods);
