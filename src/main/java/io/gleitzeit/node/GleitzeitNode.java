@@ -16,6 +16,7 @@ import io.gleitzeit.metrics.ProviderGauges;
 import io.gleitzeit.events.ProviderDirectory;
 import io.gleitzeit.provider.ExternalWorkers;
 import io.gleitzeit.events.LiveEvents;
+import io.gleitzeit.events.ProgressEnvelopes;
 import io.gleitzeit.events.WorkflowJournal;
 import io.gleitzeit.provider.AssignmentCoordinator;
 import io.gleitzeit.domain.ProviderSpec;
@@ -125,7 +126,9 @@ public final class GleitzeitNode implements AutoCloseable {
     int remotePort = cluster.selfMember().address().getPort().orElse(0);
     ProviderRuntime.Reporting reporting = new ProviderRuntime.Reporting(settings.reportTimeout(),
         settings.reportAttempts(), (method, providerId, duration, success) ->
-            metrics.taskExecuted(method, providerId, duration));
+            metrics.taskExecuted(method, providerId, duration),
+        (key, providerId, progress) ->
+            publisher.publish(java.util.List.of(ProgressEnvelopes.of(key, providerId, clock.instant(), progress))));
     for (NodeSettings.BuiltinProvider builtin : settings.builtinProviders()) {
       ProviderSpec spec;
       TaskExecutor executor;

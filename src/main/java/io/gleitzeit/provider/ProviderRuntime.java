@@ -1,6 +1,7 @@
 package io.gleitzeit.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gleitzeit.domain.ProviderSpec;
 import io.gleitzeit.provider.ProviderCommand.Register;
 import io.gleitzeit.provider.ProviderCommand.RegisterReply;
@@ -44,10 +45,22 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
   /**
    * Delivery settings for reports to workflows, and who hears of each attempt's execution time (metrics).
    */
-  public record Reporting(Duration timeout, int attempts, ExecutionListener executions) {
+  public record Reporting(Duration timeout, int attempts, ExecutionListener executions, ProgressListener progress) {
     public Reporting(Duration timeout, int attempts) {
-      this(timeout, attempts, ExecutionListener.NONE);
+      this(timeout, attempts, ExecutionListener.NONE, ProgressListener.NONE);
     }
+
+    public Reporting(Duration timeout, int attempts, ExecutionListener executions) {
+      this(timeout, attempts, executions, ProgressListener.NONE);
+    }
+  }
+
+  /** Told of the progress an executor reports for an attempt this runtime still runs (live only, never stored). */
+  @FunctionalInterface
+  public interface ProgressListener {
+    void progress(TaskKey key, String providerId, ObjectNode progress);
+
+    ProgressListener NONE = (key, providerId, progress) -> { };
   }
 
   /** Told of every attempt this runtime ran to an outcome the workflow acknowledged. */
@@ -68,6 +81,8 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
   public record WorkerOutcome(TaskKey key, JsonNode result, TaskError error) implements Message {}
 
   private record Started(TaskKey key) implements Message {}
+
+  private record Progress(TaskKey key, ObjectNode progress) implements Message {}
 
 
 
@@ -158,6 +173,13 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
           if (held.containsKey(s.key())) {
             workflows.apply(s.key().workflowId())
                 .tell(new ReportTaskStarted(s.key().taskId(), s.key().attempt(), providerId));
+          }
+          return this;
+        })
+        .onMessage(Progress.class, p -> {
+          Held h = held.get(p.key());
+          if (h != null && h.report == null) { // still running: progress after the outcome would mislead
+            reporting.progress().progress(p.key(), providerId, p.progress());
           }
           return this;
         })
@@ -262,7 +284,7 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     ActorRef<Message> self = getContext().getSelf();
     getContext().pipeToSelf(
         executor.execute(new TaskRequest(key, cmd.method(), cmd.params(), cmd.timeoutMs()),
-            () -> self.tell(new Started(key))),
+            () -> self.tell(new Started(key)), progress -> self.tell(new Progress(key, progress))),
         (result, failure) -> failure == null
             ? new Finished(key, result, null)
             : new Finished(key, null, errorOf(failure)));

@@ -275,6 +275,28 @@ class BuiltinMcpIT {
   }
 
   @Test
+  void shouldStreamAToolsProgressNotificationsAsTaskProgressEvents() throws Exception {
+    awaitProvider("everything", p -> p.path("methods").size() > 0);
+    try (EventWatch events = EventWatch.open(node.baseUrl(), "workflow_id=mcp-progress-1")) {
+      api.submitAccepted(q("{'id': 'mcp-progress-1', 'tasks': [{'id': 'long', 'provider': 'everything',"
+          + " 'method': 'mcp/tool.trigger-long-running-operation', 'params': {'duration': 0.4, 'steps': 4}}]}"));
+      events.await("workflow:completed", type("workflow:completed"), WAIT);
+      List<JsonNode> progress = events.received().stream()
+          .filter(e -> e.path("event_type").asText().equals("task:progress")).toList();
+      assertEquals(List.of(1.0, 2.0, 3.0, 4.0), progress.stream().map(e -> e.at("/payload/progress").asDouble())
+          .toList(), progress::toString);
+      JsonNode first = progress.get(0);
+      assertEquals("long", first.path("task_id").asText());
+      assertEquals("everything", first.path("provider_id").asText());
+      assertEquals(4, first.at("/payload/total").asInt());
+      assertEquals(1, first.at("/payload/attempt").asInt());
+      assertTrue(first.path("sequence_number").isNull(), "live only");
+    }
+    assertTrue(api.events("mcp-progress-1").stream()
+        .noneMatch(e -> e.path("event_type").asText().equals("task:progress")), "never stored");
+  }
+
+  @Test
   void shouldCallAServerOverStreamableHttp() throws Exception {
     awaitProvider("everything", p -> p.path("methods").size() > 0);
     JsonNode wf = api.runToEnd(q("{'id': 'mcp-http-1', 'tasks': ["

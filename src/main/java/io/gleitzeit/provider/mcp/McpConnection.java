@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -33,6 +34,9 @@ final class McpConnection {
   private final CompletableFuture<String> lost = new CompletableFuture<>();
   /** Calls waiting for their answer: failed at once when the connection is lost. */
   private final Set<CompletableFuture<McpSchema.CallToolResult>> inFlight = ConcurrentHashMap.newKeySet();
+  /** Where the progress notifications of each call in flight go, by the progress token sent with it. */
+  private final Map<String, Consumer<McpSchema.ProgressNotification>> progress = new ConcurrentHashMap<>();
+  private final AtomicLong tokens = new AtomicLong();
   private volatile List<McpSchema.Tool> tools = List.of();
 
   /**
@@ -57,6 +61,13 @@ final class McpConnection {
         .initializationTimeout(settings.startupTimeout())
         .clientInfo(CLIENT_INFO)
         .capabilities(McpSchema.ClientCapabilities.builder().build())
+        .progressConsumer(notification -> {
+          Consumer<McpSchema.ProgressNotification> to = progress.get(String.valueOf(notification.progressToken()));
+          if (to != null) {
+            to.accept(notification);
+          }
+          return Mono.empty();
+        })
         .toolsChangeConsumer(list -> {
           tools = List.copyOf(list);
           toolsChanged.accept(this);
@@ -104,15 +115,20 @@ final class McpConnection {
   }
 
   /**
-   * Calls a tool; fails with {@link ConnectionLost} as soon as the connection ends meanwhile, rather than when
+   * Calls a tool, asking for progress notifications, which go to {@code onProgress}; fails with {@link ConnectionLost} as soon as the connection ends meanwhile, rather than when
    * the request times out. Cancelling the returned future drops the call.
    */
-  CompletableFuture<McpSchema.CallToolResult> call(McpSchema.CallToolRequest request) {
+  CompletableFuture<McpSchema.CallToolResult> call(String tool, Map<String, Object> arguments,
+                                                   Consumer<McpSchema.ProgressNotification> onProgress) {
     CompletableFuture<McpSchema.CallToolResult> answer = new CompletableFuture<>();
     inFlight.add(answer);
-    Disposable subscription = client.callTool(request).subscribe(answer::complete, answer::completeExceptionally);
+    String token = "gleitzeit-" + tokens.incrementAndGet();
+    progress.put(token, onProgress);
+    Disposable subscription = client.callTool(new McpSchema.CallToolRequest(tool, arguments,
+        Map.of("progressToken", token))).subscribe(answer::complete, answer::completeExceptionally);
     answer.whenComplete((r, e) -> {
       inFlight.remove(answer);
+      progress.remove(token);
       subscription.dispose();
     });
     if (lost.isDone() && !lost.isCancelled()) {

@@ -1,6 +1,7 @@
 package io.gleitzeit.provider.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gleitzeit.domain.DefinitionParser;
 import io.gleitzeit.domain.Json;
 import io.gleitzeit.provider.Availability;
@@ -245,6 +246,12 @@ public final class McpExecutor implements SupervisedExecutor {
 
   @Override
   public CompletionStage<JsonNode> execute(TaskRequest request, Runnable started) {
+    return execute(request, started, progress -> { });
+  }
+
+  /** The tool's progress notifications, if it sends any, become {@code {progress, total, message}}. */
+  @Override
+  public CompletionStage<JsonNode> execute(TaskRequest request, Runnable started, Consumer<ObjectNode> progress) {
     if (!request.method().startsWith(METHOD_PREFIX)) {
       return CompletableFuture.failedFuture(
           new TaskFailure("the mcp provider " + name + " does not serve " + request.method(), false));
@@ -259,7 +266,7 @@ public final class McpExecutor implements SupervisedExecutor {
         .orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .exceptionallyCompose(e -> CompletableFuture.failedFuture(unwrap(e) instanceof TaskFailure tf ? tf
             : new TaskFailure("MCP server " + name + " is not running (" + downReason + ")", true)))
-        .thenCompose(connection -> call(call, connection, tool, arguments, started));
+        .thenCompose(connection -> call(call, connection, tool, arguments, started, progress));
     outcome.whenComplete((r, e) -> calls.remove(request.key(), call));
     return outcome;
   }
@@ -277,7 +284,8 @@ public final class McpExecutor implements SupervisedExecutor {
   }
 
   private CompletableFuture<JsonNode> call(Call call, McpConnection connection, String tool,
-                                           Map<String, Object> arguments, Runnable started) {
+                                           Map<String, Object> arguments, Runnable started,
+                                           Consumer<ObjectNode> progress) {
     if (call.cancelled) {
       return CompletableFuture.failedFuture(new TaskFailure("cancelled", false));
     }
@@ -286,7 +294,13 @@ public final class McpExecutor implements SupervisedExecutor {
           + "'", false));
     }
     started.run();
-    CompletableFuture<McpSchema.CallToolResult> sent = connection.call(new McpSchema.CallToolRequest(tool, arguments));
+    CompletableFuture<McpSchema.CallToolResult> sent = connection.call(tool, arguments, n -> {
+      ObjectNode p = Json.MAPPER.createObjectNode();
+      p.put("progress", n.progress());
+      p.put("total", n.total());
+      p.put("message", n.message());
+      progress.accept(p);
+    });
     call.sent = sent;
     return sent.handle((answer, failure) -> {
       if (failure != null) {
