@@ -128,8 +128,9 @@ final class DemoEnvironment {
       providers.add(provider(MCP_PROVIDER, "mcp", 4, Map.of("command", node,
           "args", List.of(mcpServer.toString(), sample.toString()))));
       if (llm != null) {
+        // Streamed: the answer's text shows up live, as task:progress events, while the model writes it.
         Map<String, Object> settings = new LinkedHashMap<>(Map.of("api", llm.api(), "base-url", llm.baseUrl(),
-            "model", llm.model(), "timeout", "120s"));
+            "model", llm.model(), "timeout", "120s", "stream", true));
         if (llm.api().equals("openai") && System.getenv("OPENAI_API_KEY") != null) {
           settings.put("api-key-env", "OPENAI_API_KEY");
         }

@@ -91,7 +91,7 @@ class DemoIT {
         + "\\n[DIR] tests"), out);
     assertTrue(out.contains("analyze  completed  attempt 1 on tools"), out);
     assertTrue(out.contains("Provider health (GET /providers):"), out);
-    assertTrue(out.matches("(?s).*files +mcp +available +health 1\\.00.*"), out);
+    assertTrue(out.matches("(?s).*\n  files +mcp +available +health [01]\\.\\d\\d .*"), out);
     assertTrue(out.contains("tasks     {completed=5}"), out);
     assertTrue(out.contains(" completed. Stopping the node."), out);
   }
@@ -120,6 +120,8 @@ class DemoIT {
       assertTrue(prompt.contains("[FILE] README.md\n[DIR] docs\n[DIR] src\n[DIR] tests"), prompt);
       assertTrue(prompt.contains("Status: the report works"), prompt);
       assertEquals("tiny", generate.get().path("model").asText());
+      assertTrue(generate.get().path("stream").asBoolean(), "the demo streams the answer");
+      assertTrue(out.contains("task:progress"), out);
     } finally {
       llm.stop(0);
     }
