@@ -13,14 +13,15 @@ import org.apache.pekko.projection.ProjectionBehavior;
 import org.apache.pekko.projection.ProjectionId;
 import org.apache.pekko.projection.eventsourced.EventEnvelope;
 import org.apache.pekko.projection.eventsourced.javadsl.EventSourcedProvider;
-import org.apache.pekko.projection.javadsl.ExactlyOnceProjection;
+import org.apache.pekko.projection.javadsl.GroupedProjection;
 import org.apache.pekko.projection.javadsl.SourceProvider;
 import org.apache.pekko.projection.jdbc.javadsl.JdbcProjection;
 
 /**
  * The projections that build the event index: one per journal tag ({@code workflow}, {@code provider}),
- * each following {@code eventsByTag} of the JDBC read journal and run exactly once per event (rows and
- * offset in one transaction, offsets in Pekko Projections' own offset table). Each runs as a single
+ * each following {@code eventsByTag} of the JDBC read journal and run exactly once per event, in groups
+ * (a group's rows and its offset in one transaction, offsets in Pekko Projections' own offset table; group
+ * size and wait in {@code pekko.projection.grouped}, event-index.conf). Each runs as a single
  * cluster-wide instance of a sharded daemon process, so it moves to another node when its node leaves.
  */
 final class EventIndexProjection {
@@ -36,11 +37,11 @@ final class EventIndexProjection {
         ShardedDaemonProcessSettings.create(system), Optional.of(ProjectionBehavior.stopMessage()));
   }
 
-  private static ExactlyOnceProjection<Offset, EventEnvelope<Object>> projection(
+  private static GroupedProjection<Offset, EventEnvelope<Object>> projection(
       ActorSystem<?> system, IndexDatabase db, IndexProgress progress, String tag) {
     SourceProvider<Offset, EventEnvelope<Object>> source =
         EventSourcedProvider.eventsByTag(system, JdbcReadJournal.Identifier(), tag);
-    return JdbcProjection.exactlyOnce(ProjectionId.of(NAME, tag), source, db::session,
+    return JdbcProjection.groupedWithin(ProjectionId.of(NAME, tag), source, db::session,
             EventIndexProjectionHandler::new, system)
         .withStatusObserver(progress);
   }

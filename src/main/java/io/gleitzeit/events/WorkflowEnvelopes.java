@@ -137,7 +137,8 @@ public final class WorkflowEnvelopes {
 
   private static void completed(Builder b, TaskCompleted e) {
     if (e.impliedStart()) {
-      b.add("task:started", ENGINE, e.taskId(), e.providerId(), "info", obj().put("attempt", e.attempt()));
+      b.add("task:started", ENGINE, e.taskId(), e.providerId(), "info", obj().put("attempt", e.attempt()),
+          e.impliedStartAt());
     }
     ObjectNode payload = obj().put("attempt", e.attempt()).put("duration_ms", e.durationMs());
     payload.set("result", e.result());
@@ -151,7 +152,8 @@ public final class WorkflowEnvelopes {
 
   private static void failed(Builder b, TaskFailed e) {
     if (e.impliedStart()) {
-      b.add("task:started", ENGINE, e.taskId(), e.providerId(), "info", obj().put("attempt", e.attempt()));
+      b.add("task:started", ENGINE, e.taskId(), e.providerId(), "info", obj().put("attempt", e.attempt()),
+          e.impliedStartAt());
     }
     boolean willRetry = e.retry() != null;
     ObjectNode payload = obj().put("attempt", e.attempt()).put("will_retry", willRetry)
@@ -271,6 +273,17 @@ public final class WorkflowEnvelopes {
     }
 
     void add(String type, String source, String taskId, String providerId, String severity, ObjectNode payload) {
+      add(type, source, taskId, providerId, severity, payload, timestamp);
+    }
+
+    /** An envelope of something that happened before the event was written (an attempt's reported start). */
+    void add(String type, String source, String taskId, String providerId, String severity, ObjectNode payload,
+             java.time.Instant at) {
+      add(type, source, taskId, providerId, severity, payload, Timestamps.format(at));
+    }
+
+    private void add(String type, String source, String taskId, String providerId, String severity,
+                     ObjectNode payload, String timestamp) {
       long seq = event.firstSequence() + envelopes.size();
       String wf = event.workflowId();
       envelopes.add(new EventEnvelope(eventId(wf, seq), type, timestamp, seq, source, wf, wf, taskId, providerId,

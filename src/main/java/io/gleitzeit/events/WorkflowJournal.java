@@ -60,14 +60,16 @@ public final class WorkflowJournal {
   }
 
   /**
-   * The state after every journal event decided at or before {@code time}: {@code GET .../state?at_time=}.
-   * Empty state when the workflow had not been submitted by then (or does not exist).
+   * The state after every journal event whose envelopes begin at or before {@code time}: {@code GET
+   * .../state?at_time=}. An event's envelopes apply together, as for {@code at_sequence}: an outcome that
+   * carries its attempt's start applies from the start's time. Empty state when the workflow had not been
+   * submitted by then (or does not exist).
    */
   public CompletionStage<WorkflowState> stateAtTime(String workflowId, java.time.Instant time) {
     return events(workflowId).thenApply(events -> {
       WorkflowState state = WorkflowState.empty();
       for (WorkflowEvent e : events) {
-        if (e.at().isAfter(time)) {
+        if (e.firstAt().isAfter(time)) {
           break;
         }
         state.apply(e);

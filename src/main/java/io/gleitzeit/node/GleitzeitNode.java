@@ -126,7 +126,7 @@ public final class GleitzeitNode implements AutoCloseable {
     int remotePort = cluster.selfMember().address().getPort().orElse(0);
     ProviderRuntime.Reporting reporting = new ProviderRuntime.Reporting(settings.reportTimeout(),
         settings.reportAttempts(), (method, providerId, duration, success) ->
-            metrics.taskExecuted(method, providerId, duration),
+            metrics.taskExecuted(method, providerId, duration), settings.startedReportDelay(),
         (key, providerId, progress) ->
             publisher.publish(java.util.List.of(ProgressEnvelopes.of(key, providerId, clock.instant(), progress))));
     for (NodeSettings.BuiltinProvider builtin : settings.builtinProviders()) {

@@ -24,6 +24,7 @@ public record NodeSettings(
     Duration reattachTimeout,
     Duration reportTimeout,
     int reportAttempts,
+    Duration startedReportDelay,
     Duration heartbeatInterval,
     int unhealthyAfterMissed,
     List<BuiltinProvider> builtinProviders) {
@@ -55,6 +56,7 @@ public record NodeSettings(
         g.getDuration("engine.reattach-timeout"),
         g.getDuration("engine.report-timeout"),
         g.getInt("engine.report-attempts"),
+        g.getDuration("engine.started-report-delay"),
         g.getDuration("providers.heartbeat-interval"),
         g.getInt("providers.unhealthy-after-missed"),
         builtins(g));

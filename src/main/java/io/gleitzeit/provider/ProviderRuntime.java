@@ -12,6 +12,7 @@ import io.gleitzeit.workflow.WorkflowCommand;
 import io.gleitzeit.workflow.WorkflowCommand.ReportTaskResult;
 import io.gleitzeit.workflow.WorkflowCommand.ReportTaskStarted;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,14 +45,18 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
 
   /**
    * Delivery settings for reports to workflows, and who hears of each attempt's execution time (metrics).
+   * {@code startedDelay}: an attempt still running this long after it began reports its start; one that
+   * finishes sooner reports its start with its outcome, saving its workflow a journal write (zero: every start
+   * is reported at once).
    */
-  public record Reporting(Duration timeout, int attempts, ExecutionListener executions, ProgressListener progress) {
+  public record Reporting(Duration timeout, int attempts, ExecutionListener executions, Duration startedDelay,
+                          ProgressListener progress) {
     public Reporting(Duration timeout, int attempts) {
-      this(timeout, attempts, ExecutionListener.NONE, ProgressListener.NONE);
+      this(timeout, attempts, ExecutionListener.NONE, Duration.ZERO, ProgressListener.NONE);
     }
 
-    public Reporting(Duration timeout, int attempts, ExecutionListener executions) {
-      this(timeout, attempts, executions, ProgressListener.NONE);
+    public Reporting(Duration timeout, int attempts, ExecutionListener executions, Duration startedDelay) {
+      this(timeout, attempts, executions, startedDelay, ProgressListener.NONE);
     }
   }
 
@@ -80,11 +85,11 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
   /** An external worker reported an outcome for an attempt this runtime may not know (e.g. after a reconnect). */
   public record WorkerOutcome(TaskKey key, JsonNode result, TaskError error) implements Message {}
 
-  private record Started(TaskKey key) implements Message {}
+  private record Started(TaskKey key, Instant at) implements Message {}
 
   private record Progress(TaskKey key, ObjectNode progress) implements Message {}
 
-
+  private record StillRunning(TaskKey key) implements Message {}
 
   private record Finished(TaskKey key, JsonNode result, TaskError error) implements Message {}
 
@@ -101,6 +106,10 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
   /** An attempt this runtime holds: running, or finished with its report not yet acknowledged. */
   private static final class Held {
     final long startedNanos = System.nanoTime();
+    /** When the executor said the work began; null until then. */
+    Instant startedAt;
+    /** Whether the workflow has been told of the start (otherwise the outcome's report carries it). */
+    boolean startReported;
     String method;
     ReportTaskResult report;
     long latencyMs;
@@ -169,13 +178,8 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     return newReceiveBuilder()
         .onMessage(ExecuteTask.class, this::onExecute)
         .onMessage(CancelTask.class, this::onCancel)
-        .onMessage(Started.class, s -> {
-          if (held.containsKey(s.key())) {
-            workflows.apply(s.key().workflowId())
-                .tell(new ReportTaskStarted(s.key().taskId(), s.key().attempt(), providerId));
-          }
-          return this;
-        })
+        .onMessage(Started.class, this::onStarted)
+        .onMessage(StillRunning.class, s -> reportStart(s.key()))
         .onMessage(Progress.class, p -> {
           Held h = held.get(p.key());
           if (h != null && h.report == null) { // still running: progress after the outcome would mislead
@@ -284,15 +288,44 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     ActorRef<Message> self = getContext().getSelf();
     getContext().pipeToSelf(
         executor.execute(new TaskRequest(key, cmd.method(), cmd.params(), cmd.timeoutMs()),
-            () -> self.tell(new Started(key)), progress -> self.tell(new Progress(key, progress))),
+            () -> self.tell(new Started(key, Instant.now())), progress -> self.tell(new Progress(key, progress))),
         (result, failure) -> failure == null
             ? new Finished(key, result, null)
             : new Finished(key, null, errorOf(failure)));
     return this;
   }
 
+  private Behavior<Message> onStarted(Started s) {
+    Held h = held.get(s.key());
+    if (h == null || h.startedAt != null) {
+      return this;
+    }
+    h.startedAt = s.at();
+    if (reporting.startedDelay().isZero()) {
+      return reportStart(s.key());
+    }
+    timers.startSingleTimer(startTimer(s.key()), new StillRunning(s.key()), reporting.startedDelay());
+    return this;
+  }
+
+  /** The attempt is still running: its workflow hears of the start now, with the time it began. */
+  private Behavior<Message> reportStart(TaskKey key) {
+    Held h = held.get(key);
+    if (h != null && h.report == null && !h.startReported) {
+      h.startReported = true;
+      workflows.apply(key.workflowId()).tell(new ReportTaskStarted(key.taskId(), key.attempt(), providerId,
+          h.startedAt));
+    }
+    return this;
+  }
+
+  private static String startTimer(TaskKey key) {
+    return "started-" + key;
+  }
+
   private Behavior<Message> onCancel(CancelTask cmd) {
     if (held.remove(cmd.key()) != null) {
+      timers.cancel(startTimer(cmd.key()));
       executor.cancel(cmd.key());
     }
     return this;
@@ -308,7 +341,10 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
       held.put(key, h);
     }
     h.latencyMs = (System.nanoTime() - h.startedNanos) / 1_000_000;
-    h.report = new ReportTaskResult(key.taskId(), key.attempt(), providerId, result, error, null);
+    timers.cancel(startTimer(key));
+    // A start not reported yet travels with the outcome; the workflow writes both at once.
+    h.report = new ReportTaskResult(key.taskId(), key.attempt(), providerId, result, error, null,
+        h.startReported ? null : h.startedAt);
     return deliver(key);
   }
 
@@ -322,7 +358,7 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     getContext().pipeToSelf(
         AskPattern.<WorkflowCommand, Done>ask(workflows.apply(key.workflowId()),
             replyTo -> new ReportTaskResult(report.taskId(), report.attempt(), report.providerId(), report.result(),
-                report.error(), replyTo),
+                report.error(), replyTo, report.startedAt()),
             reporting.timeout(), getContext().getSystem().scheduler()),
         (done, failure) -> new Delivered(key, failure == null, failure == null ? null : failure.toString()));
     return this;

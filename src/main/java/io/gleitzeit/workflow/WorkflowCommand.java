@@ -3,6 +3,7 @@ package io.gleitzeit.workflow;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gleitzeit.domain.WorkflowDefinition;
 import io.gleitzeit.serialization.JsonSerializable;
+import java.time.Instant;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 
@@ -34,11 +35,26 @@ public sealed interface WorkflowCommand extends JsonSerializable {
   /** The coordinator has no provider for the attempt yet; {@code reason} says why, for {@code waiting_for}. */
   record AssignmentWaiting(String taskId, int attempt, String reason) implements WorkflowCommand {}
 
-  record ReportTaskStarted(String taskId, int attempt, String providerId) implements WorkflowCommand {}
+  /** The attempt began at its provider at {@code startedAt} (the provider's clock; null: when this arrives). */
+  record ReportTaskStarted(String taskId, int attempt, String providerId, Instant startedAt)
+      implements WorkflowCommand {
+    public ReportTaskStarted(String taskId, int attempt, String providerId) {
+      this(taskId, attempt, providerId, null);
+    }
+  }
 
-  /** An attempt's outcome: {@code error} null means success with {@code result}. Acknowledged once recorded. */
+  /**
+   * An attempt's outcome: {@code error} null means success with {@code result}. Acknowledged once recorded.
+   * {@code startedAt} is when the attempt began at its provider: a quick attempt reports its start only with
+   * its outcome (one journal write instead of two), and task:started still carries the real start time.
+   */
   record ReportTaskResult(String taskId, int attempt, String providerId, JsonNode result, TaskError error,
-                          ActorRef<Done> replyTo) implements WorkflowCommand {}
+                          ActorRef<Done> replyTo, Instant startedAt) implements WorkflowCommand {
+    public ReportTaskResult(String taskId, int attempt, String providerId, JsonNode result, TaskError error,
+                            ActorRef<Done> replyTo) {
+      this(taskId, attempt, providerId, result, error, replyTo, null);
+    }
+  }
 
   /**
    * From the attempt's provider: whether it still holds the attempt. {@code held} false (with a reason) hands

@@ -71,6 +71,11 @@ public final class WorkflowDecisions {
   }
 
   public TaskCompleted complete(WorkflowState state, String taskId, JsonNode result, Instant at) {
+    return complete(state, taskId, result, at, null);
+  }
+
+  /** {@code startedAt}: when the attempt began at its provider, if it says (the start is then implied). */
+  public TaskCompleted complete(WorkflowState state, String taskId, JsonNode result, Instant at, Instant startedAt) {
     TaskRun task = state.task(taskId);
     Dag dag = state.dag();
     List<String> dependents = dag.dependentsOf(taskId);
@@ -85,11 +90,18 @@ public final class WorkflowDecisions {
     Consequences consequences = new Consequences(readied, requested, List.of(), List.of(), outcome);
     boolean impliedStart = task.state == TaskState.ASSIGNED;
     return new TaskCompleted(state.workflowId(), taskId, task.attempt, task.providerId, result, impliedStart,
-        durationMs(task, at), dependents, consequences, at, state.lastSequence + 1);
+        durationMs(task, at), dependents, consequences, at, state.lastSequence + 1,
+        impliedStart ? startWithin(task, startedAt, at) : null);
   }
 
   public TaskFailed fail(WorkflowState state, String taskId, TaskError error, Instant at) {
+    return fail(state, taskId, error, at, null);
+  }
+
+  /** {@code startedAt}: when the attempt began at its provider, if it says (the start is then implied). */
+  public TaskFailed fail(WorkflowState state, String taskId, TaskError error, Instant at, Instant startedAt) {
     TaskRun task = state.task(taskId);
+    Instant start = task.state == TaskState.ASSIGNED ? startWithin(task, startedAt, at) : null;
     boolean impliedStart = task.state == TaskState.ASSIGNED;
     RetryPolicy policy = state.definitionOf(taskId).retry();
     long first = state.lastSequence + 1;
@@ -102,10 +114,24 @@ public final class WorkflowDecisions {
       RetryPlan plan = new RetryPlan(task.attempt + 1, delay.toMillis(), at.plus(delay));
       Consequences consequences = new Consequences(List.of(), requests(state, List.of(), 1), List.of(), List.of(), null);
       return new TaskFailed(state.workflowId(), taskId, task.attempt, task.providerId, error, impliedStart,
-          durationMs(task, at), plan, consequences, at, first);
+          durationMs(task, at), plan, consequences, at, first, start);
     }
     return new TaskFailed(state.workflowId(), taskId, task.attempt, task.providerId, error, impliedStart,
-        durationMs(task, at), null, afterFinalFailure(state, taskId), at, first);
+        durationMs(task, at), null, afterFinalFailure(state, taskId), at, first, start);
+  }
+
+  /**
+   * A start time a provider reported, kept between the assignment and {@code end}: another node's clock may
+   * be a little off, and a workflow's events must not go back in time. Null when the provider did not say.
+   */
+  public static Instant startWithin(TaskRun task, Instant startedAt, Instant end) {
+    if (startedAt == null) {
+      return null;
+    }
+    // Milliseconds, as every event time: durations computed from envelopes then agree with the state's.
+    Instant reported = startedAt.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    Instant start = task.assignedAt != null && reported.isBefore(task.assignedAt) ? task.assignedAt : reported;
+    return start.isAfter(end) ? end : start;
   }
 
   public TaskRetryReady retryReady(WorkflowState state, String taskId, Instant at) {

@@ -374,8 +374,10 @@ public final class WorkflowEntity
     if (task == null || task.attempt != cmd.attempt() || task.state != TaskState.ASSIGNED) {
       return Effect().noReply();
     }
-    WorkflowEvent event = new TaskStarted(workflowId, cmd.taskId(), cmd.attempt(), cmd.providerId(), now(),
-        state.lastSequence + 1);
+    Instant at = now();
+    Instant reported = WorkflowDecisions.startWithin(task, cmd.startedAt(), at);
+    WorkflowEvent event = new TaskStarted(workflowId, cmd.taskId(), cmd.attempt(), cmd.providerId(),
+        reported != null ? reported : at, state.lastSequence + 1);
     return Effect().persist(event).thenRun(s -> afterPersist(s, event, List.of())).thenNoReply();
   }
 
@@ -400,8 +402,8 @@ public final class WorkflowEntity
     }
     timers.cancel(timeoutTimer(cmd.taskId()));
     WorkflowEvent event = cmd.error() == null
-        ? deps.decisions().complete(state, cmd.taskId(), cmd.result(), now())
-        : deps.decisions().fail(state, cmd.taskId(), cmd.error(), now());
+        ? deps.decisions().complete(state, cmd.taskId(), cmd.result(), now(), cmd.startedAt())
+        : deps.decisions().fail(state, cmd.taskId(), cmd.error(), now(), cmd.startedAt());
     List<HeldAttempt> toCancel = heldAmongCancelled(state, event);
     return Effect().persist(event).thenRun(s -> afterPersist(s, event, toCancel))
         .thenReply(cmd.replyTo(), s -> Done.getInstance());

@@ -29,6 +29,15 @@ public sealed interface WorkflowEvent extends JsonSerializable {
   }
 
   /**
+   * The timestamp of the event's first envelope: {@link #at()}, except for an outcome that carries its
+   * attempt's start (task:started reported with the outcome, at the time the attempt began).
+   */
+  @com.fasterxml.jackson.annotation.JsonIgnore
+  default Instant firstAt() {
+    return at();
+  }
+
+  /**
    * The workflow was accepted: workflow:submitted, workflow:state_changed, task:created per task, task:ready
    * for each root and assignment:requested for those a provider is asked for.
    */
@@ -79,13 +88,32 @@ public sealed interface WorkflowEvent extends JsonSerializable {
   }
 
   /**
-   * The attempt succeeded: task:started first when its start was not recorded yet ({@code impliedStart}),
-   * task:completed, dependency:satisfied per edge to a dependent, and the consequences.
+   * The attempt succeeded: task:started first when its start was not recorded yet ({@code impliedStart}, at
+   * {@code startedAt} when the provider said when; older events lack it), task:completed, dependency:satisfied
+   * per edge to a dependent, and the consequences.
    */
   record TaskCompleted(
       String workflowId, String taskId, int attempt, String providerId, JsonNode result, boolean impliedStart,
-      long durationMs, List<String> satisfiedDependents, Consequences consequences, Instant at, long firstSequence)
+      long durationMs, List<String> satisfiedDependents, Consequences consequences, Instant at, long firstSequence,
+      Instant startedAt)
       implements WorkflowEvent {
+    public TaskCompleted(String workflowId, String taskId, int attempt, String providerId, JsonNode result,
+                         boolean impliedStart, long durationMs, List<String> satisfiedDependents,
+                         Consequences consequences, Instant at, long firstSequence) {
+      this(workflowId, taskId, attempt, providerId, result, impliedStart, durationMs, satisfiedDependents,
+          consequences, at, firstSequence, null);
+    }
+
+    /** When the attempt began, for an implied start: the provider's time, else the completion's. */
+    public Instant impliedStartAt() {
+      return startedAt != null ? startedAt : at;
+    }
+
+    @Override
+    public Instant firstAt() {
+      return impliedStart ? impliedStartAt() : at;
+    }
+
     @Override
     public int envelopeCount() {
       return (impliedStart ? 1 : 0) + 1 + satisfiedDependents.size() + consequences.envelopeCount();
@@ -98,8 +126,26 @@ public sealed interface WorkflowEvent extends JsonSerializable {
    */
   record TaskFailed(
       String workflowId, String taskId, int attempt, String providerId, TaskError error, boolean impliedStart,
-      long durationMs, RetryPlan retry, Consequences consequences, Instant at, long firstSequence)
+      long durationMs, RetryPlan retry, Consequences consequences, Instant at, long firstSequence,
+      Instant startedAt)
       implements WorkflowEvent {
+    public TaskFailed(String workflowId, String taskId, int attempt, String providerId, TaskError error,
+                      boolean impliedStart, long durationMs, RetryPlan retry, Consequences consequences, Instant at,
+                      long firstSequence) {
+      this(workflowId, taskId, attempt, providerId, error, impliedStart, durationMs, retry, consequences, at,
+          firstSequence, null);
+    }
+
+    /** When the attempt began, for an implied start: the provider's time, else the failure's. */
+    public Instant impliedStartAt() {
+      return startedAt != null ? startedAt : at;
+    }
+
+    @Override
+    public Instant firstAt() {
+      return impliedStart ? impliedStartAt() : at;
+    }
+
     @Override
     public int envelopeCount() {
       // A retried failure adds task:retry_scheduled; a final one dead_letter:added.

@@ -167,7 +167,7 @@ public final class WorkflowState implements JsonSerializable {
     TaskRun t = tasks.get(e.taskId());
     if (e.impliedStart()) {
       move(t, TaskState.RUNNING);
-      t.startedAt = e.at();
+      t.startedAt = e.impliedStartAt();
     }
     move(t, TaskState.COMPLETED);
     t.result = e.result();
@@ -181,7 +181,7 @@ public final class WorkflowState implements JsonSerializable {
     TaskRun t = tasks.get(e.taskId());
     if (e.impliedStart()) {
       move(t, TaskState.RUNNING);
-      t.startedAt = e.at();
+      t.startedAt = e.impliedStartAt();
     }
     t.error = e.error();
     t.durationMs = e.durationMs();

@@ -115,12 +115,12 @@ public final class WorkflowTimeline {
       attempt(e.taskId(), e.attempt()).startedAt = e.at();
     } else if (event instanceof TaskCompleted e) {
       Building a = attempt(e.taskId(), e.attempt());
-      started(a, e.impliedStart(), e.providerId(), e.at());
+      started(a, e.impliedStart(), e.providerId(), e.impliedStartAt());
       end(a, Outcome.COMPLETED, e.at(), null);
       consequences(e.consequences(), e.at());
     } else if (event instanceof TaskFailed e) {
       Building a = attempt(e.taskId(), e.attempt());
-      started(a, e.impliedStart(), e.providerId(), e.at());
+      started(a, e.impliedStart(), e.providerId(), e.impliedStartAt());
       Outcome outcome = TaskError.TIMEOUT.equals(e.error().type()) ? Outcome.TIMED_OUT : Outcome.FAILED;
       end(a, outcome, e.at(), e.error().message());
       consequences(e.consequences(), e.at());

@@ -197,13 +197,15 @@ public final class Bench implements Callable<Integer> {
                     int tasksPerWorkflow, boolean dispatch) {
     log(name + ": " + count + " workflows of " + tasksPerWorkflow + " tasks, " + inFlight + " in flight");
     JournalProbe.Rows before = s.probe.rows();
+    double cpuBefore = NodeCpu.millis(s.node.pid());
     Driver.Run run = s.driver.run(prefix, count, definition, inFlight, timeout());
+    double cpuMs = NodeCpu.millis(s.node.pid()) - cpuBefore;
     JournalProbe.Rows after = s.probe.rows();
     requireOk(name, run);
     double[] dispatchMs = dispatch ? dispatchTimes(s.driver, sample(run.ids(), dispatchSample)) : new double[0];
     long tasks = (long) count * tasksPerWorkflow;
     out(line(name, count, run.wallSeconds(), count, tasks, run.latencyMs(), dispatchMs,
-        after.since(before) / (double) tasks, dbSize(s.node)));
+        after.since(before) / (double) tasks, cpuPerTask(cpuMs, tasks) + dbSize(s.node)));
   }
 
   /** W3: one workflow of {@code size} tasks. */
@@ -211,7 +213,9 @@ public final class Bench implements Callable<Integer> {
     int sample = 10;
     log("W3: one workflow of " + size + " tasks (" + (size - 1) + " independent, a join over " + sample + ")");
     JournalProbe.Rows before = s.probe.rows();
+    double cpuBefore = NodeCpu.millis(s.node.pid());
     Driver.Run run = s.driver.run("w3-" + size + "-", 1, id -> Workflows.wide(id, size, sample), 1, timeout());
+    double cpuMs = NodeCpu.millis(s.node.pid()) - cpuBefore;
     JournalProbe.Rows after = s.probe.rows();
     requireOk("W3", run);
     String id = run.ids().get(0);
@@ -227,6 +231,7 @@ public final class Bench implements Callable<Integer> {
     }
     out(line("W3", size, run.wallSeconds(), 1, size, run.latencyMs(), dispatchMs,
         after.since(before) / (double) size, " ms_per_task=" + Stats.f(run.wallSeconds() * 1000 / size, 3)
+            + cpuPerTask(cpuMs, size)
             + " dispatch_from=" + source + dbSize(s.node)));
   }
 
@@ -538,6 +543,11 @@ public final class Bench implements Callable<Integer> {
         + " dispatch_p99_ms=" + Stats.f(Stats.percentile(dispatchMs, 99), 0)
         + " journal_rows_per_task=" + Stats.f(rowsPerTask, 2)
         + extra;
+  }
+
+  /** The node's CPU time per task: comparable across runs even when other work shares the machine. */
+  private static String cpuPerTask(double cpuMs, long tasks) {
+    return cpuMs < 0 ? "" : " node_cpu_ms_per_task=" + Stats.f(cpuMs / tasks, 2);
   }
 
   /** The size of the journal's H2 file now (WRITE_DELAY=0 makes it grow under load until compacted). */

@@ -46,11 +46,11 @@ class EventIndexDeadLettersTest {
     connection.close();
   }
 
-  /** Indexes one journal event in its own transaction, as the projection does. */
+  /** Indexes one journal event in its own transaction (a group of one, as the projection may pass). */
   private void index(String persistenceId, Object event) throws Exception {
     IndexDatabase.Session session = new IndexDatabase.Session(connection);
-    handler.process(session, EventEnvelope.create(Offset.sequence(++offset), persistenceId, offset, event,
-        System.currentTimeMillis()));
+    handler.process(session, java.util.List.of(EventEnvelope.create(Offset.sequence(++offset), persistenceId, offset,
+        event, System.currentTimeMillis())));
     session.commit();
     connection.setAutoCommit(true);
   }

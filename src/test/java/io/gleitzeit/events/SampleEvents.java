@@ -56,6 +56,13 @@ final class SampleEvents {
     events.put("TaskCompleted-v1", new TaskCompleted("wf-1", "a", 1, "test-1", Json.MAPPER.createObjectNode()
         .put("x", 1), false, 12, List.of("b"),
         new Consequences(List.of("b"), List.of("b"), List.of(), List.of(), null), AT, 14));
+    // v2: the outcome carries the attempt's start as the provider reported it (same instant here: every sample
+    // envelope has the time AT; WorkflowEnvelopesTest checks a start before the outcome).
+    events.put("TaskCompletedWithStart-v2", new TaskCompleted("wf-1", "a", 1, "test-1", Json.MAPPER.createObjectNode()
+        .put("x", 1), true, 12, List.of("b"),
+        new Consequences(List.of("b"), List.of("b"), List.of(), List.of(), null), AT, 14, AT));
+    events.put("TaskFailedWithStart-v2", new TaskFailed("wf-1", "a", 1, "test-1", TaskError.ofProvider("boom", true),
+        true, 5, new RetryPlan(2, 1000, AT.plusSeconds(1)), Consequences.NONE, AT, 13, AT));
     events.put("TaskFailed-v1", new TaskFailed("wf-1", "a", 1, "test-1", TaskError.ofProvider("boom", true), true, 5,
         new RetryPlan(2, 1000, AT.plusSeconds(1)), Consequences.NONE, AT, 13));
     events.put("TaskFailedFinal-v1", new TaskFailed("wf-1", "a", 3, "test-1", TaskError.ofProvider("boom", false),

@@ -106,4 +106,18 @@ class WorkflowEnvelopesTest {
     assertEquals(WorkflowEnvelopes.deadLetterId("wf-1", "a", 3), last.get(1).payload().get("dead_letter_id").asText());
     assertEquals("error", last.get(4).severity());
   }
+
+  @Test
+  void shouldStampAStartReportedWithItsOutcomeWithTheTimeTheAttemptBegan() {
+    java.time.Instant began = java.time.Instant.parse("2026-11-26T10:29:59.900Z");
+    java.time.Instant ended = java.time.Instant.parse("2026-11-26T10:30:00.123Z");
+    WorkflowEvent completed = new WorkflowEvent.TaskCompleted("wf-1", "a", 1, "test-1",
+        Json.MAPPER.createObjectNode(), true, 223, List.of(), io.gleitzeit.workflow.Consequences.NONE, ended, 14,
+        began);
+    List<EventEnvelope> envelopes = WorkflowEnvelopes.of(completed);
+    assertEquals(List.of("task:started", "task:completed"), envelopes.stream().map(EventEnvelope::eventType).toList());
+    assertEquals("2026-11-26T10:29:59.900Z", envelopes.get(0).timestamp());
+    assertEquals("2026-11-26T10:30:00.123Z", envelopes.get(1).timestamp());
+    assertEquals(began, completed.firstAt(), "state?at_time= applies it from its first envelope");
+  }
 }

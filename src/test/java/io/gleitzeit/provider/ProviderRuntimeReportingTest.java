@@ -102,4 +102,48 @@ class ProviderRuntimeReportingTest {
     assertTrue(finished.success());
     entity.expectNoMessage(QUIET);
   }
+
+  /** A runtime whose executor starts each attempt at once and finishes it when the test completes {@code done}. */
+  private ActorRef<ProviderRuntime.Message> runtimeWithStartDelay(Duration startedDelay,
+                                                                  CompletableFuture<JsonNode> done) {
+    TaskExecutor held = (request, started) -> {
+      started.run();
+      return done;
+    };
+    TestProbe<WorkflowCommand> wf = workflow;
+    TestProbe<ProviderCommand> pe = entity;
+    ProviderRuntime.Reporting reporting = new ProviderRuntime.Reporting(Duration.ofSeconds(3), 2,
+        ProviderRuntime.ExecutionListener.NONE, startedDelay);
+    return testKit.spawn(ProviderRuntime.external("p-1", held, id -> wf.getRef(), id -> pe.getRef(), reporting));
+  }
+
+  @Test
+  void shouldReportTheStartOfAQuickAttemptOnlyWithItsOutcomeCarryingWhenItBegan() {
+    CompletableFuture<JsonNode> done = new CompletableFuture<>();
+    java.time.Instant before = java.time.Instant.now();
+    runtimeWithStartDelay(Duration.ofSeconds(30), done)
+        .tell(new ExecuteTask(KEY, "test/echo", Json.MAPPER.createObjectNode(), null));
+    workflow.expectNoMessage(Duration.ofMillis(100)); // the start waits for the delay or the outcome
+    done.complete(Json.MAPPER.createObjectNode().put("ok", true));
+
+    WorkflowCommand message = workflow.receiveMessage();
+    ReportTaskResult report = org.junit.jupiter.api.Assertions.assertInstanceOf(ReportTaskResult.class, message,
+        "no separate start report: " + message);
+    assertTrue(report.startedAt() != null && !report.startedAt().isBefore(before)
+        && report.startedAt().isBefore(java.time.Instant.now()), "the start rides with the outcome: " + report);
+  }
+
+  @Test
+  void shouldReportTheStartOfAnAttemptStillRunningAfterTheDelayWithWhenItBegan() {
+    CompletableFuture<JsonNode> done = new CompletableFuture<>();
+    java.time.Instant before = java.time.Instant.now();
+    runtimeWithStartDelay(Duration.ofMillis(50), done)
+        .tell(new ExecuteTask(KEY, "test/sleep", Json.MAPPER.createObjectNode(), null));
+
+    WorkflowCommand.ReportTaskStarted started = workflow.expectMessageClass(WorkflowCommand.ReportTaskStarted.class);
+    assertEquals(KEY.taskId(), started.taskId());
+    assertTrue(!started.startedAt().isBefore(before), "the time it began, not when reported: " + started);
+    done.complete(Json.MAPPER.createObjectNode());
+    assertEquals(null, nextReport().startedAt(), "the start was reported already");
+  }
 }
