@@ -7,56 +7,91 @@ import io.gleitzeit.node.NodeConfig;
 import io.gleitzeit.node.NodeStartException;
 import io.gleitzeit.node.Preflight;
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+/**
+ * The original demo: an embedded node whose MCP filesystem server lists and reads a sample project, an analysis
+ * step (an LLM when one answers at {@code GLEITZEIT_LLM_URL}, else {@code script/run wc}) fed the MCP results
+ * through {@code ${...}}, the events streamed live with the substitution audit, then provider health and
+ * statistics. Without Node.js it runs the same kind of workflow on the built-in test provider, and says so.
+ */
 @Command(name = "demo", description = "Start an embedded node, run the demo workflow, show its events and results, stop.")
 final class DemoCommand implements Callable<Integer> {
+
+  /** How long the MCP server may take to start and list its tools before the demo falls back. */
+  private static final long MCP_START_MS = 30_000;
 
   @Option(names = "--data-dir", description = "journal directory (default: a fresh temporary one)") Path dataDir;
 
   @Override
   public Integer call() throws IOException, InterruptedException {
     Path dir = dataDir != null ? dataDir : Files.createTempDirectory("gleitzeit-demo");
+    DemoEnvironment env = DemoEnvironment.detect(System.getenv());
+    env.notes.forEach(note -> System.out.println("Note: " + note));
+    Path sample = env.mcp() ? DemoEnvironment.copySample(dir) : null;
+    Path config = dir.resolve("demo-node.conf");
+    Files.writeString(config, env.nodeConfig(sample));
     System.out.println("Starting an embedded Gleitzeit node (journal in " + dir + ") ...");
     GleitzeitNode node;
     try {
-      var config = NodeConfig.load(0, 0, dir, null);
-      Preflight.check(config);
-      node = GleitzeitNode.start(config);
+      var nodeConfig = NodeConfig.load(0, 0, dir, config);
+      Preflight.check(nodeConfig);
+      node = GleitzeitNode.start(nodeConfig);
     } catch (NodeStartException e) {
       System.err.println("gleitzeit: cannot start the demo node: " + e.getMessage());
       return 1;
     }
     try (node) {
       ApiClient api = new ApiClient(node.baseUrl());
-      byte[] definition;
-      try (InputStream in = DemoCommand.class.getResourceAsStream("/demo/demo-workflow.yaml")) {
-        definition = in.readAllBytes();
-      }
+      boolean mcp = env.mcp() && awaitMcpServer(api);
+      String definition = mcp ? env.workflow(sample) : DemoEnvironment.resource("demo-workflow.yaml");
       System.out.println("Node ready at " + node.baseUrl() + ". Submitting the demo workflow:\n");
-      System.out.println(new String(definition, java.nio.charset.StandardCharsets.UTF_8));
-      ApiClient.Response submitted = api.post("/workflows", "application/yaml", definition);
+      System.out.println(definition);
+      ApiClient.Response submitted = api.post("/workflows", "application/yaml",
+          definition.getBytes(StandardCharsets.UTF_8));
       if (submitted.status() != 202) {
         System.err.println("submission failed: HTTP " + submitted.status() + " " + submitted.body());
         return 1;
       }
       String id = Json.MAPPER.readTree(submitted.body()).path("workflow_id").asText();
-      System.out.println("POST /workflows -> 202 " + submitted.body() + "\n\nEvents of " + id + " as they happen:");
-      JsonNode end = EventStream.follow(api, id, false);
+      System.out.println("POST /workflows -> 202 " + submitted.body() + "\n\nEvents of " + id
+          + " as they happen (with the substitution audit of parameters:resolved):");
+      DemoReport report = new DemoReport(System.out);
+      JsonNode end = EventStream.follow(api, id, report::event);
       JsonNode workflow = Json.MAPPER.readTree(api.get("/workflows/" + id).body());
-      System.out.println("\nResults:");
-      for (JsonNode task : workflow.path("tasks")) {
-        System.out.printf("  %-11s %-10s attempt %s on %s%n    result: %s%n", task.path("id").asText(),
-            task.path("state").asText(), task.path("attempt").asText(), task.path("provider_id").asText(),
-            Json.compact(task.path("result")));
-      }
+      report.results(workflow);
+      report.providers(Json.MAPPER.readTree(api.get("/providers").body()));
+      report.statistics(workflow, Json.MAPPER.readTree(api.get("/workflows/" + id + "/events").body()));
       System.out.println("\nWorkflow " + id + " " + workflow.path("status").asText() + ". Stopping the node.");
       return end != null && "workflow:completed".equals(end.path("event_type").asText()) ? 0 : 1;
     }
+  }
+
+  /** Waits for the MCP provider to have registered its tools; false (said why) when it does not in time. */
+  private static boolean awaitMcpServer(ApiClient api) throws IOException, InterruptedException {
+    System.out.println("Starting the MCP filesystem server; its tools become the provider's methods ...");
+    long deadline = System.nanoTime() + MCP_START_MS * 1_000_000;
+    while (System.nanoTime() < deadline) {
+      ApiClient.Response r = api.get("/providers/" + DemoEnvironment.MCP_PROVIDER);
+      if (r.status() == 200) {
+        JsonNode provider = Json.MAPPER.readTree(r.body());
+        if ("available".equals(provider.path("status").asText())) {
+          StringBuilder methods = new StringBuilder();
+          provider.path("methods").forEach(m -> methods.append(methods.length() == 0 ? "" : ", ").append(m.asText()));
+          System.out.println("MCP provider '" + DemoEnvironment.MCP_PROVIDER + "' registered "
+              + provider.path("methods").size() + " tools: " + methods);
+          return true;
+        }
+      }
+      Thread.sleep(100); // registration follows the server's start; there is no event to wait on before it
+    }
+    System.out.println("Note: the MCP filesystem server did not start within " + MCP_START_MS / 1000 + " s (the"
+        + " node's log above says why): the demo runs on the built-in test provider instead.");
+    return false;
   }
 }

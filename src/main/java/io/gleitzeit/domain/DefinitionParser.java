@@ -28,6 +28,8 @@ import java.util.regex.Pattern;
  * Reads a workflow definition (SPEC §1) from JSON or YAML and validates all of it, reporting every problem
  * at once, each with the path of the field it concerns.
  *
+ * <p>A document of {@code type: batch} is first expanded into a plain one ({@link BatchExpansion}).
+ *
  * <p>The document is read into a tree and walked by hand rather than bound to classes, because binding
  * stops at the first error and loses the path. Rules beyond SPEC §1's wording, decided here:
  * <ul>
@@ -59,12 +61,22 @@ public final class DefinitionParser {
 
     private static final BigDecimal MAX_SECONDS = BigDecimal.valueOf(MAX_DURATION.toSeconds());
 
+    /** {@code type}: absent or {@code workflow} for SPEC §1's definition, {@code batch} for {@link BatchExpansion}. */
+    static final List<String> TYPES = List.of("workflow", "batch");
+
     private final Limits limits;
     private final Supplier<String> workflowIdGenerator;
+    private final BatchFiles batchFiles;
 
+    /** Batch workflows read this machine's file system. */
     public DefinitionParser(Limits limits, Supplier<String> workflowIdGenerator) {
+        this(limits, workflowIdGenerator, BatchFiles.LOCAL);
+    }
+
+    public DefinitionParser(Limits limits, Supplier<String> workflowIdGenerator, BatchFiles batchFiles) {
         this.limits = Objects.requireNonNull(limits, "limits");
         this.workflowIdGenerator = Objects.requireNonNull(workflowIdGenerator, "workflowIdGenerator");
+        this.batchFiles = Objects.requireNonNull(batchFiles, "batchFiles");
     }
 
     /** {@link Limits#DEFAULT}, ids "wf-" + a random UUID. */
@@ -90,7 +102,30 @@ public final class DefinitionParser {
         if (!root.isObject()) {
             return invalid("$", "expected the document to be an object, got " + kind(root));
         }
-        return new Walk((ObjectNode) root).run();
+        ObjectNode doc = (ObjectNode) root;
+        JsonNode type = present(doc, "type");
+        if (type == null) {
+            return new Walk(doc).run();
+        }
+        if (!type.isTextual() || !TYPES.contains(type.textValue())) {
+            return invalid("type", "unknown workflow type " + (type.isTextual() ? "'" + type.textValue() + "'"
+                    : "(a " + kind(type) + ")") + " (expected one of: " + String.join(", ", TYPES) + ")");
+        }
+        if (type.textValue().equals("workflow")) {
+            ObjectNode plain = doc.deepCopy();
+            plain.remove("type");
+            return new Walk(plain).run();
+        }
+        BatchExpansion.Result batch = BatchExpansion.expand(doc, batchFiles, limits);
+        if (batch.document() == null) {
+            return new ParseResult.Invalid(batch.problems());
+        }
+        ParseResult parsed = new Walk(batch.document()).run();
+        if (parsed instanceof ParseResult.Invalid invalid) {
+            return new ParseResult.Invalid(BatchExpansion.translate(invalid.problems(), batch.batchTasks(),
+                    batch.join()));
+        }
+        return parsed;
     }
 
     private static ParseResult invalid(String path, String message) {

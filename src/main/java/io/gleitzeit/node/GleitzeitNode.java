@@ -17,6 +17,7 @@ import io.gleitzeit.metrics.ProviderGauges;
 import io.gleitzeit.events.ProviderDirectory;
 import io.gleitzeit.provider.ExternalWorkers;
 import io.gleitzeit.events.LiveEvents;
+import io.gleitzeit.events.ProgressEnvelopes;
 import io.gleitzeit.events.WorkflowJournal;
 import io.gleitzeit.provider.AssignmentCoordinator;
 import io.gleitzeit.domain.ProviderSpec;
@@ -127,13 +128,15 @@ public final class GleitzeitNode implements AutoCloseable {
     int remotePort = cluster.selfMember().address().getPort().orElse(0);
     ProviderRuntime.Reporting reporting = new ProviderRuntime.Reporting(settings.reportTimeout(),
         settings.reportAttempts(), (method, providerId, duration, success) ->
-            metrics.taskExecuted(method, providerId, duration), settings.startedReportDelay());
+            metrics.taskExecuted(method, providerId, duration), settings.startedReportDelay(),
+        (key, providerId, progress) ->
+            publisher.publish(java.util.List.of(ProgressEnvelopes.of(key, providerId, clock.instant(), progress))));
     for (NodeSettings.BuiltinProvider builtin : settings.builtinProviders()) {
       ProviderSpec spec;
       TaskExecutor executor;
       try {
         spec = BuiltinProviders.spec(builtin, remotePort);
-        executor = BuiltinProviders.executor(builtin);
+        executor = BuiltinProviders.executor(builtin, spec.id());
       } catch (IllegalArgumentException e) {
         throw new NodeStartException("bad configuration: " + e.getMessage(), e);
       }

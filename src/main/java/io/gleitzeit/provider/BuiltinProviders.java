@@ -8,6 +8,8 @@ import io.gleitzeit.provider.http.HttpExecutor;
 import io.gleitzeit.provider.http.HttpSettings;
 import io.gleitzeit.provider.llm.LlmExecutor;
 import io.gleitzeit.provider.llm.LlmSettings;
+import io.gleitzeit.provider.mcp.McpExecutor;
+import io.gleitzeit.provider.mcp.McpSettings;
 import io.gleitzeit.provider.script.ScriptExecutor;
 import io.gleitzeit.provider.script.ScriptSettings;
 import io.gleitzeit.provider.test.TestExecutor;
@@ -16,7 +18,8 @@ import java.util.Map;
 
 /**
  * The provider types a node runs itself, made from configuration: {@code test}, {@code http}, {@code script},
- * {@code llm}.
+ * {@code llm}, {@code mcp}. An mcp provider's methods are its server's tools, known only once it runs: its
+ * configured methods (default {@code mcp/tool.*}) bound which of them it registers.
  */
 public final class BuiltinProviders {
 
@@ -40,6 +43,11 @@ public final class BuiltinProviders {
 
   /** The executor of a configured built-in provider, its {@code settings} read (and checked) here, once. */
   public static TaskExecutor executor(BuiltinProvider p) {
+    return executor(p, p.id());
+  }
+
+  /** As {@link #executor(BuiltinProvider)}, for the provider registered as {@code id}. */
+  public static TaskExecutor executor(BuiltinProvider p, String id) {
     return switch (p.type()) {
       case "test" -> {
         if (!p.settings().isEmpty()) {
@@ -50,14 +58,15 @@ public final class BuiltinProviders {
       case "http" -> new HttpExecutor(HttpSettings.from(p.settings()));
       case "script" -> new ScriptExecutor(ScriptSettings.from(p.settings()));
       case "llm" -> new LlmExecutor(LlmSettings.from(p.settings()));
+      case "mcp" -> new McpExecutor(id, McpSettings.from(p.settings()));
       default -> throw new IllegalArgumentException("no built-in provider of type " + p.type()
-          + " (built-in types: test, http, script, llm)");
+          + " (built-in types: test, http, script, llm, mcp)");
     };
   }
 
   private static List<String> defaultMethods(String type) {
     return Map.of("test", TestExecutor.METHODS, "http", HttpExecutor.METHODS, "script", ScriptExecutor.METHODS,
-        "llm", LlmExecutor.METHODS)
+        "llm", LlmExecutor.METHODS, "mcp", McpExecutor.METHODS)
         .getOrDefault(type, List.of());
   }
 }

@@ -1,6 +1,7 @@
 package io.gleitzeit.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gleitzeit.domain.ProviderSpec;
 import io.gleitzeit.provider.ProviderCommand.Register;
 import io.gleitzeit.provider.ProviderCommand.RegisterReply;
@@ -13,12 +14,14 @@ import io.gleitzeit.workflow.WorkflowCommand.ReportTaskStarted;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -34,7 +37,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * {@link Reporting#attempts()} unacknowledged deliveries it gives up and the provider entity records the report
  * as a dead letter.
  * A built-in runtime registers its provider and heartbeats by itself; an external worker's heartbeats
- * arrive as {@link WorkerHeartbeat}s.
+ * arrive as {@link WorkerHeartbeat}s. A {@link SupervisedExecutor} (an MCP server) decides when that happens:
+ * the provider is registered with the methods the executor reports, narrowed to those its configuration
+ * allows, registered again when they change, and heartbeats only while the executor is up.
  */
 public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Message> {
 
@@ -44,10 +49,23 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
    * finishes sooner reports its start with its outcome, saving its workflow a journal write (zero: every start
    * is reported at once).
    */
-  public record Reporting(Duration timeout, int attempts, ExecutionListener executions, Duration startedDelay) {
+  public record Reporting(Duration timeout, int attempts, ExecutionListener executions, Duration startedDelay,
+                          ProgressListener progress) {
     public Reporting(Duration timeout, int attempts) {
-      this(timeout, attempts, ExecutionListener.NONE, Duration.ZERO);
+      this(timeout, attempts, ExecutionListener.NONE, Duration.ZERO, ProgressListener.NONE);
     }
+
+    public Reporting(Duration timeout, int attempts, ExecutionListener executions, Duration startedDelay) {
+      this(timeout, attempts, executions, startedDelay, ProgressListener.NONE);
+    }
+  }
+
+  /** Told of the progress an executor reports for an attempt this runtime still runs (live only, never stored). */
+  @FunctionalInterface
+  public interface ProgressListener {
+    void progress(TaskKey key, String providerId, ObjectNode progress);
+
+    ProgressListener NONE = (key, providerId, progress) -> { };
   }
 
   /** Told of every attempt this runtime ran to an outcome the workflow acknowledged. */
@@ -69,6 +87,8 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
 
   private record Started(TaskKey key, Instant at) implements Message {}
 
+  private record Progress(TaskKey key, ObjectNode progress) implements Message {}
+
   private record StillRunning(TaskKey key) implements Message {}
 
   private record Finished(TaskKey key, JsonNode result, TaskError error) implements Message {}
@@ -79,7 +99,9 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
 
   private enum Beat implements Message { INSTANCE }
 
-  private record Registered(boolean ok, String failure) implements Message {}
+  private record Registered(ProviderSpec spec, boolean ok, String failure) implements Message {}
+
+  private record AvailabilityChanged(Availability availability) implements Message {}
 
   /** An attempt this runtime holds: running, or finished with its report not yet acknowledged. */
   private static final class Held {
@@ -102,7 +124,15 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
       Function<String, RecipientRef<ProviderCommand>> providers, Reporting reporting, Duration heartbeat) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       ProviderRuntime runtime = new ProviderRuntime(ctx, timers, spec.id(), executor, workflows, providers, reporting);
-      runtime.register(spec, heartbeat);
+      runtime.heartbeat = heartbeat;
+      if (executor instanceof SupervisedExecutor supervised) {
+        runtime.configured = spec;
+        runtime.up = false;
+        ActorRef<Message> self = ctx.getSelf();
+        supervised.start(a -> self.tell(new AvailabilityChanged(a)));
+      } else {
+        runtime.register(spec);
+      }
       return runtime;
     }));
   }
@@ -122,8 +152,14 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
   private final Function<String, RecipientRef<ProviderCommand>> providers;
   private final Reporting reporting;
   private final Map<TaskKey, Held> held = new HashMap<>();
+  /** The registration last asked for, and the one last acknowledged. */
   private ProviderSpec registering;
+  private ProviderSpec registered;
   private Duration heartbeat;
+  /** A supervised executor's configured registration: its methods bound what the executor may register. */
+  private ProviderSpec configured;
+  /** Whether the executor takes work; only a supervised executor is ever down. */
+  private boolean up = true;
 
   private ProviderRuntime(ActorContext<Message> ctx, TimerScheduler<Message> timers, String providerId,
       TaskExecutor executor, Function<String, RecipientRef<WorkflowCommand>> workflows,
@@ -144,33 +180,95 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
         .onMessage(CancelTask.class, this::onCancel)
         .onMessage(Started.class, this::onStarted)
         .onMessage(StillRunning.class, s -> reportStart(s.key()))
+        .onMessage(Progress.class, p -> {
+          Held h = held.get(p.key());
+          if (h != null && h.report == null) { // still running: progress after the outcome would mislead
+            reporting.progress().progress(p.key(), providerId, p.progress());
+          }
+          return this;
+        })
         .onMessage(Finished.class, f -> onFinished(f.key(), f.result(), f.error(), false))
         .onMessage(WorkerOutcome.class, o -> onFinished(o.key(), o.result(), o.error(), true))
         .onMessage(Deliver.class, d -> deliver(d.key()))
         .onMessage(Delivered.class, this::onDelivered)
         .onMessage(WorkerHeartbeat.class, h -> beat())
-        .onMessage(Beat.class, b -> beat())
+        .onMessage(Beat.class, b -> up ? beat() : this)
         .onMessage(Registered.class, this::onRegistered)
+        .onMessage(AvailabilityChanged.class, a -> onAvailability(a.availability()))
+        .onSignal(PostStop.class, stop -> {
+          if (executor instanceof SupervisedExecutor supervised) {
+            supervised.close(); // its processes must not outlive the node
+          }
+          return this;
+        })
         .build();
   }
 
-  private void register(ProviderSpec spec, Duration heartbeatInterval) {
+  private void register(ProviderSpec spec) {
     this.registering = spec;
-    this.heartbeat = heartbeatInterval;
     getContext().pipeToSelf(
         AskPattern.<ProviderCommand, RegisterReply>ask(providers.apply(providerId),
             replyTo -> new Register(spec, replyTo), reporting.timeout(), getContext().getSystem().scheduler()),
-        (reply, failure) -> new Registered(failure == null, failure == null ? null : failure.toString()));
+        (reply, failure) -> new Registered(spec, failure == null, failure == null ? null : failure.toString()));
   }
 
   private Behavior<Message> onRegistered(Registered r) {
-    if (!r.ok()) {
-      getContext().getLog().warn("registering provider {} failed ({}); retrying", providerId, r.failure());
-      register(registering, heartbeat); // the failed ask already waited its timeout
+    if (!r.spec().equals(registering)) {
+      if (r.ok()) {
+        registered = r.spec(); // an older registration, overtaken by the one still on its way
+      }
       return this;
     }
+    if (!r.ok()) {
+      getContext().getLog().warn("registering provider {} failed ({}); retrying", providerId, r.failure());
+      register(registering); // the failed ask already waited its timeout
+      return this;
+    }
+    registered = r.spec();
+    if (up) {
+      startHeartbeats();
+    }
+    return this;
+  }
+
+  private void startHeartbeats() {
     beat();
     timers.startTimerWithFixedDelay("heartbeat", Beat.INSTANCE, heartbeat);
+  }
+
+  /**
+   * A supervised executor came up (perhaps with other methods) or went down. Down stops the heartbeats, so
+   * that the provider entity turns the provider unhealthy and hands its attempts back; up registers what it
+   * now serves when that differs from the registration, and heartbeats again.
+   */
+  private Behavior<Message> onAvailability(Availability a) {
+    if (!a.up()) {
+      if (up) {
+        getContext().getLog().warn("provider {} is down ({}); it sends no heartbeats until it is back", providerId,
+            a.reason());
+      }
+      up = false;
+      timers.cancel("heartbeat");
+      return this;
+    }
+    List<String> methods = a.methods().stream().filter(configured::serves).toList();
+    if (methods.isEmpty()) {
+      getContext().getLog().warn("provider {} serves none of the methods its configuration allows ({}); it offers {}",
+          providerId, configured.methods(), a.methods());
+      up = false;
+      timers.cancel("heartbeat");
+      return this;
+    }
+    ProviderSpec wanted = new ProviderSpec(configured.id(), configured.type(), methods, configured.maxConcurrency(),
+        configured.labels());
+    boolean wasUp = up;
+    up = true;
+    if (!wanted.equals(registering)) {
+      register(wanted); // heartbeats (re)start once it is acknowledged
+    } else if (wanted.equals(registered) && !wasUp) {
+      getContext().getLog().info("provider {} is back", providerId);
+      startHeartbeats();
+    }
     return this;
   }
 
@@ -190,7 +288,7 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     ActorRef<Message> self = getContext().getSelf();
     getContext().pipeToSelf(
         executor.execute(new TaskRequest(key, cmd.method(), cmd.params(), cmd.timeoutMs()),
-            () -> self.tell(new Started(key, Instant.now()))),
+            () -> self.tell(new Started(key, Instant.now())), progress -> self.tell(new Progress(key, progress))),
         (result, failure) -> failure == null
             ? new Finished(key, result, null)
             : new Finished(key, null, errorOf(failure)));

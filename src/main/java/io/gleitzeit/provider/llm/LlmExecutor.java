@@ -1,6 +1,7 @@
 package io.gleitzeit.provider.llm;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gleitzeit.domain.Json;
 import io.gleitzeit.provider.TaskExecutor;
 import io.gleitzeit.provider.TaskFailure;
@@ -25,10 +26,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * The built-in {@code llm} provider: {@code llm/generate}, {@code llm/chat} and {@code llm/embed} against an Ollama
- * or an OpenAI-compatible server, with the JDK's asynchronous {@link HttpClient} (no streaming). Connection errors,
+ * or an OpenAI-compatible server, with the JDK's asynchronous {@link HttpClient}; with {@code stream = true} generate
+ * and chat are streamed and their text reported as {@code task:progress} ({@link LlmStream}). Connection errors,
  * timeouts, 5xx and 429 are retryable ({@code Retry-After} honoured on 429 and 503); any other non-2xx fails for good
  * with the server's error message, as does a 200 whose body has an unexpected shape.
  */
@@ -41,7 +44,13 @@ public final class LlmExecutor implements TaskExecutor {
   private final LlmSettings settings;
   private final HttpClient client;
   private final Clock clock;
-  private final Map<TaskKey, CompletableFuture<HttpResponse<byte[]>>> running = new ConcurrentHashMap<>();
+  private final Map<TaskKey, CompletableFuture<?>> running = new ConcurrentHashMap<>();
+
+  /** Streamed text is reported as progress at most this often. */
+  static final long PROGRESS_EVERY_MS = 100;
+
+  /** A streamed call's end: an error answer (status, Retry-After, body), or the stream's reading. */
+  private record Streamed(int status, String retryAfter, byte[] errorBody, LlmStream stream) {}
 
   public LlmExecutor(LlmSettings settings) {
     this(settings, Clock.systemUTC());
@@ -56,6 +65,12 @@ public final class LlmExecutor implements TaskExecutor {
 
   @Override
   public CompletionStage<JsonNode> execute(TaskRequest request, Runnable started) {
+    return execute(request, started, progress -> { });
+  }
+
+  /** With {@code stream = true}, generate and chat report their text as it streams in. */
+  @Override
+  public CompletionStage<JsonNode> execute(TaskRequest request, Runnable started, Consumer<ObjectNode> progress) {
     LlmParams params;
     HttpRequest http;
     URI uri;
@@ -65,7 +80,7 @@ public final class LlmExecutor implements TaskExecutor {
       HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(settings.timeout())
           .header("Content-Type", "application/json").header("Accept", "application/json")
           .POST(HttpRequest.BodyPublishers.ofByteArray(
-              Json.MAPPER.writeValueAsBytes(LlmWire.body(settings.api(), params))));
+              Json.MAPPER.writeValueAsBytes(LlmWire.body(settings.api(), params, streams(params)))));
       if (settings.apiKey() != null) {
         b.header("Authorization", "Bearer " + settings.apiKey());
       }
@@ -78,9 +93,12 @@ public final class LlmExecutor implements TaskExecutor {
     }
     started.run();
     long begin = System.nanoTime();
+    String what = params.method() + " (POST " + uri + ")";
+    if (streams(params)) {
+      return streamed(request.key(), http, params, what, begin, progress);
+    }
     CompletableFuture<HttpResponse<byte[]>> call = client.sendAsync(http, HttpResponse.BodyHandlers.ofByteArray());
     running.put(request.key(), call);
-    String what = params.method() + " (POST " + uri + ")";
     return call.handle((response, failure) -> {
       running.remove(request.key());
       if (failure != null) {
@@ -91,9 +109,46 @@ public final class LlmExecutor implements TaskExecutor {
     });
   }
 
+  private boolean streams(LlmParams params) {
+    return settings.stream() && !params.method().equals(LlmParams.EMBED);
+  }
+
+  /** A streamed answer: read line by line as it arrives (on the HTTP client's threads), its text as progress. */
+  private CompletionStage<JsonNode> streamed(TaskKey key, HttpRequest http, LlmParams params, String what, long begin,
+                                             Consumer<ObjectNode> progress) {
+    HttpResponse.BodyHandler<Streamed> handler = info -> {
+      if (info.statusCode() < 200 || info.statusCode() >= 300) {
+        String retryAfter = info.headers().firstValue("Retry-After").orElse(null);
+        return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofByteArray(),
+            body -> new Streamed(info.statusCode(), retryAfter, body, null));
+      }
+      LlmStream stream = new LlmStream(settings.api(), params.method(), progress, PROGRESS_EVERY_MS,
+          () -> System.nanoTime() / 1_000_000L);
+      return HttpResponse.BodySubscribers.fromLineSubscriber(stream,
+          s -> new Streamed(info.statusCode(), null, null, s), StandardCharsets.UTF_8, null);
+    };
+    CompletableFuture<HttpResponse<Streamed>> call = client.sendAsync(http, handler);
+    running.put(key, call);
+    return call.handle((response, failure) -> {
+      running.remove(key);
+      if (failure != null) {
+        throw failureOf(what, failure);
+      }
+      Streamed s = response.body();
+      if (s.stream() == null) {
+        throw httpFailure(what, s.status(), s.retryAfter(), s.errorBody() == null ? new byte[0] : s.errorBody());
+      }
+      try {
+        return LlmWire.result(settings.api(), params, s.stream().answer(), (System.nanoTime() - begin) / 1_000_000L);
+      } catch (LlmWire.Unexpected e) {
+        throw new TaskFailure(what + ": unexpected response (" + e.getMessage() + ")", false);
+      }
+    });
+  }
+
   @Override
   public void cancel(TaskKey key) {
-    CompletableFuture<HttpResponse<byte[]>> call = running.remove(key);
+    CompletableFuture<?> call = running.remove(key);
     if (call != null) {
       call.cancel(true);
     }

@@ -14,16 +14,18 @@ import java.util.function.UnaryOperator;
  * {@code openai}, any OpenAI-compatible server), {@code base-url} (the server's root, without {@code /api} or
  * {@code /v1}), {@code model} (the default; a task's {@code params.model} overrides it), {@code api-key-env}
  * (the name of an environment variable holding the key, sent as {@code Authorization: Bearer}), {@code timeout}
- * per request (default 120 s) and {@code max-retry-after}, the longest {@code Retry-After} honoured.
+ * per request (default 120 s), {@code max-retry-after}, the longest {@code Retry-After} honoured, and {@code stream}
+ * (default false): generate and chat answers streamed, their text reported as {@code task:progress} as it comes.
  * {@code apiKey} is the key itself, resolved here; null sends no {@code Authorization} header.
  */
 public record LlmSettings(Api api, URI baseUrl, String model, String apiKeyEnv, String apiKey, Duration timeout,
-                          Duration maxRetryAfter) {
+                          Duration maxRetryAfter, boolean stream) {
 
   /** The wire format spoken. */
   public enum Api { OLLAMA, OPENAI }
 
-  static final Set<String> KEYS = Set.of("api", "base-url", "model", "api-key-env", "timeout", "max-retry-after");
+  static final Set<String> KEYS = Set.of("api", "base-url", "model", "api-key-env", "timeout", "max-retry-after",
+      "stream");
 
   public LlmSettings {
     if (timeout.isNegative() || timeout.isZero()) {
@@ -80,7 +82,8 @@ public record LlmSettings(Api api, URI baseUrl, String model, String apiKeyEnv, 
       }
       return new LlmSettings(api, base, model, keyEnv, key,
           c.hasPath("timeout") ? c.getDuration("timeout") : Duration.ofSeconds(120),
-          c.hasPath("max-retry-after") ? c.getDuration("max-retry-after") : Duration.ofHours(1));
+          c.hasPath("max-retry-after") ? c.getDuration("max-retry-after") : Duration.ofHours(1),
+          c.hasPath("stream") && c.getBoolean("stream"));
     } catch (ConfigException e) {
       throw new IllegalArgumentException("llm settings: " + e.getMessage(), e);
     }
@@ -115,6 +118,6 @@ public record LlmSettings(Api api, URI baseUrl, String model, String apiKeyEnv, 
   @Override
   public String toString() { // never the key
     return "LlmSettings[api=" + api + ", baseUrl=" + baseUrl + ", model=" + model + ", apiKeyEnv=" + apiKeyEnv
-        + ", timeout=" + timeout + ", maxRetryAfter=" + maxRetryAfter + "]";
+        + ", timeout=" + timeout + ", maxRetryAfter=" + maxRetryAfter + ", stream=" + stream + "]";
   }
 }

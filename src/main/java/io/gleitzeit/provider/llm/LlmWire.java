@@ -31,6 +31,11 @@ final class LlmWire {
   }
 
   static ObjectNode body(Api api, LlmParams p) {
+    return body(api, p, false);
+  }
+
+  /** With {@code stream}, a generate or chat answer is asked for as a stream (see {@link LlmStream}). */
+  static ObjectNode body(Api api, LlmParams p, boolean stream) {
     ObjectNode b = Json.MAPPER.createObjectNode().put("model", p.model());
     switch (p.method()) {
       case LlmParams.GENERATE -> {
@@ -51,7 +56,7 @@ final class LlmWire {
       }
     }
     if (api == Api.OLLAMA) {
-      b.put("stream", false);
+      b.put("stream", stream);
       if (p.maxTokens() != null || p.temperature() != null) {
         ObjectNode options = b.putObject("options");
         if (p.maxTokens() != null) {
@@ -62,6 +67,9 @@ final class LlmWire {
         }
       }
     } else {
+      if (stream) {
+        b.put("stream", true);
+      }
       if (p.maxTokens() != null) {
         b.put("max_tokens", p.maxTokens());
       }
