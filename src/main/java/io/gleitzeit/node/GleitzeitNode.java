@@ -122,7 +122,7 @@ public final class GleitzeitNode implements AutoCloseable {
     WorkflowDecisions decisions = new WorkflowDecisions(new ParameterResolver(settings.auditValueBytes()),
         settings.maxReassignments(), () -> ThreadLocalRandom.current().nextDouble());
     WorkflowEntity.init(system, new WorkflowEntity.Dependencies(coordinator.narrow(), providers, publisher, clock,
-        decisions, settings.idlePassivation()));
+        decisions, settings.idlePassivation(), settings.reattachTimeout()));
 
     // The bound port, not the configured one: port 0 picks a free port.
     int remotePort = cluster.selfMember().address().getPort().orElse(0);

@@ -87,6 +87,12 @@ public sealed interface WorkflowCommand extends JsonSerializable {
   /** Timer: the attempt overran its timeout. */
   record TimeoutDue(String taskId, int attempt) implements WorkflowCommand {}
 
+  /** Timer: the dispatched attempt has not been heard of (no start, no outcome): send it again. */
+  record RedispatchDue(String taskId, int attempt) implements WorkflowCommand {}
+
+  /** Timer: the requested attempt has had no grant yet: ask the coordinator again. */
+  record RerequestDue(String taskId, int attempt) implements WorkflowCommand {}
+
   /**
    * Retention: may this workflow be removed? Agreed only when it finished before {@code finishedBefore}; from
    * then on the entity answers as if the workflow did not exist, until {@link Forgotten} lets it go.

@@ -65,10 +65,20 @@ public final class WorkflowEntity
   public static final EntityTypeKey<WorkflowCommand> ENTITY_KEY =
       EntityTypeKey.create(WorkflowCommand.class, "Workflow");
 
-  /** What a workflow entity needs from its node. */
+  /**
+   * What a workflow entity needs from its node. {@code redispatchAfter}: how long a dispatched attempt may go
+   * unheard of (no start, no outcome) before it is sent to its provider again.
+   */
   public record Dependencies(
       ActorRef<CoordinatorCommand> coordinator, Function<String, RecipientRef<ProviderCommand>> providers,
-      EventPublisher publisher, InstantSource clock, WorkflowDecisions decisions, Duration idleTimeout) {}
+      EventPublisher publisher, InstantSource clock, WorkflowDecisions decisions, Duration idleTimeout,
+      Duration redispatchAfter) {
+    public Dependencies(ActorRef<CoordinatorCommand> coordinator,
+                        Function<String, RecipientRef<ProviderCommand>> providers, EventPublisher publisher,
+                        InstantSource clock, WorkflowDecisions decisions, Duration idleTimeout) {
+      this(coordinator, providers, publisher, clock, decisions, idleTimeout, Duration.ofSeconds(5));
+    }
+  }
 
   /**
    * Workflows are sharded with remember-entities: a running workflow is restarted by sharding after a crash
@@ -172,6 +182,8 @@ public final class WorkflowEntity
         .onCommand(ReattachAnswer.class, this::onReattachAnswer)
         .onCommand(RetryDue.class, this::onRetryDue)
         .onCommand(TimeoutDue.class, this::onTimeoutDue)
+        .onCommand(WorkflowCommand.RedispatchDue.class, this::onRedispatchDue)
+        .onCommand(WorkflowCommand.RerequestDue.class, this::onRerequestDue)
         .onCommand(WorkflowCommand.ScheduleToStartDue.class, this::onScheduleToStartDue)
         .onCommand(WorkflowCommand.CancelWorkflow.class, this::onCancel)
         .onCommand(WorkflowCommand.RetryTask.class, (s, c) -> retryByHand(s, c.taskId(), null, c.replyTo()))
@@ -344,6 +356,7 @@ public final class WorkflowEntity
       return Effect().noReply();
     }
     waitingFor.remove(cmd.taskId());
+    timers.cancel(rerequestTimer(cmd.taskId()));
     WorkflowEvent event = deps.decisions().assign(state, cmd.taskId(), cmd.providerId(), now());
     List<HeldAttempt> toCancel = heldAmongCancelled(state, event);
     return Effect().persist(event).thenRun(s -> {
@@ -374,6 +387,7 @@ public final class WorkflowEntity
     if (task == null || task.attempt != cmd.attempt() || task.state != TaskState.ASSIGNED) {
       return Effect().noReply();
     }
+    timers.cancel(redispatchTimer(cmd.taskId()));
     Instant at = now();
     Instant reported = WorkflowDecisions.startWithin(task, cmd.startedAt(), at);
     WorkflowEvent event = new TaskStarted(workflowId, cmd.taskId(), cmd.attempt(), cmd.providerId(),
@@ -401,6 +415,7 @@ public final class WorkflowEntity
           .thenReply(cmd.replyTo(), s -> Done.getInstance());
     }
     timers.cancel(timeoutTimer(cmd.taskId()));
+    timers.cancel(redispatchTimer(cmd.taskId()));
     WorkflowEvent event = cmd.error() == null
         ? deps.decisions().complete(state, cmd.taskId(), cmd.result(), now(), cmd.startedAt())
         : deps.decisions().fail(state, cmd.taskId(), cmd.error(), now(), cmd.startedAt());
@@ -463,6 +478,39 @@ public final class WorkflowEntity
     }).thenNoReply();
   }
 
+  /**
+   * A dispatch is a plain message: one in flight when the provider's entity moves (a node leaving, a shard
+   * handed off) is lost, and the attempt would wait forever. Until its provider reports the start or the
+   * outcome, the attempt is sent again now and then; a runtime that already runs it ignores the repeat, a
+   * provider that no longer holds it hands it back and it is reassigned.
+   */
+  private ReplyEffect<WorkflowEvent, WorkflowState> onRedispatchDue(WorkflowState state,
+                                                                    WorkflowCommand.RedispatchDue cmd) {
+    TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
+    if (task != null && task.attempt == cmd.attempt() && task.state == TaskState.ASSIGNED
+        && state.status == WorkflowStatus.RUNNING) {
+      ctx.getLog().debug("attempt {} of {}/{} not heard of from provider {}: dispatched again", cmd.attempt(),
+          workflowId, cmd.taskId(), task.providerId);
+      dispatch(state, task);
+    }
+    return Effect().noReply();
+  }
+
+  /**
+   * Like a dispatch, a grant is a plain message and can be lost when an entity moves: a requested attempt
+   * without a grant asks again now and then. The coordinator answers a request it already granted with the
+   * same grant, and ignores one it is still working on or that waits for a provider.
+   */
+  private ReplyEffect<WorkflowEvent, WorkflowState> onRerequestDue(WorkflowState state,
+                                                                   WorkflowCommand.RerequestDue cmd) {
+    TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
+    if (task != null && task.attempt == cmd.attempt() && task.state == TaskState.READY && task.requested
+        && state.status == WorkflowStatus.RUNNING) {
+      askCoordinator(state, cmd.taskId());
+    }
+    return Effect().noReply();
+  }
+
   /** SPEC §1: a ready task that no provider took within schedule_to_start_timeout fails, without retry. */
   private ReplyEffect<WorkflowEvent, WorkflowState> onScheduleToStartDue(WorkflowState state,
                                                                          WorkflowCommand.ScheduleToStartDue cmd) {
@@ -522,11 +570,14 @@ public final class WorkflowEntity
     }
   }
 
+  /** Sends the attempt to its provider, and again later while nothing is heard of it (see onRedispatchDue). */
   private void dispatch(WorkflowState state, TaskRun task) {
     TaskDefinition def = state.definitionOf(task.id);
     Long timeoutMs = def.timeout() == null ? null : def.timeout().toMillis();
     deps.providers().apply(task.providerId).tell(new ProviderCommand.Dispatch(key(task.id, task.attempt),
         def.method(), task.params, timeoutMs));
+    timers.startSingleTimer(redispatchTimer(task.id), new WorkflowCommand.RedispatchDue(task.id, task.attempt),
+        deps.redispatchAfter());
   }
 
   private void release(String providerId, TaskKey key, boolean cancel) {
@@ -536,14 +587,22 @@ public final class WorkflowEntity
   }
 
   private void requestAssignment(WorkflowState state, String taskId) {
-    TaskDefinition def = state.definitionOf(taskId);
     TaskRun task = state.task(taskId);
     if (state.definition.scheduleToStartTimeout() != null) {
       arm(scheduleToStartTimer(taskId), new WorkflowCommand.ScheduleToStartDue(taskId, task.attempt),
           task.readyAt.plus(state.definition.scheduleToStartTimeout()));
     }
+    askCoordinator(state, taskId);
+  }
+
+  /** Asks for a provider, and again later while no grant arrives (see onRerequestDue). */
+  private void askCoordinator(WorkflowState state, String taskId) {
+    TaskDefinition def = state.definitionOf(taskId);
+    TaskRun task = state.task(taskId);
     deps.coordinator().tell(new CoordinatorCommand.RequestAssignment(
-        key(taskId, state.task(taskId).attempt), def.method(), def.priority(), def.provider()));
+        key(taskId, task.attempt), def.method(), def.priority(), def.provider()));
+    timers.startSingleTimer(rerequestTimer(taskId), new WorkflowCommand.RerequestDue(taskId, task.attempt),
+        deps.redispatchAfter());
   }
 
   private void scheduleRetry(String taskId, int failedAttempt, Instant retryAt) {
@@ -632,6 +691,14 @@ public final class WorkflowEntity
 
   private static String retryTimer(String taskId) {
     return "retry-" + taskId;
+  }
+
+  private static String rerequestTimer(String taskId) {
+    return "rerequest-" + taskId;
+  }
+
+  private static String redispatchTimer(String taskId) {
+    return "redispatch-" + taskId;
   }
 
   private static String timeoutTimer(String taskId) {

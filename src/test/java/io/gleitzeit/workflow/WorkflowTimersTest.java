@@ -140,12 +140,61 @@ class WorkflowTimersTest {
     return kit.persistenceTestKit().persistedInStorage(WorkflowEntity.persistenceIdOf(id).id());
   }
 
+  /** Every message the probe receives until it has been quiet for {@link #QUIET}. */
+  private static <T> List<T> drain(TestProbe<T> probe) {
+    List<T> received = new java.util.ArrayList<>();
+    while (true) {
+      try {
+        received.add(probe.receiveMessage(QUIET));
+      } catch (AssertionError quiet) {
+        return received;
+      }
+    }
+  }
+
   private static Object last(List<Object> journal) {
     return journal.get(journal.size() - 1);
   }
 
   private static long count(List<Object> journal, Class<?> type) {
     return journal.stream().filter(type::isInstance).count();
+  }
+
+  // ---------------------------------------------------------------- lost dispatches
+
+  @Test
+  void shouldSendADispatchAgainUntilTheProviderReportsTheStartAndNeverAfter() {
+    var kit = submitted("{'id': '$ID', 'tasks': [{'id': 'a', 'method': 'test/sleep', 'params': {'ms': 60000}}]}");
+    expectRequest("a", 1);
+    assign(kit, "a", 1);
+
+    // Nothing heard of the attempt (the dispatch was lost with a node or a shard hand-off): sent again.
+    pass(Duration.ofMillis(4_999));
+    provider.expectNoMessage(QUIET);
+    pass(Duration.ofMillis(1));
+    Dispatch again = provider.expectMessageClass(Dispatch.class);
+    assertEquals(key("a", 1), again.key());
+    pass(Duration.ofSeconds(5));
+    assertEquals(key("a", 1), provider.expectMessageClass(Dispatch.class).key(), "and again while unheard of");
+
+    // Once its provider reports the start, the attempt is its provider's: no more dispatches.
+    kit.runCommand(new WorkflowCommand.ReportTaskStarted("a", 1, "test-1"));
+    assertEquals(TaskState.RUNNING, kit.getState().task("a").state);
+    pass(Duration.ofSeconds(30));
+    provider.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void shouldAskForAProviderAgainWhileNoGrantArrivesAndStopOnceGranted() {
+    var kit = submitted("{'id': '$ID', 'tasks': [{'id': 'a', 'method': 'test/echo'}]}");
+    expectRequest("a", 1);
+
+    // The grant was lost (or none came): the same request again, which the coordinator answers idempotently.
+    pass(Duration.ofSeconds(5));
+    expectRequest("a", 1);
+    assign(kit, "a", 1);
+    pass(Duration.ofSeconds(30));
+    coordinator.expectNoMessage(QUIET);
   }
 
   // ---------------------------------------------------------------- retries
@@ -197,9 +246,12 @@ class WorkflowTimersTest {
     expectRequest("a", 3);
     assertEquals(3, kit.getState().task("a").attempt);
 
-    // It fired once: no second request however long we wait, and a late timer message changes nothing.
+    // It fired once: no further attempt however long we wait (only attempt 3 asked for again while no grant
+    // comes), and a late timer message changes nothing.
     pass(Duration.ofMinutes(5));
-    coordinator.expectNoMessage(QUIET);
+    for (CoordinatorCommand message : drain(coordinator)) {
+      assertEquals(key("a", 3), ((RequestAssignment) message).key());
+    }
     assertTrue(kit.runCommand(new RetryDue("a", 2)).hasNoEvents(), "a repeated RetryDue for attempt 2 is a no-op");
     List<Object> journal = journal(kit);
     assertEquals(2, count(journal, TaskRetryReady.class), "one TaskRetryReady per failure: " + journal);
@@ -292,7 +344,9 @@ class WorkflowTimersTest {
     int written = journal(kit).size();
 
     pass(Duration.ofSeconds(10));
-    provider.expectNoMessage(QUIET);
+    // The only messages to the provider: the attempt sent again while it is not heard of (see above).
+    Dispatch again = provider.expectMessageClass(Dispatch.class);
+    assertEquals(key("a", 1), again.key());
     assertEquals(TaskState.ASSIGNED, kit.getState().task("a").state);
     assertEquals(written, journal(kit).size(), "the timer found the task assigned and did nothing");
   }
