@@ -304,7 +304,7 @@ public final class EventIndex implements AutoCloseable {
    * most this; one committed later may have a lower one, but it is published on the live topic later too.
    */
   public CompletionStage<Long> journalHighWater() {
-    return query(c -> {
+    return journalQuery(c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT MAX(\"ordering\") FROM " + JOURNAL);
            ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -324,7 +324,11 @@ public final class EventIndex implements AutoCloseable {
   }
 
   private CompletionStage<Void> awaitIndexedUpTo(long ordering, long deadlineNanos) {
-    return query(c -> indexedUpTo(c, ordering)).thenCompose(done -> {
+    return query(c -> {
+      try (Connection journal = db.journalConnection()) {
+        return indexedUpTo(journal, c, ordering);
+      }
+    }).thenCompose(done -> {
       if (done) {
         return CompletableFuture.completedFuture(null);
       }
@@ -337,10 +341,11 @@ public final class EventIndex implements AutoCloseable {
     });
   }
 
-  private static boolean indexedUpTo(Connection c, long ordering) throws SQLException {
+  /** Whether the projections' offsets ({@code index}) have reached the journal's tagged events up to {@code ordering}. */
+  private static boolean indexedUpTo(Connection journal, Connection index, long ordering) throws SQLException {
     for (String tag : EventIndexProjection.TAGS) {
       long target;
-      try (PreparedStatement ps = prepare(c, "SELECT \"event_id\" FROM " + JOURNAL_TAGS + " WHERE \"tag\" = ? AND "
+      try (PreparedStatement ps = prepare(journal, "SELECT \"event_id\" FROM " + JOURNAL_TAGS + " WHERE \"tag\" = ? AND "
           + "\"event_id\" <= ? ORDER BY \"event_id\" DESC LIMIT 1", List.of(tag, ordering));
            ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -348,7 +353,7 @@ public final class EventIndex implements AutoCloseable {
         }
         target = rs.getLong(1);
       }
-      try (PreparedStatement ps = prepare(c, "SELECT \"current_offset\" FROM " + OFFSETS + " WHERE "
+      try (PreparedStatement ps = prepare(index, "SELECT \"current_offset\" FROM " + OFFSETS + " WHERE "
           + "\"projection_name\" = ? AND \"projection_key\" = ?", List.of(EventIndexProjection.NAME, tag));
            ResultSet rs = ps.executeQuery()) {
         if (!rs.next() || Long.parseLong(rs.getString(1)) < target) {
@@ -377,55 +382,65 @@ public final class EventIndex implements AutoCloseable {
   }
 
   /**
-   * Removes a workflow for good, in one transaction: its journal events and their tags, its snapshots, its
-   * envelopes in the index (not provider envelopes that mention it: they belong to the provider's stream),
-   * its dead letters and its row of the workflow list. False, removing nothing, while the index has not
+   * Removes a workflow for good, in one transaction per database: its journal events and their tags, its
+   * snapshots; then its envelopes in the index (not provider envelopes that mention it: they belong to the
+   * provider's stream), its dead letters and its row of the workflow list. False, removing nothing, while the index has not
    * indexed all of its journal events yet: rows indexed after the removal would outlive it. The caller
    * makes sure the workflow entity writes nothing meanwhile.
    */
   public CompletionStage<Boolean> forgetWorkflow(String persistenceId, String workflowId) {
-    return query(c -> {
-      boolean autoCommit = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        long last;
-        try (PreparedStatement ps = prepare(c, "SELECT MAX(\"ordering\") FROM " + JOURNAL
-            + " WHERE \"persistence_id\" = ?", List.of(persistenceId)); ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          last = rs.getLong(1);
-        }
-        if (last > 0 && !indexedUpTo(c, last)) {
-          c.rollback();
-          return false;
-        }
-        List<String> byPersistenceId = List.of(
-            "DELETE FROM " + JOURNAL_TAGS + " WHERE \"event_id\" IN (SELECT \"ordering\" FROM " + JOURNAL
-                + " WHERE \"persistence_id\" = ?)",
-            "DELETE FROM " + JOURNAL + " WHERE \"persistence_id\" = ?",
-            "DELETE FROM \"snapshot\" WHERE \"persistence_id\" = ?");
-        for (String sql : byPersistenceId) {
-          try (PreparedStatement ps = prepare(c, sql, List.of(persistenceId))) {
-            ps.executeUpdate();
-          }
-        }
-        List<String> byWorkflowId = List.of(
-            "DELETE FROM " + EventIndexSchema.EVENTS + " WHERE workflow_id = ? AND event_group <> 'provider'",
-            "DELETE FROM " + EventIndexSchema.DEAD_LETTERS + " WHERE workflow_id = ?",
-            "DELETE FROM " + EventIndexSchema.WORKFLOWS + " WHERE workflow_id = ?");
-        for (String sql : byWorkflowId) {
-          try (PreparedStatement ps = prepare(c, sql, List.of(workflowId))) {
-            ps.executeUpdate();
-          }
-        }
-        c.commit();
-        return true;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(autoCommit);
+    return query(index -> {
+      try (Connection journal = db.journalConnection()) {
+        return forget(journal, index, persistenceId, workflowId);
       }
     });
+  }
+
+  /**
+   * The journal's rows first, then the index's: when the two are separate databases a crash in between leaves
+   * index rows of a workflow whose journal is gone, which the next sweep finds and removes (the journal part
+   * is then a no-op). The other order could leave journal rows that no sweep ever finds again.
+   */
+  private static boolean forget(Connection journal, Connection index, String persistenceId, String workflowId)
+      throws SQLException {
+    long last;
+    try (PreparedStatement ps = prepare(journal, "SELECT MAX(\"ordering\") FROM " + JOURNAL
+        + " WHERE \"persistence_id\" = ?", List.of(persistenceId)); ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      last = rs.getLong(1);
+    }
+    if (last > 0 && !indexedUpTo(journal, index, last)) {
+      return false;
+    }
+    inTransaction(journal, List.of(
+        "DELETE FROM " + JOURNAL_TAGS + " WHERE \"event_id\" IN (SELECT \"ordering\" FROM " + JOURNAL
+            + " WHERE \"persistence_id\" = ?)",
+        "DELETE FROM " + JOURNAL + " WHERE \"persistence_id\" = ?",
+        "DELETE FROM \"snapshot\" WHERE \"persistence_id\" = ?"), persistenceId);
+    inTransaction(index, List.of(
+        "DELETE FROM " + EventIndexSchema.EVENTS + " WHERE workflow_id = ? AND event_group <> 'provider'",
+        "DELETE FROM " + EventIndexSchema.DEAD_LETTERS + " WHERE workflow_id = ?",
+        "DELETE FROM " + EventIndexSchema.WORKFLOWS + " WHERE workflow_id = ?"), workflowId);
+    return true;
+  }
+
+  /** Runs every statement with the one argument in one transaction (a no-op commit when there is nothing). */
+  private static void inTransaction(Connection c, List<String> statements, String argument) throws SQLException {
+    boolean autoCommit = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try {
+      for (String sql : statements) {
+        try (PreparedStatement ps = prepare(c, sql, List.of(argument))) {
+          ps.executeUpdate();
+        }
+      }
+      c.commit();
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(autoCommit);
+    }
   }
 
   /** Milliseconds between a journal event's write and its index commit, for the last event indexed here (-1: none yet). */
@@ -441,6 +456,16 @@ public final class EventIndex implements AutoCloseable {
   @Override
   public void close() {
     db.close();
+  }
+
+  private <T> CompletionStage<T> journalQuery(Sql<T> sql) {
+    return CompletableFuture.supplyAsync(() -> {
+      try (Connection c = db.journalConnection()) {
+        return sql.run(c);
+      } catch (SQLException e) {
+        throw new CompletionException(e);
+      }
+    }, queries);
   }
 
   private <T> CompletionStage<T> query(Sql<T> sql) {

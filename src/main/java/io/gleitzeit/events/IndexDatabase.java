@@ -8,28 +8,44 @@ import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.projection.jdbc.JdbcSession;
 
 /**
- * The event index's connections: a small HikariCP pool of its own on the journal's database (the journal's
- * Slick pool is not reachable as plain JDBC). Projections take a {@link Session} per transaction; queries
- * borrow a connection. Every caller runs on a dispatcher meant for blocking, never on Pekko's default one.
+ * The event index's connections: a small HikariCP pool of its own on the index's database (the journal's
+ * Slick pool is not reachable as plain JDBC), and, when the index has a database of its own, a smaller one on
+ * the journal's for the few reads (and retention's deletes) of journal tables. Projections take a {@link
+ * Session} per transaction; queries borrow a connection. Every caller runs on a dispatcher meant for blocking,
+ * never on Pekko's default one.
  */
 final class IndexDatabase implements AutoCloseable {
 
   private final HikariDataSource pool;
+  private final HikariDataSource journalPool;
 
   IndexDatabase(EventIndexSettings settings) {
-    HikariConfig config = new HikariConfig();
-    config.setPoolName("gleitzeit-event-index");
-    config.setJdbcUrl(settings.url());
-    config.setUsername(settings.user());
-    config.setPassword(settings.password());
-    config.setMaximumPoolSize(settings.poolSize());
-    config.setMinimumIdle(1);
-    config.setConnectionTimeout(settings.connectionTimeout().toMillis());
-    this.pool = new HikariDataSource(config);
+    this.pool = pool("gleitzeit-event-index", settings.url(), settings.poolSize(), settings);
+    this.journalPool = settings.separateFromJournal()
+        ? pool("gleitzeit-event-index-journal", settings.journalUrl(), 2, settings)
+        : pool;
   }
 
+  private static HikariDataSource pool(String name, String url, int size, EventIndexSettings settings) {
+    HikariConfig config = new HikariConfig();
+    config.setPoolName(name);
+    config.setJdbcUrl(url);
+    config.setUsername(settings.user());
+    config.setPassword(settings.password());
+    config.setMaximumPoolSize(size);
+    config.setMinimumIdle(1);
+    config.setConnectionTimeout(settings.connectionTimeout().toMillis());
+    return new HikariDataSource(config);
+  }
+
+  /** A connection to the index's tables (and the projections' offsets). */
   Connection connection() throws SQLException {
     return pool.getConnection();
+  }
+
+  /** A connection to the journal's tables: the index's own pool when they share a database. */
+  Connection journalConnection() throws SQLException {
+    return journalPool.getConnection();
   }
 
   /** A new transaction on a pooled connection, as Pekko Projections' JDBC offset store and handlers use it. */
@@ -50,6 +66,9 @@ final class IndexDatabase implements AutoCloseable {
   @Override
   public void close() {
     pool.close();
+    if (journalPool != pool) {
+      journalPool.close();
+    }
   }
 
   /**
