@@ -160,7 +160,8 @@ public final class GleitzeitNode implements AutoCloseable {
     WorkflowJournal journal = new WorkflowJournal(system);
     EventStreams streams = new EventStreams(system, liveEvents, journal, eventIndex);
     metrics.gauge("gleitzeit.stream.subscribers", "Live event stream subscribers on this node", streams::subscribers);
-    Routes routes = new Routes(system, settings, new DefinitionParser(settings.limits(), () -> "wf-" + java.util.UUID.randomUUID()),
+    Routes routes = new Routes(system, settings, new DefinitionParser(settings.limits(), () -> "wf-" + java.util.UUID.randomUUID(),
+        io.gleitzeit.domain.AllowedBatchFiles.under(settings.batchRoots(), io.gleitzeit.domain.BatchFiles.LOCAL)),
         journal, new Readiness(system, journal), streams,
         new ProviderDirectory(system), new ExternalWorkers(system, providers, workflows, reporting,
             settings.heartbeatInterval()), eventIndex, metrics);
