@@ -1,6 +1,5 @@
 package io.gleitzeit.domain;
 
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -91,10 +90,13 @@ public final class DefinitionParser {
             root = body == null || body.length == 0 ? null
                     : (format == SourceFormat.YAML ? Json.YAML : Json.MAPPER).readTree(body);
         } catch (JsonProcessingException e) {
-            return invalid("$", syntaxError(e, format));
+            return invalid("$", SyntaxErrors.describe(e, format.name(), "unexpected content after the end of the "
+                    + "definition (expected exactly one " + (format == SourceFormat.YAML ? "YAML document" : "JSON object")
+                    + ")"));
         } catch (IOException | RuntimeException e) {
             // Any other parser failure is still bad input, never a server error.
-            return invalid("$", "invalid " + format.name() + ": " + oneLine(String.valueOf(e.getMessage())));
+            return invalid("$", "invalid " + format.name() + ": "
+                    + SyntaxErrors.oneLine(String.valueOf(e.getMessage())));
         }
         if (root == null || root.isMissingNode()) {
             return invalid("$", "empty document (expected a workflow definition object)");
@@ -130,29 +132,6 @@ public final class DefinitionParser {
 
     private static ParseResult invalid(String path, String message) {
         return new ParseResult.Invalid(List.of(new Problem(path, message)));
-    }
-
-    private static String syntaxError(JsonProcessingException e, SourceFormat format) {
-        StringBuilder b = new StringBuilder("invalid ").append(format.name());
-        JsonLocation at = e.getLocation();
-        if (at != null && at.getLineNr() > 0) {
-            b.append(" at line ").append(at.getLineNr());
-            if (at.getColumnNr() > 0) {
-                b.append(", column ").append(at.getColumnNr());
-            }
-        }
-        String message = oneLine(String.valueOf(e.getOriginalMessage()));
-        if (message.contains("FAIL_ON_TRAILING_TOKENS")) {
-            message = "unexpected content after the end of the definition (expected exactly one "
-                    + (format == SourceFormat.YAML ? "YAML document" : "JSON object") + ")";
-        }
-        // Jackson names a redacted source inside its messages; the line and column already say where.
-        message = message.replaceAll("\\[Source: [^;\\]]*; ", "[");
-        return b.append(": ").append(message).toString();
-    }
-
-    private static String oneLine(String s) {
-        return s.strip().replaceAll("\\s+", " ");
     }
 
     /** The JSON kind of a node, as used in "expected X, got Y". */

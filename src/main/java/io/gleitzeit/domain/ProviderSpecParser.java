@@ -1,6 +1,5 @@
 package io.gleitzeit.domain;
 
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -54,10 +53,11 @@ public final class ProviderSpecParser {
         try {
             root = json == null || json.length == 0 ? null : Json.MAPPER.readTree(json);
         } catch (JsonProcessingException e) {
-            return invalid(syntaxError(e));
+            return invalid(SyntaxErrors.describe(e, "JSON",
+                    "unexpected content after the end of the registration (expected exactly one JSON object)"));
         } catch (IOException | RuntimeException e) {
             // Any other parser failure is still bad input, never a server error.
-            return invalid("invalid JSON: " + oneLine(String.valueOf(e.getMessage())));
+            return invalid("invalid JSON: " + SyntaxErrors.oneLine(String.valueOf(e.getMessage())));
         }
         return parse(root);
     }
@@ -75,28 +75,6 @@ public final class ProviderSpecParser {
 
     private static ProviderSpecResult invalid(String message) {
         return new ProviderSpecResult.Invalid(List.of(new Problem("$", message)));
-    }
-
-    private static String syntaxError(JsonProcessingException e) {
-        StringBuilder b = new StringBuilder("invalid JSON");
-        JsonLocation at = e.getLocation();
-        if (at != null && at.getLineNr() > 0) {
-            b.append(" at line ").append(at.getLineNr());
-            if (at.getColumnNr() > 0) {
-                b.append(", column ").append(at.getColumnNr());
-            }
-        }
-        String message = oneLine(String.valueOf(e.getOriginalMessage()));
-        if (message.contains("FAIL_ON_TRAILING_TOKENS")) {
-            message = "unexpected content after the end of the registration (expected exactly one JSON object)";
-        }
-        // Jackson names a redacted source inside its messages; the line and column already say where.
-        message = message.replaceAll("\\[Source: [^;\\]]*; ", "[");
-        return b.append(": ").append(message).toString();
-    }
-
-    private static String oneLine(String s) {
-        return s.strip().replaceAll("\\s+", " ");
     }
 
     /** The value of a field, or null when it is absent or explicitly null. */

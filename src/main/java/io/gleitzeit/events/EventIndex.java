@@ -458,19 +458,24 @@ public final class EventIndex implements AutoCloseable {
     db.close();
   }
 
-  private <T> CompletionStage<T> journalQuery(Sql<T> sql) {
-    return CompletableFuture.supplyAsync(() -> {
-      try (Connection c = db.journalConnection()) {
-        return sql.run(c);
-      } catch (SQLException e) {
-        throw new CompletionException(e);
-      }
-    }, queries);
+  @FunctionalInterface
+  private interface ConnectionSource {
+    Connection open() throws SQLException;
   }
 
+  /** Runs {@code sql} on a connection to the journal's tables, on the query dispatcher. */
+  private <T> CompletionStage<T> journalQuery(Sql<T> sql) {
+    return run(db::journalConnection, sql);
+  }
+
+  /** Runs {@code sql} on a connection to the index's tables, on the query dispatcher. */
   private <T> CompletionStage<T> query(Sql<T> sql) {
+    return run(db::connection, sql);
+  }
+
+  private <T> CompletionStage<T> run(ConnectionSource source, Sql<T> sql) {
     return CompletableFuture.supplyAsync(() -> {
-      try (Connection c = db.connection()) {
+      try (Connection c = source.open()) {
         return sql.run(c);
       } catch (SQLException e) {
         throw new CompletionException(e);

@@ -49,32 +49,32 @@ final class EventIndexProjectionHandler
   @Override
   public void process(IndexDatabase.Session session,
                       List<org.apache.pekko.projection.eventsourced.EventEnvelope<Object>> group) throws Exception {
-    List<Object> events = new ArrayList<>(group.size());
-    List<List<EventEnvelope>> envelopes = new ArrayList<>(group.size());
+    List<Indexed> indexed = new ArrayList<>(group.size());
     for (var envelope : group) {
       Object event = envelope.event();
       if (event instanceof WorkflowEvent w) {
-        envelopes.add(WorkflowEnvelopes.of(w));
+        indexed.add(new Indexed(event, WorkflowEnvelopes.of(w)));
       } else if (event instanceof ProviderEvent p) {
-        envelopes.add(ProviderEnvelopes.of(p));
+        indexed.add(new Indexed(event, ProviderEnvelopes.of(p)));
       } else {
         LOG.warn("not indexed: {} (sequence {}) is neither a workflow nor a provider event: {}",
             envelope.persistenceId(), envelope.sequenceNr(), event == null ? null : event.getClass().getName());
-        continue;
       }
-      events.add(event);
     }
-    if (envelopes.stream().allMatch(List::isEmpty)) {
+    if (indexed.stream().allMatch(i -> i.envelopes().isEmpty())) {
       return; // e.g. a provider taking tasks without turning busy: nothing a reader sees
     }
     session.withConnection(c -> {
       lockWriters(c);
-      for (int i = 0; i < events.size(); i++) {
-        write(c, events.get(i), envelopes.get(i));
+      for (Indexed i : indexed) {
+        write(c, i.event(), i.envelopes());
       }
       return null;
     });
   }
+
+  /** A journal event and the envelopes it yields. */
+  private record Indexed(Object event, List<EventEnvelope> envelopes) {}
 
   /** Serialises index writers (the workflow and the provider projection): positions then commit in order. */
   private static void lockWriters(Connection c) throws SQLException {

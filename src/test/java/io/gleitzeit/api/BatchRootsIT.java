@@ -48,6 +48,9 @@ class BatchRootsIT {
 
   @AfterAll
   void stop() {
+    if (api != null) {
+      api.close();
+    }
     if (node != null) {
       node.close();
     }

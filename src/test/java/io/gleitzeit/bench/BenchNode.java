@@ -6,12 +6,10 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -62,27 +60,7 @@ final class BenchNode implements AutoCloseable {
     String name = dataDir.getFileName() + "-node-" + starts;
     Path stdoutFile = logDir.resolve(name + ".stdout.log");
     stderrFile = logDir.resolve(name + ".stderr.log");
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(jvmOptions);
-    URL logback = BenchNode.class.getResource("/logback.xml");
-    if (logback != null) {
-      command.add("-Dlogback.configurationFile=" + logback);
-    }
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add("io.gleitzeit.node.Main");
-    command.add("server");
-    command.add("--http-port");
-    command.add(String.valueOf(httpPort));
-    command.add("--remote-port");
-    command.add(String.valueOf(remotePort));
-    command.add("--data-dir");
-    command.add(dataDir.toString());
-    if (configFile != null) {
-      command.add("--config");
-      command.add(configFile.toString());
-    }
+    List<String> command = NodeProcess.serverCommand(jvmOptions, httpPort, remotePort, dataDir, configFile);
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().keySet().removeIf(k -> k.startsWith("GLEITZEIT_"));
     pb.environment().put("GLEITZEIT_JDBC_URL", jdbcUrl);

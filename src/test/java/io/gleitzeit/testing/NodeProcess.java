@@ -35,6 +35,29 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class NodeProcess implements AutoCloseable {
 
+  /**
+   * The command line of a node JVM ({@code Main server}) on this test class path with {@code jvmOptions}; a
+   * null {@code configFile} means none. The test class path carries logback-test.xml (Pekko's capturing
+   * appender, which prints nothing): the child logs as a real node does, with conf/logback.xml, to stderr.
+   */
+  public static List<String> serverCommand(List<String> jvmOptions, int httpPort, int remotePort, Path dataDir,
+                                           Path configFile) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
+    URL logback = NodeProcess.class.getResource("/logback.xml");
+    if (logback != null) {
+      command.add("-Dlogback.configurationFile=" + logback);
+    }
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.gleitzeit.node.Main", "server",
+        "--http-port", String.valueOf(httpPort), "--remote-port", String.valueOf(remotePort),
+        "--data-dir", dataDir.toString()));
+    if (configFile != null) {
+      command.addAll(List.of("--config", configFile.toString()));
+    }
+    return command;
+  }
+
   public static final String READY_PREFIX = "gleitzeit node ready ";
   public static final Duration DEFAULT_READY_TIMEOUT = Duration.ofSeconds(60);
   private static final AtomicInteger COUNTER = new AtomicInteger();
@@ -128,31 +151,9 @@ public final class NodeProcess implements AutoCloseable {
       String name = dataDir.getFileName() + "-node-" + COUNTER.incrementAndGet();
       Path out = logs.resolve(name + ".stdout.log");
       Path err = logs.resolve(name + ".stderr.log");
-      List<String> command = new ArrayList<>();
-      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      command.add("-Xmx384m");
-      command.add("-XX:+UseSerialGC");
-      command.add("-XX:TieredStopAtLevel=1");
-      // The test class path carries logback-test.xml (Pekko's capturing appender, which prints nothing):
-      // the child logs as a real node does, with conf/logback.xml, to stderr.
-      URL logback = NodeProcess.class.getResource("/logback.xml");
-      if (logback != null) {
-        command.add("-Dlogback.configurationFile=" + logback);
-      }
-      command.add("-cp");
-      command.add(System.getProperty("java.class.path"));
-      command.add("io.gleitzeit.node.Main");
-      command.add("server");
-      command.add("--http-port");
-      command.add(String.valueOf(http));
-      command.add("--remote-port");
-      command.add(String.valueOf(remote));
-      command.add("--data-dir");
-      command.add(dataDir.toString());
-      if (configFile != null) {
-        command.add("--config");
-        command.add(configFile.toString());
-      }
+      // Small and quick to start: many of these run in one test suite.
+      List<String> command = serverCommand(List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+          http, remote, dataDir, configFile);
       ProcessBuilder pb = new ProcessBuilder(command);
       // Nothing from the test's environment may redirect the node (GLEITZEIT_JDBC_URL, ports, ...).
       pb.environment().keySet().removeIf(k -> k.startsWith("GLEITZEIT_"));
