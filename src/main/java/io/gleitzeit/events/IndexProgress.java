@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * What the index projections running in this JVM have committed: wakes callers waiting for a workflow to be
  * indexed up to an envelope sequence number, and records how far the index
- * trails the journal (journal write time to index commit). Pekko calls {@link #offsetProgress} after the
- * transaction with the rows and the offset has committed.
+ * trails the journal (journal write time to index commit). Pekko calls {@link #afterProcess} for each envelope
+ * after the transaction with the rows and the offset has committed.
  */
 final class IndexProgress extends StatusObserver<EventEnvelope<Object>> {
 
@@ -57,19 +57,30 @@ final class IndexProgress extends StatusObserver<EventEnvelope<Object>> {
     return maxLagMillis.get();
   }
 
+  /** Once per committed group, for its last envelope. */
   @Override
   public void offsetProgress(ProjectionId projectionId, EventEnvelope<Object> envelope) {
     long lag = System.currentTimeMillis() - envelope.timestamp();
     lastLagMillis.set(lag);
     maxLagMillis.accumulateAndGet(lag, Math::max);
+  }
+
+  /**
+   * For every envelope of a group, after the transaction that indexed the group committed (an exactly-once
+   * JDBC handler commits inside {@code process}). Not {@link #offsetProgress}: that sees only a group's last
+   * envelope, and a waiter for another stream in the group would never wake.
+   */
+  @Override
+  public void afterProcess(ProjectionId projectionId, EventEnvelope<Object> envelope) {
+    Set<Waiter> set = waiters.get(envelope.persistenceId());
+    if (set == null) {
+      return;
+    }
     long indexedUpTo = envelope.event() instanceof WorkflowEvent e ? e.lastSequence()
         : envelope.event() instanceof ProviderEvent e ? e.lastSequence() : -1;
-    Set<Waiter> set = waiters.get(envelope.persistenceId());
-    if (set != null) {
-      for (Waiter w : set) {
-        if (w.sequence() <= indexedUpTo) {
-          w.done().complete(null);
-        }
+    for (Waiter w : set) {
+      if (w.sequence() <= indexedUpTo) {
+        w.done().complete(null);
       }
     }
   }
@@ -91,9 +102,6 @@ final class IndexProgress extends StatusObserver<EventEnvelope<Object>> {
 
   @Override
   public void beforeProcess(ProjectionId projectionId, EventEnvelope<Object> envelope) {}
-
-  @Override
-  public void afterProcess(ProjectionId projectionId, EventEnvelope<Object> envelope) {}
 
   @Override
   public void error(ProjectionId projectionId, EventEnvelope<Object> envelope, Throwable cause,
