@@ -91,6 +91,13 @@ public final class GleitzeitNode implements AutoCloseable {
       throw new NodeStartException("the journal is not reachable (" + config.getString(
           "pekko-persistence-jdbc.shared-databases.slick.db.url") + "): " + rootMessage(e), e);
     }
+    try {
+      // Lives as long as the actor system, however the node stops (or fails to start).
+      EmbeddedH2Compaction.startFor(config).ifPresent(compaction ->
+          system.getWhenTerminated().thenRun(compaction::close));
+    } catch (java.sql.SQLException e) {
+      throw new NodeStartException("the journal is not reachable: " + rootMessage(e), e);
+    }
     Cluster cluster = Cluster.get(system);
     if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));

@@ -46,9 +46,11 @@ final class BenchNode implements AutoCloseable {
 
   /** The journal URL every node of this bench gets: the default file URL, served to other JVMs too. */
   static String jdbcUrlFor(Path dataDir) {
-    // AUTO_SERVER lets the bench JVM open the database the node holds (to count journal rows). H2 refuses
-    // AUTO_SERVER together with the default URL's DB_CLOSE_ON_EXIT=FALSE, so that one setting is dropped.
-    return "jdbc:h2:file:" + dataDir.toAbsolutePath() + "/journal;WRITE_DELAY=0;AUTO_SERVER=TRUE";
+    // The default URL (conf/persistence.conf), so that the bench measures what users run, and AUTO_SERVER to let
+    // the bench JVM open the database the node holds (to count journal rows). H2 refuses AUTO_SERVER together
+    // with the default URL's DB_CLOSE_ON_EXIT=FALSE, so that one setting is dropped.
+    return "jdbc:h2:file:" + dataDir.toAbsolutePath() + "/journal;WRITE_DELAY=0;MAX_LENGTH_INPLACE_LOB=65536"
+        + ";AUTO_SERVER=TRUE";
   }
 
   /** Starts the node (again, after a kill) and returns once it printed its ready line. */
