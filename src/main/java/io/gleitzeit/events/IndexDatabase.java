@@ -26,8 +26,19 @@ final class IndexDatabase implements AutoCloseable {
         : pool;
   }
 
+  /**
+   * How long an index writer waits for the other's lock on H2 (whose default is a second or two). The two
+   * projections write one at a time (see {@code EventIndexProjectionHandler.lockWriters}); catching up after a
+   * crash, one group's transaction can take longer than H2's default, and the other projection failed and restarted
+   * with backoff instead of waiting its turn. PostgreSQL waits without limit by default.
+   */
+  static final int H2_LOCK_TIMEOUT_MS = 60_000;
+
   private static HikariDataSource pool(String name, String url, int size, EventIndexSettings settings) {
     HikariConfig config = new HikariConfig();
+    if (url.startsWith("jdbc:h2:")) {
+      config.setConnectionInitSql("SET LOCK_TIMEOUT " + H2_LOCK_TIMEOUT_MS);
+    }
     config.setPoolName(name);
     config.setJdbcUrl(url);
     config.setUsername(settings.user());
