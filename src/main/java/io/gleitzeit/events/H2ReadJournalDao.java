@@ -40,6 +40,8 @@ import slick.jdbc.JdbcProfile;
 public final class H2ReadJournalDao extends DefaultReadJournalDao {
 
   private final Serialization serialization;
+  /** Whether the journal is on H2; on any other database the plugin's own query runs. */
+  private final boolean onH2;
   private final String eventsByTagSql;
   /** Where the blocking JDBC call runs: Pekko's dispatcher for blocking IO, never the default one. */
   private final Executor blocking;
@@ -48,6 +50,7 @@ public final class H2ReadJournalDao extends DefaultReadJournalDao {
                           Serialization serialization, ExecutionContext ec, Materializer mat) {
     super(db, profile, config, serialization, ec, mat);
     this.serialization = serialization;
+    this.onH2 = profile instanceof H2Profile;
     this.eventsByTagSql = sqlFor(config.eventJournalTableConfiguration(), config.eventTagTableConfiguration());
     this.blocking = mat.system().dispatchers().lookup("pekko.actor.default-blocking-io-dispatcher");
   }
@@ -75,7 +78,7 @@ public final class H2ReadJournalDao extends DefaultReadJournalDao {
   @Override
   public Source<Try<Tuple3<PersistentRepr, scala.collection.immutable.Set<String>, Object>>, NotUsed> eventsByTag(
       String tag, long offset, long maxOffset, long max) {
-    if (!(profile() instanceof H2Profile)) {
+    if (!onH2) {
       return super.eventsByTag(tag, offset, maxOffset, max);
     }
     long limit = correctMaxForH2Driver(max);

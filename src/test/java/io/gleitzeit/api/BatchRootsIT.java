@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.gleitzeit.node.GleitzeitNode;
 import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.LocalNode;
+import io.gleitzeit.testing.Resources;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,12 +49,7 @@ class BatchRootsIT {
 
   @AfterAll
   void stop() {
-    if (api != null) {
-      api.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    Resources.closeAll(api, node);
   }
 
   private static String batch(String id, Path directory) {

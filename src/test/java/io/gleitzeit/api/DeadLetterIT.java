@@ -17,6 +17,7 @@ import io.gleitzeit.provider.TaskKey;
 import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.ApiTestClient.Response;
 import io.gleitzeit.testing.EventWatch;
+import io.gleitzeit.testing.Resources;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -64,12 +65,7 @@ class DeadLetterIT {
 
   @AfterAll
   void stopNode() {
-    if (api != null) {
-      api.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    Resources.closeAll(api, node);
   }
 
   private static String id() {

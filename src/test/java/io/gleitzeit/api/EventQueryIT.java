@@ -13,6 +13,7 @@ import io.gleitzeit.node.GleitzeitNode;
 import io.gleitzeit.node.NodeConfig;
 import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.ApiTestClient.Response;
+import io.gleitzeit.testing.Resources;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -82,12 +83,7 @@ class EventQueryIT {
 
   @AfterAll
   void stopNode() {
-    if (api != null) {
-      api.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    Resources.closeAll(api, node);
   }
 
   private void runWorkflows() throws Exception {

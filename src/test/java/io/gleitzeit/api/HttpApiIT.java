@@ -19,6 +19,7 @@ import io.gleitzeit.node.NodeConfig;
 import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.ApiTestClient.Ended;
 import io.gleitzeit.testing.ApiTestClient.Response;
+import io.gleitzeit.testing.Resources;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.http.HttpRequest;
@@ -91,12 +92,7 @@ class HttpApiIT {
 
   @AfterAll
   void stopNode() throws IOException {
-    if (api != null) {
-      api.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    Resources.closeAll(api, node);
     if (dataDir != null) {
       try (Stream<Path> files = Files.walk(dataDir)) {
         files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -15,6 +15,7 @@ import io.gleitzeit.node.GleitzeitNode;
 import io.gleitzeit.node.NodeConfig;
 import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.ApiTestClient.Response;
+import io.gleitzeit.testing.Resources;
 import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -80,12 +81,7 @@ class ProvidersApiIT {
 
   @AfterAll
   void stopNode() throws IOException {
-    if (api != null) {
-      api.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    Resources.closeAll(api, node);
     if (dataDir != null) {
       try (Stream<Path> files = Files.walk(dataDir)) {
         files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -12,6 +12,7 @@ import io.gleitzeit.node.GleitzeitNode;
 import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.ApiTestClient.Response;
 import io.gleitzeit.testing.LocalNode;
+import io.gleitzeit.testing.Resources;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
@@ -59,12 +60,7 @@ class ReplayIT {
 
   @AfterAll
   void stop() {
-    if (api != null) {
-      api.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    Resources.closeAll(api, node);
   }
 
   // ---- state?at_time= ----

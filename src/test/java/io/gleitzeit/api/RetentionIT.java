@@ -11,6 +11,7 @@ import io.gleitzeit.node.GleitzeitNode;
 import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.EventWatch;
 import io.gleitzeit.testing.LocalNode;
+import io.gleitzeit.testing.Resources;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,12 +53,7 @@ class RetentionIT {
 
   @AfterAll
   void stop() {
-    if (api != null) {
-      api.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    Resources.closeAll(api, node);
   }
 
   private String submit(String prefix, String tasks) {

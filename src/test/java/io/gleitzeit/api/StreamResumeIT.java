@@ -11,6 +11,7 @@ import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.ApiTestClient.Response;
 import io.gleitzeit.testing.EventWatch;
 import io.gleitzeit.testing.LocalNode;
+import io.gleitzeit.testing.Resources;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -51,12 +52,7 @@ class StreamResumeIT {
 
   @AfterAll
   void stop() {
-    if (api != null) {
-      api.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    Resources.closeAll(api, node);
   }
 
   private String chain(String prefix) {

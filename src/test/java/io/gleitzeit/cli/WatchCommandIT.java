@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gleitzeit.node.GleitzeitNode;
 import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.LocalNode;
+import io.gleitzeit.testing.Resources;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -37,12 +38,7 @@ class WatchCommandIT {
 
   @AfterAll
   void stop() {
-    if (api != null) {
-      api.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    Resources.closeAll(api, node);
   }
 
   private record Run(int exitCode, String output) {}

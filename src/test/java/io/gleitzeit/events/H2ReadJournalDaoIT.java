@@ -10,6 +10,7 @@ import io.gleitzeit.provider.ProviderEntity;
 import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.LocalNode;
 import io.gleitzeit.workflow.WorkflowEntity;
+import io.gleitzeit.testing.Resources;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -75,12 +76,7 @@ class H2ReadJournalDaoIT {
 
   @AfterAll
   void stop() {
-    if (api != null) {
-      api.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    Resources.closeAll(api, node);
   }
 
   private List<String> events(ReadJournalDao dao, String tag, long offset, long maxOffset, long max) throws Exception {

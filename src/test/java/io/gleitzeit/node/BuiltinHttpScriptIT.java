@@ -9,6 +9,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.LocalNode;
 import io.gleitzeit.testing.LocalServers;
+import io.gleitzeit.testing.Resources;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -73,12 +74,7 @@ class BuiltinHttpScriptIT {
 
   @AfterAll
   void stop() {
-    if (api != null) {
-      api.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    Resources.closeAll(api, node);
     if (server != null) {
       server.stop(0);
     }

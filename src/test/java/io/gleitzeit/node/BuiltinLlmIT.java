@@ -11,6 +11,7 @@ import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.EventWatch;
 import io.gleitzeit.testing.LocalNode;
 import io.gleitzeit.testing.LocalServers;
+import io.gleitzeit.testing.Resources;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -86,12 +87,7 @@ class BuiltinLlmIT {
 
   @AfterAll
   void stop() {
-    if (api != null) {
-      api.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    Resources.closeAll(api, node);
     if (server != null) {
       server.stop(0);
     }

@@ -10,6 +10,7 @@ import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.EventWatch;
 import io.gleitzeit.testing.LocalNode;
 import io.gleitzeit.testing.McpServers;
+import io.gleitzeit.testing.Resources;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -82,12 +83,7 @@ class BuiltinMcpIT {
 
   @AfterAll
   void stop() {
-    if (api != null) {
-      api.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    Resources.closeAll(api, node);
     if (everything != null) {
       everything.close();
     }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -31,6 +33,22 @@ class EmbeddedH2CompactionTest {
     assertFalse(EmbeddedH2Compaction.needsCompaction("jdbc:h2:tcp://127.0.0.1:9092/journal;WRITE_DELAY=0"),
         "the server process owns its file");
     assertFalse(EmbeddedH2Compaction.needsCompaction("jdbc:postgresql://db/gleitzeit"));
+  }
+
+  @Test
+  void theNodeStartsItForItsDefaultJournalOnlyUnlessTurnedOff() throws Exception {
+    Path dataDir = Files.createTempDirectory("gleitzeit-h2-compaction-node-");
+    Config config = NodeConfig.load(0, 0, dataDir, null);
+    try (EmbeddedH2Compaction started = EmbeddedH2Compaction.startFor(config).orElseThrow()) {
+      assertTrue(started.chunksFillRate() >= 0, "a store of the journal's own file");
+    }
+    Config off = ConfigFactory
+        .parseString("gleitzeit.journal.h2-compaction.enabled = off").withFallback(config);
+    assertTrue(EmbeddedH2Compaction.startFor(off).isEmpty());
+    Config server = ConfigFactory.parseString(
+        "pekko-persistence-jdbc.shared-databases.slick.db.url = \"jdbc:h2:tcp://127.0.0.1:1/journal;WRITE_DELAY=0\"")
+        .withFallback(config);
+    assertTrue(EmbeddedH2Compaction.startFor(server).isEmpty(), "a server's journal is not opened at all");
   }
 
   @Test

@@ -15,6 +15,7 @@ import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.EventWatch;
 import io.gleitzeit.testing.ExternalWorker;
 import io.gleitzeit.testing.LocalNode;
+import io.gleitzeit.testing.Resources;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.file.Path;
@@ -68,12 +69,7 @@ class ExternalWorkerProtocolIT {
 
   @AfterAll
   void stopNode() {
-    if (api != null) {
-      api.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    Resources.closeAll(api, node);
   }
 
   private ExternalWorker worker() {
