@@ -61,6 +61,9 @@ public sealed interface ProviderCommand extends JsonSerializable {
   /** Timer: the heartbeat deadline passed. */
   enum HeartbeatDeadline implements ProviderCommand { INSTANCE }
 
+  /** To itself: persist the slot changes decided since its last write, together (see {@link PendingSlots}). */
+  enum PersistSlots implements ProviderCommand { INSTANCE }
+
   /** Receive timeout: no message for a while. */
   enum Idle implements ProviderCommand { INSTANCE }
 }

@@ -12,6 +12,7 @@ import io.gleitzeit.provider.ProviderCommand.Heartbeat;
 import io.gleitzeit.provider.ProviderCommand.HeartbeatDeadline;
 import io.gleitzeit.provider.ProviderCommand.Idle;
 import io.gleitzeit.provider.ProviderCommand.ProviderReply;
+import io.gleitzeit.provider.ProviderCommand.PersistSlots;
 import io.gleitzeit.provider.ProviderCommand.PublishStatus;
 import io.gleitzeit.provider.ProviderCommand.Refused;
 import io.gleitzeit.provider.ProviderCommand.Register;
@@ -34,6 +35,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -119,6 +121,8 @@ public final class ProviderEntity
    * sent the attempt again: it never had it, and nothing else would ever answer it.
    */
   private final Map<TaskKey, Sent> sent = new HashMap<>();
+  /** Slot changes decided but not yet persisted: persisted together by the next write. */
+  private final PendingSlots pending = new PendingSlots();
 
   private record Sent(Dispatch dispatch, ActorRef<RuntimeCommand> to) {}
 
@@ -162,26 +166,38 @@ public final class ProviderEntity
         .build();
   }
 
+  /**
+   * Taking and freeing slots (Reserve, Release, Finished) is grouped: see {@link PendingSlots}. Dispatch reads
+   * the pending changes too. Every other command waits (stashed) until they are persisted, so that it sees
+   * the provider as its journal has it.
+   */
   @Override
   public CommandHandlerWithReply<ProviderCommand, ProviderEvent, ProviderState> commandHandler() {
     return newCommandHandlerWithReplyBuilder().forAnyState()
-        .onCommand(Register.class, this::onRegister)
-        .onCommand(Deregister.class, this::onDeregister)
-        .onCommand(GetProvider.class, (s, c) -> Effect().reply(c.replyTo(), new ProviderReply(viewOf(s))))
-        .onCommand(Heartbeat.class, this::onHeartbeat)
-        .onCommand(HeartbeatDeadline.class, this::onDeadline)
         .onCommand(Reserve.class, this::onReserve)
-        .onCommand(Dispatch.class, this::onDispatch)
         .onCommand(Release.class, this::onRelease)
         .onCommand(Finished.class, this::onFinished)
-        .onCommand(ProviderCommand.ReportGivenUp.class, this::onReportGivenUp)
-        .onCommand(CheckHeld.class, this::onCheckHeld)
-        .onCommand(PublishStatus.class, (s, c) -> {
+        .onCommand(PersistSlots.class, this::onPersistSlots)
+        .onCommand(Dispatch.class, this::onDispatch)
+        .onCommand(Register.class, settled(this::onRegister))
+        .onCommand(Deregister.class, settled(this::onDeregister))
+        .onCommand(GetProvider.class, settled((s, c) -> Effect().reply(c.replyTo(), new ProviderReply(viewOf(s)))))
+        .onCommand(Heartbeat.class, settled(this::onHeartbeat))
+        .onCommand(HeartbeatDeadline.class, settled(this::onDeadline))
+        .onCommand(ProviderCommand.ReportGivenUp.class, settled(this::onReportGivenUp))
+        .onCommand(CheckHeld.class, settled(this::onCheckHeld))
+        .onCommand(PublishStatus.class, settled((s, c) -> {
           publishStatus(s);
           return Effect().noReply();
-        })
-        .onCommand(Idle.class, this::onIdle)
+        }))
+        .onCommand(Idle.class, settled(this::onIdle))
         .build();
+  }
+
+  /** The handler, once no slot change is pending; until then the command is stashed. */
+  private <C extends ProviderCommand> BiFunction<ProviderState, C, ReplyEffect<ProviderEvent, ProviderState>> settled(
+      BiFunction<ProviderState, C, ReplyEffect<ProviderEvent, ProviderState>> handler) {
+    return (state, command) -> pending.isEmpty() ? handler.apply(state, command) : Effect().stash();
   }
 
   private ReplyEffect<ProviderEvent, ProviderState> onRegister(ProviderState state, Register cmd) {
@@ -275,17 +291,30 @@ public final class ProviderEntity
   }
 
   private ReplyEffect<ProviderEvent, ProviderState> onReserve(ProviderState state, Reserve cmd) {
-    if (state.exists() && state.holds(cmd.key())) {
-      return Effect().reply(cmd.replyTo(), new Reserved(cmd.key(), statusOf(state)));
+    if (state.exists() && pending.holds(state, cmd.key())) {
+      return replyToReserve(state, cmd, s -> new Reserved(cmd.key(), statusOf(s)));
     }
     String refusal = refusal(state, cmd.method());
     if (refusal != null) {
-      return Effect().reply(cmd.replyTo(), new Refused(cmd.key(), refusal, state.exists() ? statusOf(state) : null));
+      return replyToReserve(state, cmd, s -> new Refused(cmd.key(), refusal, s.exists() ? statusOf(s) : null));
     }
-    boolean nowBusy = state.load() + 1 >= state.spec.maxConcurrency();
-    ProviderEvent event = new TaskAcquired(providerId, cmd.key(), cmd.method(), nowBusy, now(), state.lastSequence + 1);
-    return Effect().persist(event).thenRun(s -> afterPersist(s, event))
-        .thenReply(cmd.replyTo(), s -> new Reserved(cmd.key(), statusOf(s)));
+    boolean nowBusy = pending.load(state) + 1 >= state.spec.maxConcurrency();
+    addPending(new TaskAcquired(providerId, cmd.key(), cmd.method(), nowBusy, now(), pending.nextSequence(state)),
+        s -> cmd.replyTo().tell(new Reserved(cmd.key(), statusOf(s))));
+    return Effect().noReply();
+  }
+
+  /**
+   * A reply that reports the provider's status: at once when nothing is pending, otherwise after the pending
+   * changes are persisted, so that it never reports a load the provider does not have.
+   */
+  private ReplyEffect<ProviderEvent, ProviderState> replyToReserve(
+      ProviderState state, Reserve cmd, Function<ProviderState, ProviderCommand.ReserveReply> reply) {
+    if (pending.isEmpty()) {
+      return Effect().reply(cmd.replyTo(), reply.apply(state));
+    }
+    pending.afterPersist(s -> cmd.replyTo().tell(reply.apply(s)));
+    return Effect().noReply();
   }
 
   private String refusal(ProviderState state, String method) {
@@ -299,14 +328,14 @@ public final class ProviderEntity
       return "provider " + providerId + " is not connected";
     } else if (!state.spec.serves(method)) {
       return "provider " + providerId + " does not serve " + method;
-    } else if (state.load() >= state.spec.maxConcurrency()) {
+    } else if (pending.load(state) >= state.spec.maxConcurrency()) {
       return "provider " + providerId + " is at capacity";
     }
     return null;
   }
 
   private ReplyEffect<ProviderEvent, ProviderState> onDispatch(ProviderState state, Dispatch cmd) {
-    if (!state.exists() || !state.holds(cmd.key())) {
+    if (!state.exists() || !pending.holds(state, cmd.key())) {
       handBack(cmd.key(), "provider " + providerId + " no longer holds attempt " + cmd.key().attempt());
     } else if (runtime == null) {
       waitingForRuntime.put(cmd.key(), cmd); // sent when the runtime attaches, or handed back when it never does
@@ -367,14 +396,36 @@ public final class ProviderEntity
   private ReplyEffect<ProviderEvent, ProviderState> release(ProviderState state, TaskKey key, String outcome,
                                                              long latencyMs) {
     sent.remove(key);
-    if (!state.exists() || !state.holds(key)) {
+    if (!state.exists() || !pending.holds(state, key)) {
       return Effect().noReply();
     }
-    boolean nowAvailable = ProviderStatus.BUSY.equals(state.status())
-        && state.load() - 1 < state.spec.maxConcurrency();
-    ProviderEvent event = new TaskReleased(providerId, key, outcome, latencyMs, nowAvailable, now(),
-        state.lastSequence + 1);
-    return Effect().persist(event).thenRun(s -> afterPersist(s, event)).thenNoReply();
+    int load = pending.load(state);
+    boolean nowAvailable = !state.unhealthy && !state.deregistered && load >= state.spec.maxConcurrency()
+        && load - 1 < state.spec.maxConcurrency();
+    addPending(new TaskReleased(providerId, key, outcome, latencyMs, nowAvailable, now(),
+        pending.nextSequence(state)), s -> {});
+    return Effect().noReply();
+  }
+
+  private void addPending(ProviderEvent event, Consumer<ProviderState> then) {
+    if (pending.isEmpty()) {
+      ctx.getSelf().tell(PersistSlots.INSTANCE); // after the commands already waiting, which join this write
+    }
+    pending.add(event, then);
+  }
+
+  /** One write for every slot change decided since the last one; then the replies, then the stashed commands. */
+  private ReplyEffect<ProviderEvent, ProviderState> onPersistSlots(ProviderState state, PersistSlots cmd) {
+    PendingSlots.Batch batch = pending.drain();
+    if (batch.events().isEmpty()) {
+      batch.afterPersist().forEach(then -> then.accept(state));
+      return Effect().none().thenNoReply().thenUnstashAll();
+    }
+    return Effect().persist(batch.events()).thenRun(s -> {
+      deps.publisher().publish(batch.events().stream().flatMap(e -> ProviderEnvelopes.of(e).stream()).toList());
+      batch.afterPersist().forEach(then -> then.accept(s));
+      publishStatus(s);
+    }).thenNoReply().thenUnstashAll();
   }
 
   private ReplyEffect<ProviderEvent, ProviderState> onCheckHeld(ProviderState state, CheckHeld cmd) {

@@ -48,6 +48,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -59,7 +61,11 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.internal.pubsub.TopicImpl;
 import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.persistence.testkit.ProcessingSuccess;
+import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -121,6 +127,10 @@ class ProviderEntityTest {
   }
 
   private EventSourcedBehaviorTestKit<ProviderCommand, ProviderEvent, ProviderState> entity() {
+    return EventSourcedBehaviorTestKit.create(testKit.system(), behavior());
+  }
+
+  private Behavior<ProviderCommand> behavior() {
     // Capture this test's probes and recorders, not the fields, which the next test replaces.
     TestProbe<WorkflowCommand> a = wfA;
     TestProbe<WorkflowCommand> b = wfB;
@@ -131,8 +141,7 @@ class ProviderEntityTest {
     ProviderEntity.Dependencies deps = new ProviderEntity.Dependencies(
         wf -> wf.equals("wf-a") ? a.getRef() : wf.equals("wf-b") ? b.getRef() : other.getRef(),
         statusTopic.getRef(), statusRequests.getRef(), publisher, clock, HEALTH, Duration.ofHours(1));
-    return EventSourcedBehaviorTestKit.create(testKit.system(),
-        ProviderEntity.create(id, deps, self -> passivated.getRef().tell(self)));
+    return ProviderEntity.create(id, deps, self -> passivated.getRef().tell(self));
   }
 
   private ManualTime manualTime() {
@@ -166,6 +175,22 @@ class ProviderEntityTest {
   private ReserveReply reserve(EventSourcedBehaviorTestKit<ProviderCommand, ProviderEvent, ProviderState> kit,
                                TaskKey key, String method) {
     return kit.<ReserveReply>runCommand(replyTo -> new Reserve(key, method, replyTo)).reply();
+  }
+
+  /** What a command without a reply persisted, and the state after it. */
+  private record Settled(List<Object> events, ProviderState state) {}
+
+  /**
+   * Runs a command that has no reply and waits until what it decided is persisted: slot changes are
+   * persisted by the entity's next write (a message to itself), and a GetProvider waits for that write.
+   */
+  private Settled runSettled(EventSourcedBehaviorTestKit<ProviderCommand, ProviderEvent, ProviderState> kit,
+                             ProviderCommand command) {
+    int before = journal(kit).size();
+    kit.runCommand(command);
+    view(kit);
+    List<Object> journal = journal(kit);
+    return new Settled(List.copyOf(journal.subList(before, journal.size())), kit.getState());
   }
 
   private ProviderView view(EventSourcedBehaviorTestKit<ProviderCommand, ProviderEvent, ProviderState> kit) {
@@ -412,6 +437,72 @@ class ProviderEntityTest {
     runtime.expectNoMessage(QUIET);
   }
 
+  @Test
+  void shouldPersistTheSlotChangesDecidedDuringAWriteTogetherInTheOrderTheyWereDecided() throws Exception {
+    String pid = ProviderEntity.persistenceIdOf(id).id();
+    List<List<Object>> writes = new CopyOnWriteArrayList<>();
+    CountDownLatch burstSent = new CountDownLatch(1);
+    PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
+    // The registration's write is held until the whole burst is in the entity's mailbox: every reservation
+    // is then decided while a write is in flight, which is what happens under load.
+    journal.withPolicy((persistenceId, operation) -> {
+      if (persistenceId.equals(pid) && operation instanceof WriteEvents write) {
+        List<Object> events = scala.jdk.javaapi.CollectionConverters.asJava(write.batch());
+        writes.add(events);
+        if (events.get(0) instanceof ProviderRegistered) {
+          await(burstSent);
+        }
+      }
+      return ProcessingSuccess.getInstance();
+    });
+    try {
+      ActorRef<ProviderCommand> provider = testKit.spawn(behavior());
+      TestProbe<RegisterReply> registered = testKit.createTestProbe();
+      TestProbe<ReserveReply> replies = testKit.createTestProbe();
+      provider.tell(new Register(spec(3, "test/*"), registered.getRef()));
+      provider.tell(new Heartbeat(runtime.getRef()));
+      List<TaskKey> keys = List.of(K1, K2, K3, new TaskKey("wf-b", "t4", 1));
+      keys.forEach(k -> provider.tell(new Reserve(k, "test/echo", replies.getRef())));
+      burstSent.countDown();
+
+      registered.receiveMessage();
+      List<ReserveReply> answers = replies.receiveSeveralMessages(4);
+      assertEquals(keys, answers.stream().map(ReserveReply::key).toList());
+      assertEquals(List.of(Reserved.class, Reserved.class, Reserved.class, ProviderCommand.Refused.class),
+          answers.stream().map(Object::getClass).toList());
+      assertEquals("provider " + id + " is at capacity", ((Refused) answers.get(3)).reason());
+      assertEquals(3, answers.get(3).status().load(), "a refusal reports the load the journal has");
+      assertEquals(2, writes.size(), "one write for the registration, one for the three reservations");
+      assertEquals(List.of(new TaskAcquired(id, K1, "test/echo", false, T0, 3),
+          new TaskAcquired(id, K2, "test/echo", false, T0, 3),
+          new TaskAcquired(id, K3, "test/echo", true, T0, 3)), writes.get(1));
+      assertEquals(List.of("provider:registered", "provider:available", "provider:heartbeat", "provider:busy"),
+          publishedTypes());
+
+      // A command that is not a slot change waits until the pending ones are persisted; a dispatch does not.
+      TestProbe<ProviderReply> views = testKit.createTestProbe();
+      provider.tell(new Finished(K1, true, 10));
+      provider.tell(new GetProvider(views.getRef()));
+      var params = Json.MAPPER.createObjectNode();
+      provider.tell(new Dispatch(K2, "test/echo", params, null));
+      assertEquals(new ExecuteTask(K2, "test/echo", params, null), runtime.receiveMessage());
+      assertEquals(2, views.receiveMessage().view().load(), "the view comes after the release is persisted");
+    } finally {
+      journal.resetPolicy();
+    }
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      if (!latch.await(10, TimeUnit.SECONDS)) {
+        throw new AssertionError("the test never sent its burst");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
   // ---------------------------------------------------------------- release and finish
 
   @Test
@@ -421,7 +512,7 @@ class ProviderEntityTest {
     assertEquals(List.of("provider:busy"), publishedTypes());
     clock.advance(Duration.ofSeconds(1));
 
-    var result = kit.runCommand(new Release(K1, true));
+    var result = runSettled(kit, new Release(K1, true));
 
     assertEquals(List.of(new TaskReleased(id, K1, TaskReleased.RELEASED, 0, true, T0.plusSeconds(1), 4)),
         result.events());
@@ -440,8 +531,8 @@ class ProviderEntityTest {
     reserve(kit, K1, "test/echo");
     reserve(kit, K2, "test/echo");
 
-    var ok = kit.runCommand(new Finished(K1, true, 100));
-    var failed = kit.runCommand(new Finished(K2, false, 300));
+    var ok = runSettled(kit, new Finished(K1, true, 100));
+    var failed = runSettled(kit, new Finished(K2, false, 300));
 
     assertEquals(List.of(new TaskReleased(id, K1, TaskReleased.SUCCEEDED, 100, false, T0, 3)), ok.events());
     assertEquals(List.of(new TaskReleased(id, K2, TaskReleased.FAILED, 300, false, T0, 3)), failed.events());
@@ -456,8 +547,8 @@ class ProviderEntityTest {
     assertTrue(view.healthScore() < 1.0);
     assertEquals(0, view.load());
 
-    var unknown = kit.runCommand(new Finished(K3, true, 5));
-    assertTrue(unknown.hasNoEvents(), "an attempt it does not hold changes nothing");
+    var unknown = runSettled(kit, new Finished(K3, true, 5));
+    assertEquals(List.of(), unknown.events(), "an attempt it does not hold changes nothing");
   }
 
   @Test
