@@ -106,4 +106,7 @@ public sealed interface WorkflowCommand extends JsonSerializable {
 
   /** Receive timeout: no message for a while. */
   enum Idle implements WorkflowCommand { INSTANCE }
+
+  /** To itself: persist the events its providers' reports decided since its last write, together. */
+  enum PersistReports implements WorkflowCommand { INSTANCE }
 }

@@ -114,6 +114,12 @@ public final class WorkflowEntity
   private boolean forgetting;
   /** Why each ready task waits, as the coordinator last said; kept in memory only. */
   private final Map<String, String> waitingFor = new HashMap<>();
+  /**
+   * Events decided from providers' reports (grants, starts, outcomes) but not yet persisted, and what runs
+   * once they are: see {@link #group}.
+   */
+  private final List<WorkflowEvent> pendingEvents = new ArrayList<>();
+  private final List<java.util.function.Consumer<WorkflowState>> pendingEffects = new ArrayList<>();
   /** Who waits for the submission being written, told at once when the journal refuses the write. */
   private ActorRef<WorkflowCommand.SubmitReply> submitting;
 
@@ -171,7 +177,15 @@ public final class WorkflowEntity
     var builder = newCommandHandlerWithReplyBuilder();
     // Being forgotten by retention: tried first, while the flag is set.
     builder.forState(state -> forgetting).onAnyCommand(this::whileForgetting);
+    // While reports' events wait for their write, more reports join them; anything else waits for the write.
+    builder.forState(state -> !pendingEvents.isEmpty())
+        .onCommand(AssignmentGranted.class, this::onGranted)
+        .onCommand(ReportTaskStarted.class, this::onStarted)
+        .onCommand(ReportTaskResult.class, this::onResult)
+        .onCommand(WorkflowCommand.PersistReports.class, this::onPersistReports)
+        .onAnyCommand((state, command) -> Effect().stash());
     builder.forAnyState()
+        .onCommand(WorkflowCommand.PersistReports.class, this::onPersistReports)
         .onCommand(SubmitWorkflow.class, this::onSubmit)
         .onCommand(GetWorkflow.class, (state, cmd) ->
             Effect().reply(cmd.replyTo(), new WorkflowReply(state.exists() ? WorkflowView.of(state, waitingFor) : null)))
@@ -241,9 +255,15 @@ public final class WorkflowEntity
     return java.util.Set.of(TAG);
   }
 
+  /**
+   * Applies an event unless the state has it already: the events of reports are applied when decided (see
+   * {@link #group}), before their write; every event takes at least one sequence number, so the state's last
+   * sequence tells which it has. Replays (and replays after a snapshot taken within a group) apply the rest.
+   */
   @Override
   public EventHandler<WorkflowState, WorkflowEvent> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onAnyEvent(WorkflowState::apply);
+    return newEventHandlerBuilder().forAnyState().onAnyEvent((state, event) ->
+        event.lastSequence() <= state.lastSequence ? state : state.apply(event));
   }
 
   @Override
@@ -359,7 +379,7 @@ public final class WorkflowEntity
     timers.cancel(rerequestTimer(cmd.taskId()));
     WorkflowEvent event = deps.decisions().assign(state, cmd.taskId(), cmd.providerId(), now());
     List<HeldAttempt> toCancel = heldAmongCancelled(state, event);
-    return Effect().persist(event).thenRun(s -> {
+    return group(state, event, s -> {
       if (event instanceof TaskAssigned) {
         TaskDefinition def = s.definitionOf(cmd.taskId());
         dispatch(s, s.task(cmd.taskId()));
@@ -371,7 +391,7 @@ public final class WorkflowEntity
         release(cmd.providerId(), key(cmd.taskId(), cmd.attempt()), false);
       }
       afterPersist(s, event, toCancel);
-    }).thenNoReply();
+    });
   }
 
   private ReplyEffect<WorkflowEvent, WorkflowState> onWaiting(WorkflowState state, AssignmentWaiting cmd) {
@@ -392,7 +412,7 @@ public final class WorkflowEntity
     Instant reported = WorkflowDecisions.startWithin(task, cmd.startedAt(), at);
     WorkflowEvent event = new TaskStarted(workflowId, cmd.taskId(), cmd.attempt(), cmd.providerId(),
         reported != null ? reported : at, state.lastSequence + 1);
-    return Effect().persist(event).thenRun(s -> afterPersist(s, event, List.of())).thenNoReply();
+    return group(state, event, s -> afterPersist(s, event, List.of()));
   }
 
   private ReplyEffect<WorkflowEvent, WorkflowState> onResult(WorkflowState state, ReportTaskResult cmd) {
@@ -411,8 +431,10 @@ public final class WorkflowEntity
       }
       WorkflowEvent rejected = new ReportRejected(workflowId, cmd.taskId(), cmd.attempt(), cmd.providerId(),
           rejectionReason(task, cmd.attempt(), cmd.providerId()), now(), state.lastSequence + 1);
-      return Effect().persist(rejected).thenRun(s -> afterPersist(s, rejected, List.of()))
-          .thenReply(cmd.replyTo(), s -> Done.getInstance());
+      return group(state, rejected, s -> {
+        afterPersist(s, rejected, List.of());
+        cmd.replyTo().tell(Done.getInstance());
+      });
     }
     timers.cancel(timeoutTimer(cmd.taskId()));
     timers.cancel(redispatchTimer(cmd.taskId()));
@@ -420,8 +442,44 @@ public final class WorkflowEntity
         ? deps.decisions().complete(state, cmd.taskId(), cmd.result(), now(), cmd.startedAt())
         : deps.decisions().fail(state, cmd.taskId(), cmd.error(), now(), cmd.startedAt());
     List<HeldAttempt> toCancel = heldAmongCancelled(state, event);
-    return Effect().persist(event).thenRun(s -> afterPersist(s, event, toCancel))
-        .thenReply(cmd.replyTo(), s -> Done.getInstance());
+    return group(state, event, s -> {
+      afterPersist(s, event, toCancel);
+      cmd.replyTo().tell(Done.getInstance());
+    });
+  }
+
+  /**
+   * Group commit of reports. A workflow with parallel tasks hears from many attempts at once, and an entity
+   * persists one write at a time: persisting each report on its own made a wide workflow wait for one
+   * journal round trip per grant, start and outcome. Instead the event is applied to the state at once (later
+   * decisions see it; the event handler then skips it) and joins the events waiting for the next write, which
+   * this entity asks of itself; reports arriving meanwhile join too. Nothing is sent, armed or acknowledged
+   * before the write: {@code then} runs after it, with the state after the whole group. Any other command
+   * waits (stashed) until the group is written, so it never sees an event the journal does not have. A
+   * failed write stops the entity, which recovers from the journal; unacknowledged reports are delivered again.
+   */
+  private ReplyEffect<WorkflowEvent, WorkflowState> group(WorkflowState state, WorkflowEvent event,
+                                                          java.util.function.Consumer<WorkflowState> then) {
+    if (pendingEvents.isEmpty()) {
+      ctx.getSelf().tell(WorkflowCommand.PersistReports.INSTANCE); // after the reports already waiting
+    }
+    state.apply(event);
+    pendingEvents.add(event);
+    pendingEffects.add(then);
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<WorkflowEvent, WorkflowState> onPersistReports(WorkflowState state,
+                                                                     WorkflowCommand.PersistReports cmd) {
+    if (pendingEvents.isEmpty()) {
+      return Effect().noReply();
+    }
+    List<WorkflowEvent> events = List.copyOf(pendingEvents);
+    List<java.util.function.Consumer<WorkflowState>> effects = List.copyOf(pendingEffects);
+    pendingEvents.clear();
+    pendingEffects.clear();
+    return Effect().persist(events).thenRun(s -> effects.forEach(effect -> effect.accept(s)))
+        .thenNoReply().thenUnstashAll();
   }
 
   private ReplyEffect<WorkflowEvent, WorkflowState> onReattachAnswer(WorkflowState state, ReattachAnswer cmd) {

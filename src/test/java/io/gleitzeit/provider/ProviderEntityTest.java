@@ -1,6 +1,7 @@
 package io.gleitzeit.provider;
 
 import io.gleitzeit.testing.MutableClock;
+import io.gleitzeit.testing.Settled;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -177,20 +178,11 @@ class ProviderEntityTest {
     return kit.<ReserveReply>runCommand(replyTo -> new Reserve(key, method, replyTo)).reply();
   }
 
-  /** What a command without a reply persisted, and the state after it. */
-  private record Settled(List<Object> events, ProviderState state) {}
-
-  /**
-   * Runs a command that has no reply and waits until what it decided is persisted: slot changes are
-   * persisted by the entity's next write (a message to itself), and a GetProvider waits for that write.
-   */
-  private Settled runSettled(EventSourcedBehaviorTestKit<ProviderCommand, ProviderEvent, ProviderState> kit,
-                             ProviderCommand command) {
-    int before = journal(kit).size();
-    kit.runCommand(command);
-    view(kit);
-    List<Object> journal = journal(kit);
-    return new Settled(List.copyOf(journal.subList(before, journal.size())), kit.getState());
+  /** Runs a slot change without a reply and waits until it is persisted (see {@link Settled}). */
+  private Settled<ProviderState> runSettled(
+      EventSourcedBehaviorTestKit<ProviderCommand, ProviderEvent, ProviderState> kit, ProviderCommand command) {
+    return Settled.<ProviderCommand, ProviderEvent, ProviderState, ProviderReply>run(kit,
+        ProviderEntity.persistenceIdOf(id).id(), command, GetProvider::new);
   }
 
   private ProviderView view(EventSourcedBehaviorTestKit<ProviderCommand, ProviderEvent, ProviderState> kit) {

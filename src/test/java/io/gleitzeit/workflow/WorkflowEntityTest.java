@@ -1,6 +1,5 @@
 package io.gleitzeit.workflow;
 
-import io.gleitzeit.testing.MutableClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -23,6 +22,8 @@ import io.gleitzeit.provider.ProviderCommand;
 import io.gleitzeit.provider.ProviderCommand.Dispatch;
 import io.gleitzeit.provider.ProviderCommand.Release;
 import io.gleitzeit.provider.TaskKey;
+import io.gleitzeit.testing.MutableClock;
+import io.gleitzeit.testing.Settled;
 import io.gleitzeit.workflow.WorkflowCommand.Accepted;
 import io.gleitzeit.workflow.WorkflowCommand.AlreadyExists;
 import io.gleitzeit.workflow.WorkflowCommand.AssignmentGranted;
@@ -44,6 +45,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -51,7 +56,12 @@ import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.persistence.testkit.ProcessingSuccess;
+import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -84,11 +94,14 @@ class WorkflowEntityTest {
   }
 
   private EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> entity(String workflowId) {
+    return EventSourcedBehaviorTestKit.create(testKit.system(), behavior(workflowId));
+  }
+
+  private Behavior<WorkflowCommand> behavior(String workflowId) {
     WorkflowDecisions decisions = new WorkflowDecisions(new ParameterResolver(1024), 10, () -> 0.5);
     WorkflowEntity.Dependencies deps = new WorkflowEntity.Dependencies(coordinator.getRef(),
         id -> provider.getRef(), EventPublisher.NONE, clock, decisions, Duration.ofMinutes(10));
-    return EventSourcedBehaviorTestKit.create(testKit.system(), WorkflowEntity.create(workflowId, deps,
-        self -> passivations.getRef().tell(self)));
+    return WorkflowEntity.create(workflowId, deps, self -> passivations.getRef().tell(self));
   }
 
   private static WorkflowDefinition definition(String json) {
@@ -118,7 +131,7 @@ class WorkflowEntityTest {
 
   private void grant(EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> kit, String taskId,
                      int attempt) {
-    kit.runCommand(new AssignmentGranted(taskId, attempt, "test-1"));
+    settled(kit, new AssignmentGranted(taskId, attempt, "test-1"));
   }
 
   private Done report(EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> kit, String taskId,
@@ -158,7 +171,7 @@ class WorkflowEntityTest {
   void shouldDispatchOnGrantWithResolvedParameters() {
     var kit = submitted(CHAIN);
     expectRequest("a", 1);
-    var result = kit.runCommand(new AssignmentGranted("a", 1, "test-1"));
+    var result = settled(kit, new AssignmentGranted("a", 1, "test-1"));
 
     TaskAssigned assigned = result.eventOfType(TaskAssigned.class);
     assertEquals("test-1", assigned.providerId());
@@ -176,7 +189,7 @@ class WorkflowEntityTest {
     expectRequest("a", 1);
     grant(kit, "a", 1);
     provider.expectMessageClass(Dispatch.class);
-    kit.runCommand(new ReportTaskStarted("a", 1, "test-1"));
+    settled(kit, new ReportTaskStarted("a", 1, "test-1"));
     clock.advance(Duration.ofMillis(25));
 
     var result = kit.<Done>runCommand(replyTo -> new ReportTaskResult("a", 1, "test-1",
@@ -262,7 +275,7 @@ class WorkflowEntityTest {
   void shouldReleaseAGrantThatNoLongerApplies() {
     var kit = submitted(CHAIN);
     expectRequest("a", 1);
-    var result = kit.runCommand(new AssignmentGranted("b", 1, "test-1"));
+    var result = settled(kit, new AssignmentGranted("b", 1, "test-1"));
     assertTrue(result.hasNoEvents());
     assertEquals(new Release(new TaskKey("wf-1", "b", 1), false), provider.expectMessageClass(Release.class));
     provider.expectNoMessage(Duration.ofMillis(50));
@@ -350,7 +363,7 @@ class WorkflowEntityTest {
     report(kit, "a", 1, java.util.Map.of("x", 1), null);
     expectRequest("b", 1);
 
-    var result = kit.runCommand(new AssignmentGranted("b", 1, "test-1"));
+    var result = settled(kit, new AssignmentGranted("b", 1, "test-1"));
 
     TaskResolutionFailed failed = result.eventOfType(TaskResolutionFailed.class);
     assertEquals("${a.result.missing}", failed.placeholder());
@@ -529,7 +542,7 @@ class WorkflowEntityTest {
     var kit = submitted("{'id': 'wf-1', 'tasks': [" + tasks + "]}");
     for (int i = 0; i < n; i++) {
       grant(kit, "t" + i, 1);
-      kit.runCommand(new ReportTaskStarted("t" + i, 1, "test-1"));
+      settled(kit, new ReportTaskStarted("t" + i, 1, "test-1"));
       if (i < n - 1) {
         report(kit, "t" + i, 1, java.util.Map.of("i", i), null); // 3 events per task: past a snapshot at 120
       }
@@ -553,11 +566,108 @@ class WorkflowEntityTest {
     var kit = submitted(CHAIN);
     expectRequest("a", 1);
     grant(kit, "a", 1);
-    var started = kit.runCommand(new ReportTaskStarted("a", 1, "test-1"));
+    var started = settled(kit, new ReportTaskStarted("a", 1, "test-1"));
     assertEquals(TaskState.RUNNING, started.state().task("a").state);
     assertEquals(13, started.eventOfType(TaskStarted.class).firstSequence());
-    assertTrue(kit.runCommand(new ReportTaskStarted("a", 1, "test-1")).hasNoEvents());
-    assertTrue(kit.runCommand(new ReportTaskStarted("a", 7, "test-1")).hasNoEvents());
+    assertTrue(settled(kit, new ReportTaskStarted("a", 1, "test-1")).hasNoEvents());
+    assertTrue(settled(kit, new ReportTaskStarted("a", 7, "test-1")).hasNoEvents());
   }
 
+
+  @Test
+  void shouldWriteTheReportsThatArriveDuringAWriteTogetherAndAnswerThemAfterIt() {
+    String pid = WorkflowEntity.persistenceIdOf("wf-burst").id();
+    List<List<Object>> writes = new CopyOnWriteArrayList<>();
+    AtomicReference<HeldWrite> holdNextWrite = new AtomicReference<>();
+    PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
+    // A held write keeps the entity busy while the test sends the rest of a burst: they arrive while a write
+    // is in flight, which is what happens under load.
+    journal.withPolicy((persistenceId, operation) -> {
+      if (persistenceId.equals(pid) && operation instanceof WriteEvents write) {
+        writes.add(scala.jdk.javaapi.CollectionConverters.asJava(write.batch()));
+        HeldWrite held = holdNextWrite.getAndSet(null);
+        if (held != null) {
+          held.started().countDown();
+          await(held.released());
+        }
+      }
+      return ProcessingSuccess.getInstance();
+    });
+    try {
+      ActorRef<WorkflowCommand> workflow = testKit.spawn(behavior("wf-burst"));
+      TestProbe<WorkflowCommand.SubmitReply> submitted = testKit.createTestProbe();
+      workflow.tell(new WorkflowCommand.SubmitWorkflow(definition("{'id': 'wf-burst', 'tasks': ["
+          + "{'id': 'a', 'method': 'test/echo'}, {'id': 'b', 'method': 'test/echo'},"
+          + "{'id': 'c', 'method': 'test/echo'},"
+          + "{'id': 'join', 'method': 'test/echo', 'dependencies': ['a', 'b', 'c']}]}"), submitted.getRef()));
+      submitted.expectMessageClass(Accepted.class);
+      coordinator.receiveSeveralMessages(3);
+
+      HeldWrite grants = new HeldWrite(new CountDownLatch(1), new CountDownLatch(1));
+      holdNextWrite.set(grants);
+      workflow.tell(new AssignmentGranted("a", 1, "test-1"));
+      await(grants.started());
+      workflow.tell(new AssignmentGranted("b", 1, "test-1"));
+      workflow.tell(new AssignmentGranted("c", 1, "test-1"));
+      grants.released().countDown();
+      assertEquals(List.of("a", "b", "c"), provider.receiveSeveralMessages(3).stream()
+          .map(m -> ((Dispatch) m).key().taskId()).toList());
+
+      HeldWrite results = new HeldWrite(new CountDownLatch(1), new CountDownLatch(1));
+      holdNextWrite.set(results);
+      TestProbe<Done> acks = testKit.createTestProbe();
+      for (String task : List.of("a", "b", "c")) {
+        workflow.tell(new ReportTaskResult(task, 1, "test-1", Json.MAPPER.createObjectNode().put("of", task), null,
+            acks.getRef()));
+        if (task.equals("a")) {
+          await(results.started());
+        }
+      }
+      acks.expectNoMessage(Duration.ofMillis(100)); // nothing is acknowledged before its write
+      results.released().countDown();
+      acks.receiveSeveralMessages(3);
+      assertEquals(new TaskKey("wf-burst", "join", 1), coordinator.expectMessageClass(RequestAssignment.class).key());
+
+      assertEquals(List.of(List.of(WorkflowEvent.WorkflowSubmitted.class), List.of(TaskAssigned.class),
+              List.of(TaskAssigned.class, TaskAssigned.class), List.of(WorkflowEvent.TaskCompleted.class),
+              List.of(WorkflowEvent.TaskCompleted.class, WorkflowEvent.TaskCompleted.class)),
+          writes.stream().map(w -> w.stream().map(Object::getClass).toList()).toList(),
+          "the reports that arrived during a write are written together by the next");
+      WorkflowEvent.TaskCompleted last = (WorkflowEvent.TaskCompleted) writes.get(4).get(1);
+      assertEquals(List.of("join"), last.consequences().requested(), "decided with the earlier results applied");
+
+      // What the live entity decided is what its journal replays to.
+      TestProbe<WorkflowCommand.WorkflowReply> views = testKit.createTestProbe();
+      workflow.tell(new WorkflowCommand.GetWorkflow(views.getRef()));
+      WorkflowView live = views.receiveMessage().view();
+      testKit.stop(workflow);
+      ActorRef<WorkflowCommand> recovered = testKit.spawn(behavior("wf-burst"));
+      recovered.tell(new WorkflowCommand.GetWorkflow(views.getRef()));
+      assertEquals(live, views.receiveMessage().view());
+      assertEquals("completed", live.tasks().get(2).state());
+    } finally {
+      journal.resetPolicy();
+    }
+  }
+
+  /** A write the journal holds: {@code started} once it is being written, then it waits for {@code released}. */
+  private record HeldWrite(CountDownLatch started, CountDownLatch released) {}
+
+  private static void await(CountDownLatch latch) {
+    try {
+      if (!latch.await(10, TimeUnit.SECONDS)) {
+        throw new AssertionError("timed out waiting for " + latch);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Runs a report without a reply and waits until its event is written (see {@link Settled}). */
+  private Settled<WorkflowState> settled(EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> kit,
+                                         WorkflowCommand command) {
+    return Settled.<WorkflowCommand, WorkflowEvent, WorkflowState, WorkflowCommand.WorkflowReply>run(kit,
+        WorkflowEntity.persistenceIdOf("wf-1").id(), command, WorkflowCommand.GetWorkflow::new);
+  }
 }

@@ -22,6 +22,7 @@ import io.gleitzeit.provider.ProviderCommand;
 import io.gleitzeit.provider.ProviderCommand.Dispatch;
 import io.gleitzeit.provider.ProviderCommand.Release;
 import io.gleitzeit.provider.TaskKey;
+import io.gleitzeit.testing.Settled;
 import io.gleitzeit.workflow.WorkflowCommand.Accepted;
 import io.gleitzeit.workflow.WorkflowCommand.AssignmentGranted;
 import io.gleitzeit.workflow.WorkflowCommand.ReportTaskResult;
@@ -126,7 +127,7 @@ class WorkflowTimersTest {
   /** Grants the attempt to provider test-1 and sees it dispatched there. */
   private void assign(EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> kit, String taskId,
                       int attempt) {
-    kit.runCommand(new AssignmentGranted(taskId, attempt, "test-1"));
+    settled(kit, new AssignmentGranted(taskId, attempt, "test-1"));
     assertEquals(key(taskId, attempt), provider.expectMessageClass(Dispatch.class).key());
   }
 
@@ -266,10 +267,10 @@ class WorkflowTimersTest {
     var kit = submitted("{'id': '$ID', 'tasks': [{'id': 'a', 'method': 'test/sleep', 'params': {'ms': 60000},"
         + " 'timeout': 5, 'retry': {'max_attempts': 2, 'backoff': 'fixed', 'base_delay': 1, 'jitter': false}}]}");
     expectRequest("a", 1);
-    kit.runCommand(new AssignmentGranted("a", 1, "test-1"));
+    settled(kit, new AssignmentGranted("a", 1, "test-1"));
     Dispatch dispatch = provider.expectMessageClass(Dispatch.class);
     assertEquals(5_000L, dispatch.timeoutMs(), "the provider is told the timeout too");
-    kit.runCommand(new ReportTaskStarted("a", 1, "test-1"));
+    settled(kit, new ReportTaskStarted("a", 1, "test-1"));
     int written = journal(kit).size();
 
     pass(Duration.ofMillis(4_999));
@@ -352,5 +353,12 @@ class WorkflowTimersTest {
     assertEquals(key("a", 1), again.key());
     assertEquals(TaskState.ASSIGNED, kit.getState().task("a").state);
     assertEquals(written, journal(kit).size(), "the timer found the task assigned and did nothing");
+  }
+
+  /** Runs a report without a reply and waits until its event is written (see {@link Settled}). */
+  private Settled<WorkflowState> settled(EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> kit,
+                                         WorkflowCommand command) {
+    return Settled.<WorkflowCommand, WorkflowEvent, WorkflowState, WorkflowCommand.WorkflowReply>run(kit,
+        WorkflowEntity.persistenceIdOf(id).id(), command, WorkflowCommand.GetWorkflow::new);
   }
 }
