@@ -100,7 +100,7 @@ final class EventIndexProjectionHandler
         insert.setString(7, e.providerId());
         insert.setString(8, e.severity());
         insert.setLong(9, e.sequenceNumber());
-        insert.setString(10, Json.compact(Json.MAPPER.valueToTree(e)));
+        insert.setString(10, Json.compact(e.toTree()));
         insert.addBatch();
       }
       insert.executeBatch();
