@@ -6,25 +6,20 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Consumer;
 
 /**
- * Slot changes a provider entity has decided but not yet persisted, and what to do once they are.
+ * Slot changes a provider entity has decided but not yet persisted.
  *
  * <p>One provider takes and frees a slot for every attempt it runs, and an entity persists one write at a
  * time: persisting each change on its own made the busiest provider the bottleneck of the whole engine
  * (two journal round trips per task, one after the other). Instead the changes decided while a write is in
- * flight are persisted together by the next one, a group commit, and their replies go out once it is done.
- * Decisions read the provider as it will be after these changes ({@link #holds}, {@link #load},
- * {@link #nextSequence}), so the events are exactly those the changes would have persisted one by one.
+ * flight are persisted together by the next one, a group commit. Decisions read the provider as it will be
+ * after these changes ({@link #holds}, {@link #load}, {@link #nextSequence}), so the events are exactly
+ * those the changes would have persisted one by one.
  */
 final class PendingSlots {
 
-  /** What one write persists, and what runs after it with the state that includes it. */
-  record Batch(List<ProviderEvent> events, List<Consumer<ProviderState>> afterPersist) {}
-
   private final List<ProviderEvent> events = new ArrayList<>();
-  private final List<Consumer<ProviderState>> afterPersist = new ArrayList<>();
   /** Slots taken by pending events. */
   private final Set<TaskKey> acquired = new HashSet<>();
   /** Slots of the persisted state freed by pending events. */
@@ -32,7 +27,7 @@ final class PendingSlots {
   private int envelopes;
 
   boolean isEmpty() {
-    return events.isEmpty() && afterPersist.isEmpty();
+    return events.isEmpty();
   }
 
   boolean holds(ProviderState state, TaskKey key) {
@@ -48,7 +43,7 @@ final class PendingSlots {
     return state.lastSequence + envelopes + 1;
   }
 
-  void add(ProviderEvent event, Consumer<ProviderState> then) {
+  void add(ProviderEvent event) {
     events.add(event);
     envelopes += event.envelopeCount();
     if (event instanceof TaskAcquired e) {
@@ -58,19 +53,12 @@ final class PendingSlots {
     } else if (!(event instanceof TaskReleased)) {
       throw new IllegalArgumentException("only slot changes are grouped, not " + event.getClass().getSimpleName());
     }
-    afterPersist.add(then);
   }
 
-  /** Runs {@code then} after the pending changes are persisted (at once when there are none). */
-  void afterPersist(Consumer<ProviderState> then) {
-    afterPersist.add(then);
-  }
-
-  /** Everything pending, which is now the caller's to persist; this is empty again. */
-  Batch drain() {
-    Batch batch = new Batch(List.copyOf(events), List.copyOf(afterPersist));
+  /** Every pending event, which is now the caller's to persist; this is empty again. */
+  List<ProviderEvent> drain() {
+    List<ProviderEvent> batch = List.copyOf(events);
     events.clear();
-    afterPersist.clear();
     acquired.clear();
     released.clear();
     envelopes = 0;

@@ -290,31 +290,24 @@ public final class ProviderEntity
     }).thenNoReply();
   }
 
+  /**
+   * A reservation is answered at once, before its acquisition is written (with the next group of slot
+   * changes): the grant then waits for one journal write fewer. Should the node crash before that write, the
+   * restarted provider does not hold the attempt; the workflow, which may have recorded the assignment, finds
+   * that out when it dispatches the attempt again on recovery, and the attempt is handed back and reassigned
+   * as a new one (SPEC §6), as for any attempt a crash interrupted.
+   */
   private ReplyEffect<ProviderEvent, ProviderState> onReserve(ProviderState state, Reserve cmd) {
     if (state.exists() && pending.holds(state, cmd.key())) {
-      return replyToReserve(state, cmd, s -> new Reserved(cmd.key(), statusOf(s)));
+      return Effect().reply(cmd.replyTo(), new Reserved(cmd.key(), statusOf(state)));
     }
     String refusal = refusal(state, cmd.method());
     if (refusal != null) {
-      return replyToReserve(state, cmd, s -> new Refused(cmd.key(), refusal, s.exists() ? statusOf(s) : null));
+      return Effect().reply(cmd.replyTo(), new Refused(cmd.key(), refusal, state.exists() ? statusOf(state) : null));
     }
     boolean nowBusy = pending.load(state) + 1 >= state.spec.maxConcurrency();
-    addPending(new TaskAcquired(providerId, cmd.key(), cmd.method(), nowBusy, now(), pending.nextSequence(state)),
-        s -> cmd.replyTo().tell(new Reserved(cmd.key(), statusOf(s))));
-    return Effect().noReply();
-  }
-
-  /**
-   * A reply that reports the provider's status: at once when nothing is pending, otherwise after the pending
-   * changes are persisted, so that it never reports a load the provider does not have.
-   */
-  private ReplyEffect<ProviderEvent, ProviderState> replyToReserve(
-      ProviderState state, Reserve cmd, Function<ProviderState, ProviderCommand.ReserveReply> reply) {
-    if (pending.isEmpty()) {
-      return Effect().reply(cmd.replyTo(), reply.apply(state));
-    }
-    pending.afterPersist(s -> cmd.replyTo().tell(reply.apply(s)));
-    return Effect().noReply();
+    addPending(new TaskAcquired(providerId, cmd.key(), cmd.method(), nowBusy, now(), pending.nextSequence(state)));
+    return Effect().reply(cmd.replyTo(), new Reserved(cmd.key(), statusOf(state)));
   }
 
   private String refusal(ProviderState state, String method) {
@@ -403,27 +396,25 @@ public final class ProviderEntity
     boolean nowAvailable = !state.unhealthy && !state.deregistered && load >= state.spec.maxConcurrency()
         && load - 1 < state.spec.maxConcurrency();
     addPending(new TaskReleased(providerId, key, outcome, latencyMs, nowAvailable, now(),
-        pending.nextSequence(state)), s -> {});
+        pending.nextSequence(state)));
     return Effect().noReply();
   }
 
-  private void addPending(ProviderEvent event, Consumer<ProviderState> then) {
+  private void addPending(ProviderEvent event) {
     if (pending.isEmpty()) {
       ctx.getSelf().tell(PersistSlots.INSTANCE); // after the commands already waiting, which join this write
     }
-    pending.add(event, then);
+    pending.add(event);
   }
 
-  /** One write for every slot change decided since the last one; then the replies, then the stashed commands. */
+  /** One write for every slot change decided since the last one; then the commands that waited for it. */
   private ReplyEffect<ProviderEvent, ProviderState> onPersistSlots(ProviderState state, PersistSlots cmd) {
-    PendingSlots.Batch batch = pending.drain();
-    if (batch.events().isEmpty()) {
-      batch.afterPersist().forEach(then -> then.accept(state));
+    List<ProviderEvent> events = pending.drain();
+    if (events.isEmpty()) {
       return Effect().none().thenNoReply().thenUnstashAll();
     }
-    return Effect().persist(batch.events()).thenRun(s -> {
-      deps.publisher().publish(batch.events().stream().flatMap(e -> ProviderEnvelopes.of(e).stream()).toList());
-      batch.afterPersist().forEach(then -> then.accept(s));
+    return Effect().persist(events).thenRun(s -> {
+      deps.publisher().publish(events.stream().flatMap(e -> ProviderEnvelopes.of(e).stream()).toList());
       publishStatus(s);
     }).thenNoReply().thenUnstashAll();
   }
@@ -490,9 +481,12 @@ public final class ProviderEntity
     }
   }
 
+  /** The status with the slot changes not yet written: what the provider has decided is what it reports. */
   private ProviderStatus statusOf(ProviderState state) {
-    return new ProviderStatus(state.spec, state.status(), score(state), state.load(), runtime != null,
-        state.lastSequence);
+    int load = pending.load(state);
+    String status = state.deregistered || state.unhealthy ? state.status()
+        : load >= state.spec.maxConcurrency() ? ProviderStatus.BUSY : ProviderStatus.AVAILABLE;
+    return new ProviderStatus(state.spec, status, score(state), load, runtime != null, state.lastSequence);
   }
 
   private double score(ProviderState state) {

@@ -173,9 +173,12 @@ class ProviderEntityTest {
     return kit;
   }
 
+  /** Reserves, and waits until the acquisition is written (the reply comes before: see ProviderEntity#onReserve). */
   private ReserveReply reserve(EventSourcedBehaviorTestKit<ProviderCommand, ProviderEvent, ProviderState> kit,
                                TaskKey key, String method) {
-    return kit.<ReserveReply>runCommand(replyTo -> new Reserve(key, method, replyTo)).reply();
+    ReserveReply reply = kit.<ReserveReply>runCommand(replyTo -> new Reserve(key, method, replyTo)).reply();
+    view(kit);
+    return reply;
   }
 
   /** Runs a slot change without a reply and waits until it is persisted (see {@link Settled}). */
@@ -301,9 +304,10 @@ class ProviderEntityTest {
     var kit = connected(2);
     clock.advance(Duration.ofMillis(7));
 
-    var first = kit.<ReserveReply>runCommand(replyTo -> new Reserve(K1, "test/echo", replyTo));
+    TestProbe<ReserveReply> replies = testKit.createTestProbe();
+    var first = runSettled(kit, new Reserve(K1, "test/echo", replies.getRef()));
 
-    Reserved reserved = assertInstanceOf(Reserved.class, first.reply());
+    Reserved reserved = assertInstanceOf(Reserved.class, replies.receiveMessage());
     assertEquals(K1, reserved.key());
     assertEquals(1, reserved.status().load());
     assertEquals(ProviderStatus.AVAILABLE, reserved.status().status());
@@ -338,9 +342,10 @@ class ProviderEntityTest {
     var kit = connected(2);
     reserve(kit, K1, "test/echo");
 
-    var filling = kit.<ReserveReply>runCommand(replyTo -> new Reserve(K2, "test/sleep", replyTo));
+    TestProbe<ReserveReply> replies = testKit.createTestProbe();
+    var filling = runSettled(kit, new Reserve(K2, "test/sleep", replies.getRef()));
 
-    assertEquals(ProviderStatus.BUSY, filling.reply().status().status());
+    assertEquals(ProviderStatus.BUSY, replies.receiveMessage().status().status());
     assertEquals(List.of(new TaskAcquired(id, K2, "test/sleep", true, T0, 3)), filling.events());
     assertEquals(ProviderStatus.BUSY, filling.state().status());
     assertEquals(3, filling.state().lastSequence);
@@ -463,7 +468,11 @@ class ProviderEntityTest {
       assertEquals(List.of(Reserved.class, Reserved.class, Reserved.class, ProviderCommand.Refused.class),
           answers.stream().map(Object::getClass).toList());
       assertEquals("provider " + id + " is at capacity", ((Refused) answers.get(3)).reason());
-      assertEquals(3, answers.get(3).status().load(), "a refusal reports the load the journal has");
+      assertEquals(3, answers.get(3).status().load(), "a refusal reports the load decided so far");
+      // Replies go out when decided; a query waits for the write.
+      TestProbe<ProviderReply> views = testKit.createTestProbe();
+      provider.tell(new GetProvider(views.getRef()));
+      assertEquals(3, views.receiveMessage().view().load());
       assertEquals(2, writes.size(), "one write for the registration, one for the three reservations");
       assertEquals(List.of(new TaskAcquired(id, K1, "test/echo", false, T0, 3),
           new TaskAcquired(id, K2, "test/echo", false, T0, 3),
@@ -472,7 +481,6 @@ class ProviderEntityTest {
           publishedTypes());
 
       // A command that is not a slot change waits until the pending ones are persisted; a dispatch does not.
-      TestProbe<ProviderReply> views = testKit.createTestProbe();
       provider.tell(new Finished(K1, true, 10));
       provider.tell(new GetProvider(views.getRef()));
       var params = Json.MAPPER.createObjectNode();
