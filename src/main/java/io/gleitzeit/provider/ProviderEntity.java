@@ -264,9 +264,10 @@ public final class ProviderEntity
       ProviderEvent event = new ProviderRecovered(providerId, now(), state.lastSequence + 1);
       return Effect().persist(event).thenRun(s -> afterPersist(s, event)).thenNoReply();
     }
-    if (attached) {
-      publishStatus(state);
-    }
+    // Every heartbeat re-announces the status, not only changes: a coordinator that missed the announcements
+    // (it started while the topic's subscriptions were still spreading through a forming cluster) would
+    // otherwise never offer work to a provider whose status does not change.
+    publishStatus(state);
     return Effect().noReply();
   }
 

@@ -729,6 +729,24 @@ class ProviderEntityTest {
     assertEquals(ProviderStatus.AVAILABLE, beat.payload().get("status").asText());
   }
 
+  @Test
+  void shouldReannounceItsStatusWithEveryHeartbeat() {
+    var kit = connected(2);
+    reserve(kit, K1, "test/echo");
+    drainStatuses();
+
+    kit.runCommand(new Heartbeat(runtime.getRef()));
+    kit.runCommand(new Heartbeat(runtime.getRef()));
+
+    // A coordinator that missed every earlier announcement learns of the provider from the next heartbeat.
+    for (int i = 0; i < 2; i++) {
+      ProviderStatus status = nextStatus();
+      assertEquals(1, status.load());
+      assertTrue(status.connected());
+      assertTrue(status.accepting());
+    }
+  }
+
   // ---------------------------------------------------------------- deregistration
 
   @Test
