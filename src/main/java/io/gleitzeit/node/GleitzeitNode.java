@@ -71,7 +71,8 @@ public final class GleitzeitNode implements AutoCloseable {
     this.eventIndex = eventIndex;
   }
 
-  public static GleitzeitNode start(Config config) {
+  public static GleitzeitNode start(Config configured) {
+    Config config = ShardCount.forJournal(configured);
     NodeSettings settings = NodeSettings.from(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "gleitzeit", config);
     try {
