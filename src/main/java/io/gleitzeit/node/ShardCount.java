@@ -2,11 +2,15 @@ package io.gleitzeit.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
+import io.gleitzeit.provider.ProviderEntity;
+import io.gleitzeit.workflow.WorkflowEntity;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,9 +27,9 @@ final class ShardCount {
   /** The number every journal written before {@code conf/cluster.conf} set one has. */
   static final int EARLIER_DEFAULT = 1000;
   private static final Logger LOG = LoggerFactory.getLogger(ShardCount.class);
-  /** One remember-entities store per shard that ever had an entity: {@code /sharding/<type>Shard/<shard id>}. */
-  private static final String SHARD_STORES = "SELECT DISTINCT \"persistence_id\" FROM \"event_journal\" "
-      + "WHERE \"persistence_id\" LIKE '/sharding/%Shard/%'";
+  /** The sharded entity types, whose remember-entities stores are {@code /sharding/<type>Shard/<shard id>}. */
+  private static final List<String> ENTITY_TYPES = List.of(WorkflowEntity.ENTITY_KEY.name(),
+      ProviderEntity.ENTITY_KEY.name());
 
   private ShardCount() {}
 
@@ -35,41 +39,51 @@ final class ShardCount {
    */
   static Config forJournal(Config config) {
     int configured = config.getInt(KEY);
+    if (configured >= EARLIER_DEFAULT) {
+      return config; // no earlier journal has a shard beyond it
+    }
     Config db = config.getConfig("pekko-persistence-jdbc.shared-databases.slick.db");
-    int highest;
+    String store;
     try (Connection c = DriverManager.getConnection(db.getString("url"), db.getString("user"),
         db.getString("password"))) {
-      highest = highestShard(c);
+      store = earlierShardStore(c, configured);
     } catch (SQLException unreadable) {
       return config;
     }
-    if (highest < configured) {
+    if (store == null) {
       return config;
     }
-    int kept = Math.max(EARLIER_DEFAULT, highest + 1);
-    LOG.warn("this journal has remembered entities in shard {}: it was written with {} shards per entity type, "
-        + "which it keeps ({} = {} applies to new journals only)", highest, kept, KEY, configured);
-    return config.withValue(KEY, ConfigValueFactory.fromAnyRef(kept));
+    LOG.warn("this journal has remembered entities in {}: it was written with {} shards per entity type, which it "
+        + "keeps ({} = {} applies to new journals only)", store, EARLIER_DEFAULT, KEY, configured);
+    return config.withValue(KEY, ConfigValueFactory.fromAnyRef(EARLIER_DEFAULT));
   }
 
-  /** The highest shard id with a remember-entities store in the journal; -1 for a new journal. */
-  static int highestShard(Connection c) throws SQLException {
+  /**
+   * The persistence id of a remember-entities store of a shard numbered from {@code configured} up to the earlier
+   * default, or null when there is none (or no journal yet). Looked up by id, so that the cost at every start does
+   * not grow with the journal.
+   */
+  static String earlierShardStore(Connection c, int configured) throws SQLException {
     try (ResultSet tables = c.getMetaData().getTables(null, null, "event_journal", null)) {
       if (!tables.next()) {
-        return -1;
+        return null;
       }
     }
-    int highest = -1;
-    try (PreparedStatement ps = c.prepareStatement(SHARD_STORES); ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        String id = rs.getString(1);
-        try {
-          highest = Math.max(highest, Integer.parseInt(id.substring(id.lastIndexOf('/') + 1)));
-        } catch (NumberFormatException notAShardStore) {
-          // another sharding persistence id (a coordinator's); not a shard
-        }
+    List<String> ids = new ArrayList<>();
+    for (String type : ENTITY_TYPES) {
+      for (int shard = configured; shard < EARLIER_DEFAULT; shard++) {
+        ids.add("/sharding/" + type + "Shard/" + shard);
       }
     }
-    return highest;
+    String sql = "SELECT \"persistence_id\" FROM \"event_journal\" WHERE \"persistence_id\" IN ("
+        + "?, ".repeat(ids.size() - 1) + "?) FETCH FIRST 1 ROWS ONLY";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < ids.size(); i++) {
+        ps.setString(i + 1, ids.get(i));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
   }
 }

@@ -394,7 +394,7 @@ public final class ProviderEntity
       return Effect().noReply();
     }
     int load = pending.load(state);
-    boolean nowAvailable = !state.unhealthy && !state.deregistered && load >= state.spec.maxConcurrency()
+    boolean nowAvailable = ProviderStatus.BUSY.equals(state.statusWithLoad(load))
         && load - 1 < state.spec.maxConcurrency();
     addPending(new TaskReleased(providerId, key, outcome, latencyMs, nowAvailable, now(),
         pending.nextSequence(state)));
@@ -485,9 +485,8 @@ public final class ProviderEntity
   /** The status with the slot changes not yet written: what the provider has decided is what it reports. */
   private ProviderStatus statusOf(ProviderState state) {
     int load = pending.load(state);
-    String status = state.deregistered || state.unhealthy ? state.status()
-        : load >= state.spec.maxConcurrency() ? ProviderStatus.BUSY : ProviderStatus.AVAILABLE;
-    return new ProviderStatus(state.spec, status, score(state), load, runtime != null, state.lastSequence);
+    return new ProviderStatus(state.spec, state.statusWithLoad(load), score(state), load, runtime != null,
+        state.lastSequence);
   }
 
   private double score(ProviderState state) {

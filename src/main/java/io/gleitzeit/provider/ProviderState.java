@@ -60,13 +60,18 @@ public final class ProviderState implements JsonSerializable {
   /** SPEC §6: available, busy, unhealthy or deregistered. */
   @JsonIgnore
   public String status() {
+    return statusWithLoad(held.size());
+  }
+
+  /** The status this provider has when it holds {@code load} attempts (its entity's decided, unwritten ones too). */
+  public String statusWithLoad(int load) {
     if (deregistered) {
       return ProviderStatus.DEREGISTERED;
     }
     if (unhealthy) {
       return ProviderStatus.UNHEALTHY;
     }
-    return held.size() >= spec.maxConcurrency() ? ProviderStatus.BUSY : ProviderStatus.AVAILABLE;
+    return load >= spec.maxConcurrency() ? ProviderStatus.BUSY : ProviderStatus.AVAILABLE;
   }
 
   public ProviderState apply(ProviderEvent event) {

@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -119,7 +120,7 @@ public final class WorkflowEntity
    * once they are: see {@link #group}.
    */
   private final List<WorkflowEvent> pendingEvents = new ArrayList<>();
-  private final List<java.util.function.Consumer<WorkflowState>> pendingEffects = new ArrayList<>();
+  private final List<Consumer<WorkflowState>> pendingEffects = new ArrayList<>();
   /** Who waits for the submission being written, told at once when the journal refuses the write. */
   private ActorRef<WorkflowCommand.SubmitReply> submitting;
 
@@ -459,7 +460,7 @@ public final class WorkflowEntity
    * failed write stops the entity, which recovers from the journal; unacknowledged reports are delivered again.
    */
   private ReplyEffect<WorkflowEvent, WorkflowState> group(WorkflowState state, WorkflowEvent event,
-                                                          java.util.function.Consumer<WorkflowState> then) {
+                                                          Consumer<WorkflowState> then) {
     if (pendingEvents.isEmpty()) {
       ctx.getSelf().tell(WorkflowCommand.PersistReports.INSTANCE); // after the reports already waiting
     }
@@ -475,7 +476,7 @@ public final class WorkflowEntity
       return Effect().noReply();
     }
     List<WorkflowEvent> events = List.copyOf(pendingEvents);
-    List<java.util.function.Consumer<WorkflowState>> effects = List.copyOf(pendingEffects);
+    List<Consumer<WorkflowState>> effects = List.copyOf(pendingEffects);
     pendingEvents.clear();
     pendingEffects.clear();
     return Effect().persist(events).thenRun(s -> effects.forEach(effect -> effect.accept(s)))
