@@ -44,11 +44,15 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--quick", description = "A short smoke run: small sizes everywhere.")
   boolean quick;
 
-  @Option(names = "--n", description = "Workflows of W1 and of W2 (default 1000; --quick 100).")
+  @Option(names = "--n", description = "Workflows of W1 (at the peak, then at half of it) and of W2 (default 3000; --quick 100).")
   Integer n;
 
   @Option(names = "--in-flight", description = "Workflows in flight at once in W1, W2, W5 (default ${DEFAULT-VALUE}).")
   int inFlight = 64;
+
+  @Option(names = "--warm-up-s", description = "Seconds of W1 and W2 rounds before the first measurement, so that"
+      + " the JIT has compiled the hot paths (default 30; --quick 3).")
+  Integer warmUpSeconds;
 
   @Option(names = "--w3-sizes", split = ",", description = "Tasks per W3 workflow, one line each (default 1000,10000; --quick 1000,3000).")
   List<Integer> w3Sizes;
@@ -73,7 +77,7 @@ public final class Bench implements Callable<Integer> {
   int rawBatch = 100;
 
   @Option(names = "--dispatch-sample", description = "Workflows whose events are fetched for dispatch times (default ${DEFAULT-VALUE}).")
-  int dispatchSample = 200;
+  int dispatchSample = 500;
 
   @Option(names = "--timeout-s", description = "Limit of each workload (default 900; --quick 120).")
   Integer timeoutSeconds;
@@ -83,6 +87,9 @@ public final class Bench implements Callable<Integer> {
 
   @Option(names = "--keep", description = "Keep the data and log directories (default: deleted unless a workload fails).")
   boolean keep;
+
+  /** The longest a workload's aftermath may keep the node busy before the next one starts anyway. */
+  private static final Duration SETTLE_LIMIT = Duration.ofSeconds(60);
 
   private Path root;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -96,12 +103,13 @@ public final class Bench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    n = n != null ? n : quick ? 100 : 1000;
+    n = n != null ? n : quick ? 100 : 3000;
     w3Sizes = w3Sizes != null ? w3Sizes : quick ? List.of(1000, 3000) : List.of(1000, 10_000);
     w4Workflows = w4Workflows != null ? w4Workflows : quick ? 300 : 2000;
     w5Workflows = w5Workflows != null ? w5Workflows : quick ? 1000 : 20_000;
     rawRows = rawRows != null ? rawRows : quick ? 20_000 : 200_000;
     timeoutSeconds = timeoutSeconds != null ? timeoutSeconds : quick ? 120 : 900;
+    warmUpSeconds = warmUpSeconds != null ? warmUpSeconds : quick ? 3 : 30;
     Set<String> selected = new LinkedHashSet<>();
     for (String w : workloads) {
       String name = w.trim().equalsIgnoreCase("raw") ? "raw" : w.trim().toUpperCase(Locale.ROOT);
@@ -170,10 +178,15 @@ public final class Bench implements Callable<Integer> {
     try (Session s = Session.start(this, "main", null)) {
       warmUp(s);
       if (selected.contains("W1")) {
-        guarded("W1", () -> many(s, "W1", "w1-", n, Workflows::chain, Workflows.CHAIN_TASKS, true));
+        guarded("W1", () -> {
+          double peak = many(s, "W1", "w1-", n, Workflows::chain, Workflows.CHAIN_TASKS, true, 0);
+          // The dispatch target is at half of the peak load: the same chains, submitted at half the rate
+          // the node sustained (its wall time plus the time its event index took to catch up).
+          many(s, "W1_half", "w1h-", n, Workflows::chain, Workflows.CHAIN_TASKS, true, peak / 2);
+        });
       }
       if (selected.contains("W2")) {
-        guarded("W2", () -> many(s, "W2", "w2-", n, Workflows::fanOutIn, Workflows.FAN_TASKS, true));
+        guarded("W2", () -> many(s, "W2", "w2-", n, Workflows::fanOutIn, Workflows.FAN_TASKS, true, 0));
       }
       if (selected.contains("W3")) {
         for (int size : w3Sizes) {
@@ -183,29 +196,48 @@ public final class Bench implements Callable<Integer> {
     }
   }
 
+  /**
+   * Rounds of W1 and W2 until {@code --warm-up-s} have passed, then one small W3. A shorter warm-up measures the
+   * JIT: after 300 W1 workflows its compiler threads still used more CPU than the node's actors, and W1 at one
+   * in flight ran at 157 tasks/s instead of the 270 it reaches once compiled.
+   */
   private void warmUp(Session s) {
     int count = quick ? 50 : 300;
     int wide = quick ? 200 : 500;
-    log("warm-up: " + count + " W1 and " + count / 5 + " W2 workflows, one W3 of " + wide + " tasks");
-    requireOk("warm-up", s.driver.run("warm-w1-", count, Workflows::chain, inFlight, timeout()));
-    requireOk("warm-up", s.driver.run("warm-w2-", count / 5, Workflows::fanOutIn, inFlight, timeout()));
+    log("warm-up: rounds of " + count + " W1 and " + count / 5 + " W2 workflows for " + warmUpSeconds
+        + " s, then one W3 of " + wide + " tasks");
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmUpSeconds);
+    int round = 0;
+    do {
+      requireOk("warm-up", s.driver.run("warm-w1-" + round + "-", count, Workflows::chain, inFlight, timeout()));
+      requireOk("warm-up", s.driver.run("warm-w2-" + round + "-", count / 5, Workflows::fanOutIn, inFlight, timeout()));
+      round++;
+    } while (System.nanoTime() < until);
     requireOk("warm-up", s.driver.run("warm-w3-", 1, id -> Workflows.wide(id, wide, 10), 1, timeout()));
+    log("warm-up: the node was quiet " + Stats.f(NodeCpu.awaitQuiet(s.node.pid(), SETTLE_LIMIT), 1) + " s later");
   }
 
-  /** A workload of many equal workflows (W1, W2): throughput, latency, dispatch, journal rows. */
-  private void many(Session s, String name, String prefix, int count, Function<String, String> definition,
-                    int tasksPerWorkflow, boolean dispatch) {
-    log(name + ": " + count + " workflows of " + tasksPerWorkflow + " tasks, " + inFlight + " in flight");
+  /**
+   * A workload of many equal workflows (W1, W2): throughput, latency, dispatch, journal rows. At most {@code
+   * perSecond} submissions a second (0: as many as {@code --in-flight} allows). Returns the workflows per second.
+   */
+  private double many(Session s, String name, String prefix, int count, Function<String, String> definition,
+                      int tasksPerWorkflow, boolean dispatch, double perSecond) {
+    log(name + ": " + count + " workflows of " + tasksPerWorkflow + " tasks, " + inFlight + " in flight"
+        + (perSecond > 0 ? ", submitted at " + Stats.f(perSecond, 1) + " a second" : ""));
     JournalProbe.Rows before = s.probe.rows();
     double cpuBefore = NodeCpu.millis(s.node.pid());
-    Driver.Run run = s.driver.run(prefix, count, definition, inFlight, timeout());
+    Driver.Run run = s.driver.run(prefix, count, definition, inFlight, perSecond, timeout());
+    double settleS = NodeCpu.awaitQuiet(s.node.pid(), SETTLE_LIMIT);
     double cpuMs = NodeCpu.millis(s.node.pid()) - cpuBefore;
     JournalProbe.Rows after = s.probe.rows();
     requireOk(name, run);
     double[] dispatchMs = dispatch ? dispatchTimes(s.driver, sample(run.ids(), dispatchSample)) : new double[0];
     long tasks = (long) count * tasksPerWorkflow;
     out(line(name, count, run.wallSeconds(), count, tasks, run.latencyMs(), dispatchMs,
-        after.since(before) / (double) tasks, cpuPerTask(cpuMs, tasks) + dbSize(s.node)));
+        after.since(before) / (double) tasks, cpuPerTask(cpuMs, tasks) + settled(settleS, tasks, run.wallSeconds())
+            + dbSize(s.node)));
+    return count / (run.wallSeconds() + settleS);
   }
 
   /** W3: one workflow of {@code size} tasks. */
@@ -215,6 +247,7 @@ public final class Bench implements Callable<Integer> {
     JournalProbe.Rows before = s.probe.rows();
     double cpuBefore = NodeCpu.millis(s.node.pid());
     Driver.Run run = s.driver.run("w3-" + size + "-", 1, id -> Workflows.wide(id, size, sample), 1, timeout());
+    double settleS = NodeCpu.awaitQuiet(s.node.pid(), SETTLE_LIMIT);
     double cpuMs = NodeCpu.millis(s.node.pid()) - cpuBefore;
     JournalProbe.Rows after = s.probe.rows();
     requireOk("W3", run);
@@ -231,7 +264,7 @@ public final class Bench implements Callable<Integer> {
     }
     out(line("W3", size, run.wallSeconds(), 1, size, run.latencyMs(), dispatchMs,
         after.since(before) / (double) size, " ms_per_task=" + Stats.f(run.wallSeconds() * 1000 / size, 3)
-            + cpuPerTask(cpuMs, size)
+            + cpuPerTask(cpuMs, size) + settled(settleS, size, run.wallSeconds())
             + " dispatch_from=" + source + dbSize(s.node)));
   }
 
@@ -543,6 +576,15 @@ public final class Bench implements Callable<Integer> {
         + " dispatch_p99_ms=" + Stats.f(Stats.percentile(dispatchMs, 99), 0)
         + " journal_rows_per_task=" + Stats.f(rowsPerTask, 2)
         + extra;
+  }
+
+  /**
+   * Seconds the node stayed busy after the workload's last workflow ended (its CPU counts in
+   * node_cpu_ms_per_task), mostly the event index catching up with the journal, and the tasks per second
+   * counting that time: the rate the node can keep up for good.
+   */
+  private static String settled(double seconds, long tasks, double wallSeconds) {
+    return " settle_s=" + Stats.f(seconds, 1) + " sustained_tasks_per_s=" + Stats.f(tasks / (wallSeconds + seconds), 1);
   }
 
   /** The node's CPU time per task: comparable across runs even when other work shares the machine. */

@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
 /**
@@ -73,6 +74,16 @@ final class Driver {
    * at most {@code inFlight} at a time, giving up on the rest after {@code timeout}.
    */
   Run run(String prefix, int n, Function<String, String> definition, int inFlight, Duration timeout) {
+    return run(prefix, n, definition, inFlight, 0, timeout);
+  }
+
+  /**
+   * As {@link #run(String, int, Function, int, Duration)}, but submits at most {@code perSecond} workflows a
+   * second, evenly spaced (an open load: the i-th is due {@code i / perSecond} s after the start, whatever the
+   * ones before it are doing); 0 for no limit.
+   */
+  Run run(String prefix, int n, Function<String, String> definition, int inFlight, double perSecond,
+          Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     Semaphore permits = new Semaphore(inFlight);
     CountDownLatch done = new CountDownLatch(n);
@@ -84,6 +95,12 @@ final class Driver {
     long start = System.nanoTime();
     try {
       for (int i = 0; i < n; i++) {
+        if (perSecond > 0) {
+          long due = start + (long) (i * 1e9 / perSecond);
+          for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+            LockSupport.parkNanos(wait);
+          }
+        }
         if (!permits.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
           break;
         }
