@@ -107,6 +107,10 @@ public sealed interface WorkflowCommand extends JsonSerializable {
   /** Receive timeout: no message for a while. */
   enum Idle implements WorkflowCommand { INSTANCE }
 
-  /** To itself: persist the events its providers' reports decided since its last write, together. */
-  enum PersistReports implements WorkflowCommand { INSTANCE }
+  /**
+   * To itself: persist the events its providers' reports decided since its last write, together. {@code
+   * INSTANCE} waits while assignments asked for before the write are unanswered; {@code HOLD_OVER} (the hold's
+   * timer) does not.
+   */
+  enum PersistReports implements WorkflowCommand { INSTANCE, HOLD_OVER }
 }

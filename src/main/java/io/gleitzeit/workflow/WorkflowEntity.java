@@ -29,8 +29,10 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.pekko.Done;
@@ -121,6 +123,14 @@ public final class WorkflowEntity
    */
   private final List<WorkflowEvent> pendingEvents = new ArrayList<>();
   private final List<Consumer<WorkflowState>> pendingEffects = new ArrayList<>();
+  /**
+   * Tasks an outcome waiting for its write made ready, asked for before that write ({@link #group}): the
+   * coordinator's answer (grant or wait) is awaited, for at most {@link #ASSIGNMENT_HOLD}, so that a grant
+   * joins the outcome's write. Cleared by every write.
+   */
+  private final Set<String> answersAwaited = new HashSet<>();
+  /** Of those, the ones whose request is out already, so the outcome's write does not ask again. */
+  private final Set<String> requestedEarly = new HashSet<>();
   /** Who waits for the submission being written, told at once when the journal refuses the write. */
   private ActorRef<WorkflowCommand.SubmitReply> submitting;
 
@@ -134,6 +144,14 @@ public final class WorkflowEntity
     this.timers = timers;
     this.passivate = passivate;
   }
+
+  /**
+   * The longest a write of outcomes waits for the assignments of the tasks they made ready (see {@link
+   * #group}); the coordinator answers in well under a millisecond unless it is busy or far away. Pekko's
+   * scheduler ticks every 10 ms, so this fires 10–20 ms after it is armed.
+   */
+  static final Duration ASSIGNMENT_HOLD = Duration.ofMillis(10);
+  private static final String HOLD_TIMER = "assignment-hold";
 
   /** A workflow with fewer events than this never snapshots. */
   static final int SNAPSHOT_MIN_EVENTS = 100;
@@ -181,6 +199,7 @@ public final class WorkflowEntity
     // While reports' events wait for their write, more reports join them; anything else waits for the write.
     builder.forState(state -> !pendingEvents.isEmpty())
         .onCommand(AssignmentGranted.class, this::onGranted)
+        .onCommand(AssignmentWaiting.class, this::onWaiting)
         .onCommand(ReportTaskStarted.class, this::onStarted)
         .onCommand(ReportTaskResult.class, this::onResult)
         .onCommand(WorkflowCommand.PersistReports.class, this::onPersistReports)
@@ -365,6 +384,7 @@ public final class WorkflowEntity
   }
 
   private ReplyEffect<WorkflowEvent, WorkflowState> onGranted(WorkflowState state, AssignmentGranted cmd) {
+    answered(cmd.taskId());
     TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
     boolean applies = task != null && state.status == WorkflowStatus.RUNNING && task.state == TaskState.READY
         && task.attempt == cmd.attempt();
@@ -396,6 +416,7 @@ public final class WorkflowEntity
   }
 
   private ReplyEffect<WorkflowEvent, WorkflowState> onWaiting(WorkflowState state, AssignmentWaiting cmd) {
+    answered(cmd.taskId());
     TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
     if (task != null && task.state == TaskState.READY && task.attempt == cmd.attempt()) {
       waitingFor.put(cmd.taskId(), cmd.reason());
@@ -458,6 +479,12 @@ public final class WorkflowEntity
    * before the write: {@code then} runs after it, with the state after the whole group. Any other command
    * waits (stashed) until the group is written, so it never sees an event the journal does not have. A
    * failed write stops the entity, which recovers from the journal; unacknowledged reports are delivered again.
+   *
+   * <p>One exception, for the dependents an outcome makes ready: they are asked for at once, and the write
+   * waits (at most {@link #ASSIGNMENT_HOLD}) for the coordinator's answers, so that their grants are written
+   * with the outcome. A dependent then starts one journal write after its dependency's outcome instead of
+   * two. A request sent for a write that never happens is harmless: the coordinator answers a repeated
+   * request with the same grant, and a recovered entity asks again for every ready task.
    */
   private ReplyEffect<WorkflowEvent, WorkflowState> group(WorkflowState state, WorkflowEvent event,
                                                           Consumer<WorkflowState> then) {
@@ -467,7 +494,21 @@ public final class WorkflowEntity
     state.apply(event);
     pendingEvents.add(event);
     pendingEffects.add(then);
+    if (state.status == WorkflowStatus.RUNNING) {
+      for (String taskId : consequencesOf(event).requested()) {
+        requestAssignment(state, taskId);
+        requestedEarly.add(taskId);
+        answersAwaited.add(taskId);
+      }
+    }
     return Effect().noReply();
+  }
+
+  /** The coordinator answered for {@code taskId}: the last awaited answer lets the held write go. */
+  private void answered(String taskId) {
+    if (answersAwaited.remove(taskId) && answersAwaited.isEmpty() && !pendingEvents.isEmpty()) {
+      ctx.getSelf().tell(WorkflowCommand.PersistReports.INSTANCE);
+    }
   }
 
   private ReplyEffect<WorkflowEvent, WorkflowState> onPersistReports(WorkflowState state,
@@ -475,6 +516,14 @@ public final class WorkflowEntity
     if (pendingEvents.isEmpty()) {
       return Effect().noReply();
     }
+    if (!answersAwaited.isEmpty() && cmd != WorkflowCommand.PersistReports.HOLD_OVER) {
+      if (!timers.isTimerActive(HOLD_TIMER)) {
+        timers.startSingleTimer(HOLD_TIMER, WorkflowCommand.PersistReports.HOLD_OVER, ASSIGNMENT_HOLD);
+      }
+      return Effect().noReply();
+    }
+    timers.cancel(HOLD_TIMER);
+    answersAwaited.clear();
     List<WorkflowEvent> events = List.copyOf(pendingEvents);
     List<Consumer<WorkflowState>> effects = List.copyOf(pendingEffects);
     pendingEvents.clear();
@@ -596,7 +645,9 @@ public final class WorkflowEntity
   private void afterPersist(WorkflowState state, WorkflowEvent event, List<HeldAttempt> cancelledHeld) {
     deps.publisher().publish(WorkflowEnvelopes.of(event));
     for (String taskId : requestedBy(event)) {
-      requestAssignment(state, taskId);
+      if (!requestedEarly.remove(taskId)) {
+        requestAssignment(state, taskId);
+      }
     }
     if (event instanceof WorkflowEvent.TaskFailed failed && failed.retry() != null) {
       scheduleRetry(failed.taskId(), failed.attempt(), failed.retry().retryAt());

@@ -102,6 +102,9 @@ final class NodeLossScenario {
         ClusterRuns.report(prefix + " restart: node ready " + millis(restartNanos, readyNanos) + " ms after start-node");
       }
       load.acceptedMore(AFTER_RESTART).get(STEP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      // Every shard exists by now, so the restarted node gets entities when the coordinator rebalances
+      // (conf/cluster.conf: every 2 s): the load goes on until it has written some of their events.
+      awaitEventsWritten(dead, STEP_TIMEOUT);
       load.stop();
     }
 
@@ -139,6 +142,19 @@ final class NodeLossScenario {
   }
 
   /** This node's {@code gleitzeit_events_written_total}: envelopes its own entities persisted since it started. */
+  /** Until the node's entities have written an event; the metric has no stream, so it is read every 250 ms. */
+  private static void awaitEventsWritten(Node node, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (ApiTestClient api = new ApiTestClient(node.baseUrl())) {
+      while (eventsWritten(api) == 0) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("node " + node.baseUrl() + " wrote no event within " + timeout + " of its restart");
+        }
+        Thread.sleep(250);
+      }
+    }
+  }
+
   static double eventsWritten(ApiTestClient api) {
     ApiTestClient.Response r = api.get("/metrics");
     for (String line : r.body().split("\n")) {

@@ -27,6 +27,7 @@ import io.gleitzeit.testing.Settled;
 import io.gleitzeit.workflow.WorkflowCommand.Accepted;
 import io.gleitzeit.workflow.WorkflowCommand.AlreadyExists;
 import io.gleitzeit.workflow.WorkflowCommand.AssignmentGranted;
+import io.gleitzeit.workflow.WorkflowCommand.AssignmentWaiting;
 import io.gleitzeit.workflow.WorkflowCommand.ReattachAnswer;
 import io.gleitzeit.workflow.WorkflowCommand.ReportTaskResult;
 import io.gleitzeit.workflow.WorkflowCommand.ReportTaskStarted;
@@ -648,6 +649,79 @@ class WorkflowEntityTest {
     } finally {
       journal.resetPolicy();
     }
+  }
+
+  @Test
+  void shouldWriteAnOutcomeTogetherWithTheGrantOfTheTaskItMadeReady() {
+    String pid = WorkflowEntity.persistenceIdOf("wf-early").id();
+    List<List<Object>> writes = new CopyOnWriteArrayList<>();
+    PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
+    journal.withPolicy((persistenceId, operation) -> {
+      if (persistenceId.equals(pid) && operation instanceof WriteEvents write) {
+        writes.add(scala.jdk.javaapi.CollectionConverters.asJava(write.batch()));
+      }
+      return ProcessingSuccess.getInstance();
+    });
+    try {
+      ActorRef<WorkflowCommand> workflow = testKit.spawn(behavior("wf-early"));
+      TestProbe<WorkflowCommand.SubmitReply> submitted = testKit.createTestProbe();
+      workflow.tell(new WorkflowCommand.SubmitWorkflow(definition(CHAIN.replace("wf-1", "wf-early")), submitted.getRef()));
+      submitted.expectMessageClass(Accepted.class);
+      coordinator.expectMessageClass(RequestAssignment.class);
+      workflow.tell(new AssignmentGranted("a", 1, "test-1"));
+      provider.expectMessageClass(Dispatch.class);
+
+      TestProbe<Done> acks = testKit.createTestProbe();
+      workflow.tell(new ReportTaskResult("a", 1, "test-1", Json.MAPPER.createObjectNode().put("x", 1), null,
+          acks.getRef()));
+      // b is asked for before a's outcome is written; the write waits for the answer.
+      assertEquals(new TaskKey("wf-early", "b", 1), coordinator.expectMessageClass(RequestAssignment.class).key());
+      acks.expectNoMessage(Duration.ofMillis(5));
+      workflow.tell(new AssignmentGranted("b", 1, "test-1"));
+      acks.expectMessage(Done.getInstance());
+      Dispatch b = (Dispatch) provider.expectMessageClass(Dispatch.class);
+      assertEquals(new TaskKey("wf-early", "b", 1), b.key());
+      assertEquals(1, b.params().get("v").asInt(), "dispatched with a's result");
+      coordinator.expectNoMessage(Duration.ofMillis(50)); // b is not asked for again after the write
+
+      assertEquals(List.of(List.of(WorkflowEvent.WorkflowSubmitted.class), List.of(TaskAssigned.class),
+              List.of(WorkflowEvent.TaskCompleted.class, TaskAssigned.class)),
+          writes.stream().map(w -> w.stream().map(Object::getClass).toList()).toList());
+    } finally {
+      journal.resetPolicy();
+    }
+  }
+
+  @Test
+  void shouldWriteAnOutcomeWithoutAGrantWhenTheCoordinatorSaysWaitOrDoesNotAnswer() {
+    ActorRef<WorkflowCommand> workflow = testKit.spawn(behavior("wf-waits"));
+    TestProbe<WorkflowCommand.SubmitReply> submitted = testKit.createTestProbe();
+    workflow.tell(new WorkflowCommand.SubmitWorkflow(definition(CHAIN.replace("wf-1", "wf-waits")), submitted.getRef()));
+    submitted.expectMessageClass(Accepted.class);
+    coordinator.expectMessageClass(RequestAssignment.class);
+    workflow.tell(new AssignmentGranted("a", 1, "test-1"));
+    provider.expectMessageClass(Dispatch.class);
+    TestProbe<Done> acks = testKit.createTestProbe();
+    workflow.tell(new ReportTaskResult("a", 1, "test-1", Json.MAPPER.createObjectNode().put("x", 1), null,
+        acks.getRef()));
+    coordinator.expectMessageClass(RequestAssignment.class);
+    workflow.tell(new AssignmentWaiting("b", 1, "every provider serving test/echo is at capacity"));
+    acks.expectMessage(Done.getInstance());
+
+    // A second workflow whose coordinator never answers: the outcome is written when the hold runs out.
+    ActorRef<WorkflowCommand> silent = testKit.spawn(behavior("wf-silent"));
+    silent.tell(new WorkflowCommand.SubmitWorkflow(definition(CHAIN.replace("wf-1", "wf-silent")), submitted.getRef()));
+    submitted.expectMessageClass(Accepted.class);
+    coordinator.expectMessageClass(RequestAssignment.class);
+    silent.tell(new AssignmentGranted("a", 1, "test-1"));
+    provider.expectMessageClass(Dispatch.class);
+    silent.tell(new ReportTaskResult("a", 1, "test-1", Json.MAPPER.createObjectNode().put("x", 1), null,
+        acks.getRef()));
+    acks.expectMessage(Done.getInstance());
+    TestProbe<WorkflowCommand.WorkflowReply> views = testKit.createTestProbe();
+    silent.tell(new WorkflowCommand.GetWorkflow(views.getRef()));
+    WorkflowView view = views.receiveMessage().view();
+    assertEquals(List.of("completed", "ready"), view.tasks().stream().map(t -> t.state()).toList());
   }
 
   /** A write the journal holds: {@code started} once it is being written, then it waits for {@code released}. */
