@@ -29,10 +29,8 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.pekko.Done;
@@ -117,20 +115,8 @@ public final class WorkflowEntity
   private boolean forgetting;
   /** Why each ready task waits, as the coordinator last said; kept in memory only. */
   private final Map<String, String> waitingFor = new HashMap<>();
-  /**
-   * Events decided from providers' reports (grants, starts, outcomes) but not yet persisted, and what runs
-   * once they are: see {@link #group}.
-   */
-  private final List<WorkflowEvent> pendingEvents = new ArrayList<>();
-  private final List<Consumer<WorkflowState>> pendingEffects = new ArrayList<>();
-  /**
-   * Tasks an outcome waiting for its write made ready, asked for before that write ({@link #group}): the
-   * coordinator's answer (grant or wait) is awaited, for at most {@link #ASSIGNMENT_HOLD}, so that a grant
-   * joins the outcome's write. Cleared by every write.
-   */
-  private final Set<String> answersAwaited = new HashSet<>();
-  /** Of those, the ones whose request is out already, so the outcome's write does not ask again. */
-  private final Set<String> requestedEarly = new HashSet<>();
+  /** The next write while it is gathered: see {@link #group}. */
+  private final ReportGroup pending = new ReportGroup();
   /** Who waits for the submission being written, told at once when the journal refuses the write. */
   private ActorRef<WorkflowCommand.SubmitReply> submitting;
 
@@ -197,7 +183,7 @@ public final class WorkflowEntity
     // Being forgotten by retention: tried first, while the flag is set.
     builder.forState(state -> forgetting).onAnyCommand(this::whileForgetting);
     // While reports' events wait for their write, more reports join them; anything else waits for the write.
-    builder.forState(state -> !pendingEvents.isEmpty())
+    builder.forState(state -> !pending.isEmpty())
         .onCommand(AssignmentGranted.class, this::onGranted)
         .onCommand(AssignmentWaiting.class, this::onWaiting)
         .onCommand(ReportTaskStarted.class, this::onStarted)
@@ -488,17 +474,15 @@ public final class WorkflowEntity
    */
   private ReplyEffect<WorkflowEvent, WorkflowState> group(WorkflowState state, WorkflowEvent event,
                                                           Consumer<WorkflowState> then) {
-    if (pendingEvents.isEmpty()) {
+    if (pending.isEmpty()) {
       ctx.getSelf().tell(WorkflowCommand.PersistReports.INSTANCE); // after the reports already waiting
     }
     state.apply(event);
-    pendingEvents.add(event);
-    pendingEffects.add(then);
+    pending.add(event, then);
     if (state.status == WorkflowStatus.RUNNING) {
       for (String taskId : consequencesOf(event).requested()) {
         requestAssignment(state, taskId);
-        requestedEarly.add(taskId);
-        answersAwaited.add(taskId);
+        pending.requestedEarly(taskId);
       }
     }
     return Effect().noReply();
@@ -506,29 +490,25 @@ public final class WorkflowEntity
 
   /** The coordinator answered for {@code taskId}: the last awaited answer lets the held write go. */
   private void answered(String taskId) {
-    if (answersAwaited.remove(taskId) && answersAwaited.isEmpty() && !pendingEvents.isEmpty()) {
+    if (pending.answered(taskId)) {
       ctx.getSelf().tell(WorkflowCommand.PersistReports.INSTANCE);
     }
   }
 
   private ReplyEffect<WorkflowEvent, WorkflowState> onPersistReports(WorkflowState state,
                                                                      WorkflowCommand.PersistReports cmd) {
-    if (pendingEvents.isEmpty()) {
+    if (pending.isEmpty()) {
       return Effect().noReply();
     }
-    if (!answersAwaited.isEmpty() && cmd != WorkflowCommand.PersistReports.HOLD_OVER) {
+    if (pending.awaitsAnswers() && cmd != WorkflowCommand.PersistReports.HOLD_OVER) {
       if (!timers.isTimerActive(HOLD_TIMER)) {
         timers.startSingleTimer(HOLD_TIMER, WorkflowCommand.PersistReports.HOLD_OVER, ASSIGNMENT_HOLD);
       }
       return Effect().noReply();
     }
     timers.cancel(HOLD_TIMER);
-    answersAwaited.clear();
-    List<WorkflowEvent> events = List.copyOf(pendingEvents);
-    List<Consumer<WorkflowState>> effects = List.copyOf(pendingEffects);
-    pendingEvents.clear();
-    pendingEffects.clear();
-    return Effect().persist(events).thenRun(s -> effects.forEach(effect -> effect.accept(s)))
+    ReportGroup.Write write = pending.drain();
+    return Effect().persist(write.events()).thenRun(s -> write.effects().forEach(effect -> effect.accept(s)))
         .thenNoReply().thenUnstashAll();
   }
 
@@ -645,7 +625,7 @@ public final class WorkflowEntity
   private void afterPersist(WorkflowState state, WorkflowEvent event, List<HeldAttempt> cancelledHeld) {
     deps.publisher().publish(WorkflowEnvelopes.of(event));
     for (String taskId : requestedBy(event)) {
-      if (!requestedEarly.remove(taskId)) {
+      if (!pending.takeRequestedEarly(taskId)) {
         requestAssignment(state, taskId);
       }
     }
