@@ -1,0 +1,104 @@
+package io.gleitzeit.api;
+
+import io.gleitzeit.domain.Json;
+import io.gleitzeit.events.EventEnvelope;
+import io.gleitzeit.events.EventFilter;
+import io.gleitzeit.events.EventIndex;
+import io.gleitzeit.events.EventStreams;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * SPEC §5's events across workflows: {@code GET /events} pages through the event index and
+ * {@code GET /events/stream} follows events live as server-sent events.
+ */
+final class EventRoutes extends AllDirectives {
+
+  private final EventStreams streams;
+  private final EventIndex eventIndex;
+  private final Responses responses;
+
+  EventRoutes(EventStreams streams, EventIndex eventIndex, Responses responses) {
+    this.streams = streams;
+    this.eventIndex = eventIndex;
+    this.responses = responses;
+  }
+
+  Route route() {
+    return concat(
+        path("events", () -> get(this::queryEvents)),
+        path(PathMatchers.segment("events").slash("stream"), () -> get(this::stream)));
+  }
+
+  /** SPEC §5: server-sent events; with workflow_id its history first; Last-Event-ID resumes after that event. */
+  private Route stream() {
+    return parameterMap(params -> optionalHeaderValueByName("Last-Event-ID", lastEventId -> {
+      EventFilter filter;
+      try {
+        filter = EventFilterParams.parse(params);
+      } catch (EventFilterParams.BadParameter e) {
+        return complete(ApiError.invalidRequest(e.getMessage(), e.parameter()));
+      }
+      String resumeAfter = lastEventId.map(String::trim).filter(v -> !v.isEmpty()).orElse(null);
+      if (filter.workflowId() == null && resumeAfter != null) {
+        return onComplete(streams.resume(resumeAfter, filter), resumed -> {
+          if (resumed.isFailure()) {
+            return complete(responses.unavailable(resumed.failed().get()));
+          }
+          return resumed.get().map(this::sse).orElseGet(() -> complete(ApiError.invalidRequest("Last-Event-ID '"
+              + resumeAfter + "' is not a persisted event the event index holds (never written, or removed by "
+              + "retention); reconnect without it to start live", "Last-Event-ID")));
+        });
+      }
+      return sse(filter.workflowId() != null
+          ? streams.workflow(filter.workflowId(), resumeAfter, filter)
+          : streams.live(filter));
+    }));
+  }
+
+  /**
+   * Envelopes as server-sent events. A live-only envelope (no sequence number) carries no {@code id:}, so a
+   * client's Last-Event-ID always names a persisted event, which a resume can find.
+   */
+  private Route sse(Source<EventEnvelope, NotUsed> source) {
+    Source<ServerSentEvent, NotUsed> events = source
+        .map(e -> ServerSentEvent.create(Json.MAPPER.writeValueAsString(e), Optional.of(e.eventType()),
+            e.sequenceNumber() == null ? Optional.<String>empty() : Optional.of(e.eventId()),
+            java.util.OptionalInt.empty()))
+        .keepAlive(Duration.ofSeconds(15), ServerSentEvent::heartbeat);
+    return completeOK(events, EventStreamMarshalling.toEventStream());
+  }
+
+  /**
+   * SPEC §5 {@code GET /events}: the event index, in the order events were written, a page at a time. The
+   * envelopes are written out as the index stored them (the same compact JSON as the per-workflow endpoint).
+   */
+  private Route queryEvents() {
+    return parameterMap(params -> {
+      EventIndex.EventQuery query;
+      try {
+        query = EventFilterParams.parseQuery(params);
+      } catch (EventFilterParams.BadParameter e) {
+        return complete(ApiError.invalidRequest(e.getMessage(), e.parameter()));
+      }
+      return completeWithFuture(eventIndex.events(query).thenApply(page -> {
+        String next = EventFilterParams.eventsCursor(page.next());
+        String body = "{\"events\":[" + String.join(",", page.envelopes()) + "],\"next\":"
+            + (next == null ? "null" : "\"" + next + "\"") + "}";
+        return HttpResponse.create().withStatus(StatusCodes.OK)
+            .withEntity(ContentTypes.APPLICATION_JSON, body.getBytes(StandardCharsets.UTF_8));
+      }).exceptionally(responses::unavailable));
+    });
+  }
+}

@@ -1,0 +1,135 @@
+package io.gleitzeit.api;
+
+import static io.gleitzeit.api.Responses.formatOf;
+import static io.gleitzeit.api.Responses.json;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gleitzeit.domain.Json;
+import io.gleitzeit.domain.ProviderSpec;
+import io.gleitzeit.domain.ProviderSpecParser;
+import io.gleitzeit.domain.ProviderSpecResult;
+import io.gleitzeit.domain.SourceFormat;
+import io.gleitzeit.events.ProviderDirectory;
+import io.gleitzeit.node.NodeSettings;
+import io.gleitzeit.provider.ProviderCommand;
+import io.gleitzeit.provider.ProviderEntity;
+import io.gleitzeit.provider.ProviderView;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * SPEC §6's providers: {@code POST /providers} registers one and {@code GET /providers} lists them;
+ * {@code GET} and {@code DELETE /providers/{id}} show and deregister one; {@code GET /providers/{id}/connect} is an
+ * external worker's WebSocket.
+ */
+final class ProviderRoutes extends AllDirectives {
+
+  private final NodeSettings settings;
+  private final ProviderDirectory providerDirectory;
+  private final WorkerChannel workers;
+  private final ClusterSharding sharding;
+  private final Responses responses;
+
+  ProviderRoutes(NodeSettings settings, ProviderDirectory providerDirectory, WorkerChannel workers,
+                 ClusterSharding sharding, Responses responses) {
+    this.settings = settings;
+    this.providerDirectory = providerDirectory;
+    this.workers = workers;
+    this.sharding = sharding;
+    this.responses = responses;
+  }
+
+  Route route() {
+    return pathPrefix("providers", () -> concat(
+        pathEnd(() -> concat(post(this::registerProvider), get(this::listProviders))),
+        pathPrefix(PathMatchers.segment(), id -> concat(
+            pathEnd(() -> concat(get(() -> getProvider(id)), delete(() -> deregisterProvider(id)))),
+            path("connect", () -> connectWorker(id))))));
+  }
+
+  private Route registerProvider() {
+    return extractRequestEntity(entity -> {
+      Optional<SourceFormat> format = formatOf(entity);
+      if (format.isEmpty() || format.get() != SourceFormat.JSON) {
+        return complete(ApiError.unsupportedMediaType(entity.getContentType().toString(), "application/json"));
+      }
+      return withSizeLimit(settings.maxBodyBytes(), () -> extractStrictEntity(Duration.ofSeconds(10), strict -> {
+        ProviderSpecResult parsed = new ProviderSpecParser().parse(strict.getData().toArray());
+        if (parsed instanceof ProviderSpecResult.Invalid invalid) {
+          return complete(ApiError.invalidDefinition("provider registration", invalid.problems()));
+        }
+        ProviderSpec spec = ((ProviderSpecResult.Valid) parsed).spec();
+        return completeWithFuture(provider(spec.id())
+            .<ProviderCommand.RegisterReply>ask(replyTo -> new ProviderCommand.Register(spec, replyTo),
+                settings.askTimeout())
+            .thenApply(reply -> json(reply.created() ? StatusCodes.CREATED : StatusCodes.OK,
+                ProviderJson.render(reply.view())))
+            .exceptionally(responses::unavailable));
+      }));
+    });
+  }
+
+  private Route listProviders() {
+    CompletionStage<HttpResponse> answer = providerDirectory.providerIds().thenCompose(ids -> {
+      List<CompletableFuture<ProviderView>> views = ids.stream()
+          .map(id -> providerView(id).toCompletableFuture()).toList();
+      return CompletableFuture.allOf(views.toArray(CompletableFuture[]::new)).thenApply(done -> {
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        var list = body.putArray("providers");
+        views.stream().map(CompletableFuture::join).filter(java.util.Objects::nonNull)
+            .sorted(java.util.Comparator.comparing(v -> v.spec().id()))
+            .forEach(v -> list.add(ProviderJson.render(v)));
+        return json(StatusCodes.OK, body);
+      });
+    });
+    return completeWithFuture(answer.exceptionally(responses::unavailable));
+  }
+
+  private Route getProvider(String id) {
+    return completeWithFuture(providerView(id).thenApply(view -> view == null
+            ? ApiError.notFound("no provider with id '" + id + "'")
+            : json(StatusCodes.OK, ProviderJson.render(view)))
+        .exceptionally(responses::unavailable));
+  }
+
+  private Route deregisterProvider(String id) {
+    return completeWithFuture(provider(id)
+        .<ProviderCommand.ProviderReply>ask(ProviderCommand.Deregister::new, settings.askTimeout())
+        .thenApply(reply -> reply.view() == null
+            ? ApiError.notFound("no provider with id '" + id + "'")
+            : json(StatusCodes.OK, ProviderJson.render(reply.view())))
+        .exceptionally(responses::unavailable));
+  }
+
+  /** SPEC §6: an external worker's WebSocket; the provider must be registered first. */
+  private Route connectWorker(String id) {
+    return get(() -> onComplete(workers.connect(id), attempt -> {
+      if (attempt.isFailure()) {
+        return complete(responses.unavailable(attempt.failed().get()));
+      }
+      return attempt.get()
+          .map(this::handleWebSocketMessages)
+          .orElseGet(() -> complete(ApiError.notFound("no external provider with id '" + id
+              + "' is registered; POST /providers first")));
+    }));
+  }
+
+  private CompletionStage<ProviderView> providerView(String id) {
+    return provider(id).<ProviderCommand.ProviderReply>ask(ProviderCommand.GetProvider::new, settings.askTimeout())
+        .thenApply(ProviderCommand.ProviderReply::view);
+  }
+
+  private EntityRef<ProviderCommand> provider(String id) {
+    return sharding.entityRefFor(ProviderEntity.ENTITY_KEY, id);
+  }
+}

@@ -1,0 +1,53 @@
+package io.gleitzeit.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gleitzeit.domain.Json;
+import io.gleitzeit.domain.SourceFormat;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+
+/**
+ * The answers every route class builds the same way, kept in one place so that a JSON body, a request's format
+ * and a cluster that did not answer read alike on every endpoint.
+ */
+final class Responses {
+
+  private final ActorSystem<?> system;
+
+  Responses(ActorSystem<?> system) {
+    this.system = system;
+  }
+
+  HttpResponse unavailable(Throwable failure) {
+    Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+    system.log().warn("request could not be answered: {}", cause.toString());
+    if (cause instanceof TimeoutException) {
+      return ApiError.unavailable("the cluster did not answer in time; try again");
+    }
+    return ApiError.unavailable("the request could not be completed: " + cause.getMessage());
+  }
+
+  static HttpResponse json(StatusCode status, ObjectNode body) {
+    return HttpResponse.create().withStatus(status)
+        .withEntity(ContentTypes.APPLICATION_JSON, Json.compact(body).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** SPEC §1: JSON, or YAML under any of its three media types; the charset parameter is ignored. */
+  static Optional<SourceFormat> formatOf(HttpEntity entity) {
+    String mediaType = entity.getContentType().mediaType().toString().toLowerCase(Locale.ROOT);
+    int semicolon = mediaType.indexOf(';');
+    String bare = (semicolon < 0 ? mediaType : mediaType.substring(0, semicolon)).trim();
+    return switch (bare) {
+      case "application/json" -> Optional.of(SourceFormat.JSON);
+      case "application/yaml", "application/x-yaml", "text/yaml" -> Optional.of(SourceFormat.YAML);
+      default -> Optional.empty();
+    };
+  }
+}
