@@ -9,7 +9,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
@@ -94,7 +93,7 @@ final class EventIndexProjectionHandler
         insert.setString(1, e.eventId());
         insert.setString(2, e.eventType());
         insert.setString(3, group(e.eventType()));
-        insert.setLong(4, Instant.parse(e.timestamp()).toEpochMilli());
+        insert.setLong(4, Timestamps.toEpochMilli(e.timestamp()));
         insert.setString(5, e.workflowId());
         insert.setString(6, e.taskId());
         insert.setString(7, e.providerId());
@@ -110,7 +109,7 @@ final class EventIndexProjectionHandler
         deadLetterAdded(c, e);
       } else if ("dead_letter:requeued".equals(e.eventType())) {
         try (PreparedStatement ps = c.prepareStatement(REQUEUE_DEAD_LETTER)) {
-          ps.setLong(1, Instant.parse(e.timestamp()).toEpochMilli());
+          ps.setLong(1, Timestamps.toEpochMilli(e.timestamp()));
           ps.setString(2, e.payload().path("dead_letter_id").asText());
           ps.executeUpdate();
         }
@@ -143,7 +142,7 @@ final class EventIndexProjectionHandler
       ps.setInt(7, p.path("attempt").asInt());
       ps.setString(8, p.path("reason").asText(null));
       ps.setString(9, p.path("error_type").asText(null));
-      ps.setLong(10, Instant.parse(e.timestamp()).toEpochMilli());
+      ps.setLong(10, Timestamps.toEpochMilli(e.timestamp()));
       ps.executeUpdate();
     }
   }
