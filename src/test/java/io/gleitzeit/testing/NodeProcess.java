@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -365,8 +366,23 @@ public final class NodeProcess implements AutoCloseable {
     return "node " + name + " (pid " + process.pid() + (baseUrl != null ? ", " + baseUrl : "") + ")";
   }
 
-  /** A port that was free a moment ago, on the loopback interface the node binds. */
+  /**
+   * A port that was free a moment ago, on the loopback interface the node binds. Taken below Linux's ephemeral
+   * range (32768-60999 by default), from which the kernel picks the local ports of outgoing connections: a port
+   * from there (what binding port 0 gives) can be taken by some client's connection before the node binds it,
+   * or before a killed node restarts on it (seen once in the bench: "Address already in use").
+   */
   public static int freePort() {
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int port = ThreadLocalRandom.current().nextInt(20_000, 32_000);
+      try (ServerSocket socket = new ServerSocket()) {
+        socket.setReuseAddress(false);
+        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        return port;
+      } catch (IOException taken) {
+        // try another
+      }
+    }
     try (ServerSocket socket = new ServerSocket()) {
       socket.setReuseAddress(false);
       socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
