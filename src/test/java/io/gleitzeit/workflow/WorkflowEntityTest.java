@@ -663,17 +663,8 @@ class WorkflowEntityTest {
       return ProcessingSuccess.getInstance();
     });
     try {
-      ActorRef<WorkflowCommand> workflow = testKit.spawn(behavior("wf-early"));
-      TestProbe<WorkflowCommand.SubmitReply> submitted = testKit.createTestProbe();
-      workflow.tell(new WorkflowCommand.SubmitWorkflow(definition(CHAIN.replace("wf-1", "wf-early")), submitted.getRef()));
-      submitted.expectMessageClass(Accepted.class);
-      coordinator.expectMessageClass(RequestAssignment.class);
-      workflow.tell(new AssignmentGranted("a", 1, "test-1"));
-      provider.expectMessageClass(Dispatch.class);
-
       TestProbe<Done> acks = testKit.createTestProbe();
-      workflow.tell(new ReportTaskResult("a", 1, "test-1", Json.MAPPER.createObjectNode().put("x", 1), null,
-          acks.getRef()));
+      ActorRef<WorkflowCommand> workflow = chainWithTheOutcomeOfAReported("wf-early", acks);
       // b is asked for before a's outcome is written; the write waits for the answer.
       assertEquals(new TaskKey("wf-early", "b", 1), coordinator.expectMessageClass(RequestAssignment.class).key());
       acks.expectNoMessage(Duration.ofMillis(5));
@@ -694,34 +685,33 @@ class WorkflowEntityTest {
 
   @Test
   void shouldWriteAnOutcomeWithoutAGrantWhenTheCoordinatorSaysWaitOrDoesNotAnswer() {
-    ActorRef<WorkflowCommand> workflow = testKit.spawn(behavior("wf-waits"));
-    TestProbe<WorkflowCommand.SubmitReply> submitted = testKit.createTestProbe();
-    workflow.tell(new WorkflowCommand.SubmitWorkflow(definition(CHAIN.replace("wf-1", "wf-waits")), submitted.getRef()));
-    submitted.expectMessageClass(Accepted.class);
-    coordinator.expectMessageClass(RequestAssignment.class);
-    workflow.tell(new AssignmentGranted("a", 1, "test-1"));
-    provider.expectMessageClass(Dispatch.class);
     TestProbe<Done> acks = testKit.createTestProbe();
-    workflow.tell(new ReportTaskResult("a", 1, "test-1", Json.MAPPER.createObjectNode().put("x", 1), null,
-        acks.getRef()));
+    ActorRef<WorkflowCommand> workflow = chainWithTheOutcomeOfAReported("wf-waits", acks);
     coordinator.expectMessageClass(RequestAssignment.class);
     workflow.tell(new AssignmentWaiting("b", 1, "every provider serving test/echo is at capacity"));
     acks.expectMessage(Done.getInstance());
 
-    // A second workflow whose coordinator never answers: the outcome is written when the hold runs out.
-    ActorRef<WorkflowCommand> silent = testKit.spawn(behavior("wf-silent"));
-    silent.tell(new WorkflowCommand.SubmitWorkflow(definition(CHAIN.replace("wf-1", "wf-silent")), submitted.getRef()));
-    submitted.expectMessageClass(Accepted.class);
-    coordinator.expectMessageClass(RequestAssignment.class);
-    silent.tell(new AssignmentGranted("a", 1, "test-1"));
-    provider.expectMessageClass(Dispatch.class);
-    silent.tell(new ReportTaskResult("a", 1, "test-1", Json.MAPPER.createObjectNode().put("x", 1), null,
-        acks.getRef()));
+    // A coordinator that never answers: the outcome is written when the hold runs out.
+    ActorRef<WorkflowCommand> silent = chainWithTheOutcomeOfAReported("wf-silent", acks);
     acks.expectMessage(Done.getInstance());
     TestProbe<WorkflowCommand.WorkflowReply> views = testKit.createTestProbe();
     silent.tell(new WorkflowCommand.GetWorkflow(views.getRef()));
     WorkflowView view = views.receiveMessage().view();
     assertEquals(List.of("completed", "ready"), view.tasks().stream().map(t -> t.state()).toList());
+  }
+
+  /** {@link #CHAIN} as workflow {@code id}: a granted, dispatched and its outcome reported (acknowledged to {@code acks}). */
+  private ActorRef<WorkflowCommand> chainWithTheOutcomeOfAReported(String id, TestProbe<Done> acks) {
+    ActorRef<WorkflowCommand> workflow = testKit.spawn(behavior(id));
+    TestProbe<WorkflowCommand.SubmitReply> submitted = testKit.createTestProbe();
+    workflow.tell(new WorkflowCommand.SubmitWorkflow(definition(CHAIN.replace("wf-1", id)), submitted.getRef()));
+    submitted.expectMessageClass(Accepted.class);
+    coordinator.expectMessageClass(RequestAssignment.class);
+    workflow.tell(new AssignmentGranted("a", 1, "test-1"));
+    provider.expectMessageClass(Dispatch.class);
+    workflow.tell(new ReportTaskResult("a", 1, "test-1", Json.MAPPER.createObjectNode().put("x", 1), null,
+        acks.getRef()));
+    return workflow;
   }
 
   /** A write the journal holds: {@code started} once it is being written, then it waits for {@code released}. */
