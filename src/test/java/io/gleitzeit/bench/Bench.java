@@ -219,7 +219,8 @@ public final class Bench implements Callable<Integer> {
 
   /**
    * A workload of many equal workflows (W1, W2): throughput, latency, dispatch, journal rows. At most {@code
-   * perSecond} submissions a second (0: as many as {@code --in-flight} allows). Returns the workflows per second.
+   * perSecond} submissions a second (0: as many as {@code --in-flight} allows). Returns the workflows per second
+   * it sustained: over its wall time and the time the node then took to settle.
    */
   private double many(Session s, String name, String prefix, int count, Function<String, String> definition,
                       int tasksPerWorkflow, boolean dispatch, double perSecond) {
