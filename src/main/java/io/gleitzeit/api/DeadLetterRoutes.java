@@ -46,21 +46,14 @@ final class DeadLetterRoutes extends AllDirectives {
 
   /** SPEC §5 {@code GET /dead-letters}: the dead letter queue, oldest first, a page at a time. */
   private Route listDeadLetters() {
-    return parameterMap(params -> {
-      EventIndex.DeadLetterQuery query;
-      try {
-        query = EventFilterParams.parseDeadLetters(params);
-      } catch (EventFilterParams.BadParameter e) {
-        return complete(ApiError.invalidRequest(e.getMessage(), e.parameter()));
-      }
-      return completeWithFuture(eventIndex.deadLetters(query).thenApply(page -> {
-        ObjectNode body = Json.MAPPER.createObjectNode();
-        var list = body.putArray("dead_letters");
-        page.deadLetters().forEach(d -> list.add(deadLetterJson(d)));
-        body.put("next", EventFilterParams.deadLettersCursor(page.next()));
-        return json(StatusCodes.OK, body);
-      }).exceptionally(responses::unavailable));
-    });
+    return parameterMap(params -> completeWithFuture(responses.page(params, EventFilterParams::parseDeadLetters,
+        eventIndex::deadLetters, page -> {
+          ObjectNode body = Json.MAPPER.createObjectNode();
+          var list = body.putArray("dead_letters");
+          page.deadLetters().forEach(d -> list.add(deadLetterJson(d)));
+          body.put("next", EventFilterParams.deadLettersCursor(page.next()));
+          return json(StatusCodes.OK, body);
+        })));
   }
 
   /**

@@ -85,20 +85,13 @@ final class EventRoutes extends AllDirectives {
    * envelopes are written out as the index stored them (the same compact JSON as the per-workflow endpoint).
    */
   private Route queryEvents() {
-    return parameterMap(params -> {
-      EventIndex.EventQuery query;
-      try {
-        query = EventFilterParams.parseQuery(params);
-      } catch (EventFilterParams.BadParameter e) {
-        return complete(ApiError.invalidRequest(e.getMessage(), e.parameter()));
-      }
-      return completeWithFuture(eventIndex.events(query).thenApply(page -> {
-        String next = EventFilterParams.eventsCursor(page.next());
-        String body = "{\"events\":[" + String.join(",", page.envelopes()) + "],\"next\":"
-            + (next == null ? "null" : "\"" + next + "\"") + "}";
-        return HttpResponse.create().withStatus(StatusCodes.OK)
-            .withEntity(ContentTypes.APPLICATION_JSON, body.getBytes(StandardCharsets.UTF_8));
-      }).exceptionally(responses::unavailable));
-    });
+    return parameterMap(params -> completeWithFuture(responses.page(params, EventFilterParams::parseQuery,
+        eventIndex::events, page -> {
+          String next = EventFilterParams.eventsCursor(page.next());
+          String body = "{\"events\":[" + String.join(",", page.envelopes()) + "],\"next\":"
+              + (next == null ? "null" : "\"" + next + "\"") + "}";
+          return HttpResponse.create().withStatus(StatusCodes.OK)
+              .withEntity(ContentTypes.APPLICATION_JSON, body.getBytes(StandardCharsets.UTF_8));
+        })));
   }
 }

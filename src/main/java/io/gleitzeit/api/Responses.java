@@ -5,8 +5,12 @@ import io.gleitzeit.domain.Json;
 import io.gleitzeit.domain.SourceFormat;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
@@ -32,6 +36,27 @@ final class Responses {
       return ApiError.unavailable("the cluster did not answer in time; try again");
     }
     return ApiError.unavailable("the request could not be completed: " + cause.getMessage());
+  }
+
+  /** A parser of query parameters that names the parameter it cannot read. */
+  @FunctionalInterface
+  interface QueryParser<Q> {
+    Q parse(Map<String, String> params) throws EventFilterParams.BadParameter;
+  }
+
+  /**
+   * A read of one page: the query parameters parsed (400 naming the one that is wrong), the query run, its page
+   * written out (503 when the read side does not answer).
+   */
+  <Q, P> CompletionStage<HttpResponse> page(Map<String, String> params, QueryParser<Q> parser,
+                                            Function<Q, CompletionStage<P>> query, Function<P, HttpResponse> render) {
+    Q parsed;
+    try {
+      parsed = parser.parse(params);
+    } catch (EventFilterParams.BadParameter e) {
+      return CompletableFuture.completedFuture(ApiError.invalidRequest(e.getMessage(), e.parameter()));
+    }
+    return query.apply(parsed).thenApply(render).exceptionally(this::unavailable);
   }
 
   static HttpResponse json(StatusCode status, ObjectNode body) {

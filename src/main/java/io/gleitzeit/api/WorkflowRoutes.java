@@ -187,26 +187,20 @@ final class WorkflowRoutes extends AllDirectives {
 
   /** SPEC §5 {@code GET /workflows}: the workflow list read model, newest first, a page at a time. */
   private Route listWorkflows() {
-    return parameterMap(params -> {
-      EventIndex.WorkflowQuery query;
-      try {
-        query = EventFilterParams.parseWorkflowList(params);
-      } catch (EventFilterParams.BadParameter e) {
-        return complete(ApiError.invalidRequest(e.getMessage(), e.parameter()));
-      }
-      return completeWithFuture(eventIndex.workflows(query).thenApply(page -> {
-        ObjectNode body = Json.MAPPER.createObjectNode();
-        var list = body.putArray("workflows");
-        for (EventIndex.WorkflowRow w : page.workflows()) {
-          list.addObject().put("workflow_id", w.workflowId()).put("name", w.name()).put("status", w.status().wire())
-              .put("submitted_at", Timestamps.format(w.submittedAt()))
-              .put("completed_at", Timestamps.format(w.completedAt()))
-              .put("task_count", w.taskCount());
-        }
-        body.put("next", EventFilterParams.workflowsCursor(page.next()));
-        return json(StatusCodes.OK, body);
-      }).exceptionally(responses::unavailable));
-    });
+    return parameterMap(params -> completeWithFuture(responses.page(params, EventFilterParams::parseWorkflowList,
+        eventIndex::workflows, page -> {
+          ObjectNode body = Json.MAPPER.createObjectNode();
+          var list = body.putArray("workflows");
+          for (EventIndex.WorkflowRow w : page.workflows()) {
+            list.addObject().put("workflow_id", w.workflowId()).put("name", w.name())
+                .put("status", w.status().wire())
+                .put("submitted_at", Timestamps.format(w.submittedAt()))
+                .put("completed_at", Timestamps.format(w.completedAt()))
+                .put("task_count", w.taskCount());
+          }
+          body.put("next", EventFilterParams.workflowsCursor(page.next()));
+          return json(StatusCodes.OK, body);
+        })));
   }
 
   private CompletionStage<WorkflowView> view(String id) {

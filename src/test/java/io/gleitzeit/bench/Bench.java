@@ -44,7 +44,8 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--quick", description = "A short smoke run: small sizes everywhere.")
   boolean quick;
 
-  @Option(names = "--n", description = "Workflows of W1 (at the peak, then at half of it) and of W2 (default 3000; --quick 100).")
+  @Option(names = "--n", description = "Workflows of W1 (at the peak, then at half of it) and of W2 (default 3000;"
+      + " --quick 100).")
   Integer n;
 
   @Option(names = "--in-flight", description = "Workflows in flight at once in W1, W2, W5 (default ${DEFAULT-VALUE}).")

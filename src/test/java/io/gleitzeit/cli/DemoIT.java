@@ -9,10 +9,9 @@ import com.sun.net.httpserver.HttpServer;
 import io.gleitzeit.domain.Json;
 import io.gleitzeit.testing.LocalServers;
 import io.gleitzeit.testing.McpServers;
-import java.io.IOException;
+import io.gleitzeit.testing.NodeProcess;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -72,10 +71,8 @@ class DemoIT {
     return McpServers.installDir().toString();
   }
 
-  private static int closedPort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
+  private static int closedPort() {
+    return NodeProcess.freePort();
   }
 
   @Test

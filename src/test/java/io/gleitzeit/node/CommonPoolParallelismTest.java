@@ -17,25 +17,34 @@ import org.junit.jupiter.api.Test;
  */
 class CommonPoolParallelismTest {
 
-  /** Prints the simple class name of CompletableFuture's default executor, after the setting or not. */
+  private static final String MARK = "default executor: ";
+
+  /**
+   * Prints the simple class name of CompletableFuture's default executor, after the process ran {@link Main}
+   * (which exits: the name is printed by a shutdown hook) or, given "plain", without it.
+   */
   public static final class Probe {
     public static void main(String[] args) {
-      if (args.length > 0 && args[0].equals("set")) {
-        Main.useTheCommonPoolForAsyncStages();
+      Runnable print = () -> System.out.println(MARK
+          + new CompletableFuture<Void>().defaultExecutor().getClass().getSimpleName());
+      if (args.length > 0 && args[0].equals("plain")) {
+        print.run();
+      } else {
+        Runtime.getRuntime().addShutdownHook(new Thread(print));
+        Main.main(new String[] {"--help"});
       }
-      System.out.print(new CompletableFuture<Void>().defaultExecutor().getClass().getSimpleName());
     }
   }
 
   @Test
-  void onTwoCoresAsyncStagesRunOnTheCommonPool() throws Exception {
-    assertEquals("ForkJoinPool", probe("set"));
+  void aNodeProcessOnTwoCoresRunsAsyncStagesOnTheCommonPool() throws Exception {
+    assertEquals("ForkJoinPool", probe());
   }
 
   @Test
   void withoutTheSettingTwoCoresGetAThreadPerStage() throws Exception {
     // The JDK behaviour the setting exists for: if this changes, the setting can go.
-    assertEquals("ThreadPerTaskExecutor", probe());
+    assertEquals("ThreadPerTaskExecutor", probe("plain"));
   }
 
   private static String probe(String... args) throws IOException, InterruptedException {
@@ -49,6 +58,7 @@ class CommonPoolParallelismTest {
       p.destroyForcibly();
     }
     assertEquals(0, p.exitValue(), out);
-    return out;
+    return out.lines().filter(line -> line.startsWith(MARK)).map(line -> line.substring(MARK.length()))
+        .findFirst().orElseThrow(() -> new AssertionError("no '" + MARK + "' line in:\n" + out));
   }
 }

@@ -4,8 +4,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Writer;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,10 +100,7 @@ public final class McpServers {
 
     /** Starts it and returns once it says it listens; its output goes to {@code logFile}. */
     public static HttpEverything start(Path logFile) throws IOException {
-      int port;
-      try (ServerSocket s = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
-        port = s.getLocalPort();
-      }
+      int port = NodeProcess.freePort();
       ProcessBuilder builder = new ProcessBuilder(List.of(node(), everything().toString(), "streamableHttp"))
           .redirectErrorStream(true);
       builder.environment().put("PORT", String.valueOf(port));

@@ -374,21 +374,25 @@ public final class NodeProcess implements AutoCloseable {
    */
   public static int freePort() {
     for (int attempt = 0; attempt < 100; attempt++) {
-      int port = ThreadLocalRandom.current().nextInt(20_000, 32_000);
-      try (ServerSocket socket = new ServerSocket()) {
-        socket.setReuseAddress(false);
-        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-        return port;
+      try {
+        return bound(ThreadLocalRandom.current().nextInt(20_000, 32_000));
       } catch (IOException taken) {
         // try another
       }
     }
-    try (ServerSocket socket = new ServerSocket()) {
-      socket.setReuseAddress(false);
-      socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-      return socket.getLocalPort();
+    try {
+      return bound(0);
     } catch (IOException e) {
       throw new UncheckedIOException("no free port", e);
+    }
+  }
+
+  /** Binds {@code port} on loopback (0: any) and lets it go again; the port that was bound. */
+  private static int bound(int port) throws IOException {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(false);
+      socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+      return socket.getLocalPort();
     }
   }
 }

@@ -17,10 +17,10 @@ import io.gleitzeit.provider.TaskFailure;
 import io.gleitzeit.provider.TaskKey;
 import io.gleitzeit.provider.TaskRequest;
 import io.gleitzeit.testing.LocalServers;
+import io.gleitzeit.testing.NodeProcess;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -344,10 +344,7 @@ class LlmExecutorIT {
 
   @Test
   void connectionRefusedIsRetryable() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
+    int port = NodeProcess.freePort(); // nothing listens there
     TaskFailure f = failed(executor("openai", "http://127.0.0.1:" + port, ""), "llm/generate", "{'prompt': 'x'}");
     assertTrue(f.retryable(), f.getMessage());
   }
