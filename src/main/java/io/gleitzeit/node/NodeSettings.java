@@ -26,6 +26,7 @@ public record NodeSettings(
     Duration reportTimeout,
     int reportAttempts,
     Duration startedReportDelay,
+    Duration slotWriteDelay,
     Duration heartbeatInterval,
     int unhealthyAfterMissed,
     List<BuiltinProvider> builtinProviders) {
@@ -59,6 +60,7 @@ public record NodeSettings(
         g.getDuration("engine.report-timeout"),
         g.getInt("engine.report-attempts"),
         g.getDuration("engine.started-report-delay"),
+        g.getDuration("engine.slot-write-delay"),
         g.getDuration("providers.heartbeat-interval"),
         g.getInt("providers.unhealthy-after-missed"),
         builtins(g));

@@ -76,10 +76,11 @@ public final class ProviderEntity
     }
   }
 
+  /** {@code slotWriteDelay}: how long slot changes wait for more to join their write (zero: none). */
   public record Dependencies(
       Function<String, RecipientRef<WorkflowCommand>> workflows, ActorRef<Topic.Command<ProviderStatus>> statusTopic,
       ActorRef<Topic.Command<PublishStatus>> statusRequests, EventPublisher publisher, InstantSource clock,
-      Health health, Duration idleTimeout) {}
+      Health health, Duration idleTimeout, Duration slotWriteDelay) {}
 
   public static void init(ActorSystem<?> system, Dependencies deps) {
     ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> {
@@ -102,6 +103,7 @@ public final class ProviderEntity
   }
 
   private static final String DEADLINE_TIMER = "heartbeat-deadline";
+  private static final String SLOT_WRITE_TIMER = "slot-write";
 
   private final String providerId;
   private final Dependencies deps;
@@ -403,7 +405,11 @@ public final class ProviderEntity
 
   private void addPending(ProviderEvent event) {
     if (pending.isEmpty()) {
-      ctx.getSelf().tell(PersistSlots.INSTANCE); // after the commands already waiting, which join this write
+      if (deps.slotWriteDelay().isZero()) {
+        ctx.getSelf().tell(PersistSlots.INSTANCE); // after the commands already waiting, which join this write
+      } else {
+        timers.startSingleTimer(SLOT_WRITE_TIMER, PersistSlots.INSTANCE, deps.slotWriteDelay());
+      }
     }
     pending.add(event);
   }
@@ -454,6 +460,12 @@ public final class ProviderEntity
     }
     silentSince = now(); // a restarted entity gives its runtime one deadline to show up
     armDeadline(deps.health().deadline());
+    // A slot is freed by a write after the attempt's outcome is recorded: a crash in between leaves it taken.
+    // Each workflow frees the slots it no longer wants; the others it dispatches again on its own recovery.
+    for (TaskKey k : state.heldKeys()) {
+      deps.workflows().apply(k.workflowId()).tell(new WorkflowCommand.HeldAfterRestart(k.taskId(), k.attempt(),
+          providerId));
+    }
     String reason = state.unhealthy ? "provider " + providerId + " is unhealthy" : null;
     if (reason != null) {
       state.handedBack.forEach(k -> handBack(k, reason));

@@ -63,6 +63,13 @@ public sealed interface WorkflowCommand extends JsonSerializable {
   record ReattachAnswer(String taskId, int attempt, String providerId, boolean held, String reason)
       implements WorkflowCommand {}
 
+  /**
+   * From a provider that restarted holding this attempt (its journal has the slot taken, not freed): the
+   * workflow frees the slot unless the attempt is still its current one on that provider. A slot is freed by
+   * a write of its own after the attempt's outcome, so a crash between the two left it taken for good.
+   */
+  record HeldAfterRestart(String taskId, int attempt, String providerId) implements WorkflowCommand {}
+
   /** SPEC §5: cancel the workflow. Idempotent. */
   record CancelWorkflow(String reason, ActorRef<ControlReply> replyTo) implements WorkflowCommand {}
 

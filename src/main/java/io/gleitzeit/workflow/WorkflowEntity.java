@@ -200,6 +200,7 @@ public final class WorkflowEntity
         .onCommand(ReportTaskStarted.class, this::onStarted)
         .onCommand(ReportTaskResult.class, this::onResult)
         .onCommand(ReattachAnswer.class, this::onReattachAnswer)
+        .onCommand(WorkflowCommand.HeldAfterRestart.class, this::onHeldAfterRestart)
         .onCommand(RetryDue.class, this::onRetryDue)
         .onCommand(TimeoutDue.class, this::onTimeoutDue)
         .onCommand(WorkflowCommand.RedispatchDue.class, this::onRedispatchDue)
@@ -247,6 +248,8 @@ public final class WorkflowEntity
       return Effect().reply(c.replyTo(), Done.getInstance()); // nothing to record: the sender may stop retrying
     } else if (command instanceof WorkflowCommand.Forget c) {
       return Effect().reply(c.replyTo(), new WorkflowCommand.ForgetReply(true, null));
+    } else if (command instanceof WorkflowCommand.HeldAfterRestart c) {
+      release(c.providerId(), key(c.taskId(), c.attempt()), true);
     } else if (command instanceof WorkflowCommand.Forgotten || command instanceof WorkflowCommand.Idle) {
       passivate.accept(ctx.getSelf());
     }
@@ -406,6 +409,23 @@ public final class WorkflowEntity
     TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
     if (task != null && task.state == TaskState.READY && task.attempt == cmd.attempt()) {
       waitingFor.put(cmd.taskId(), cmd.reason());
+    }
+    return Effect().noReply();
+  }
+
+  /**
+   * A restarted provider still holds this attempt. Unless it is the task's current attempt on that provider,
+   * the workflow no longer wants it (its outcome is recorded, it was cancelled or reassigned): the slot is
+   * freed, and work still running for it is cancelled. A grant not yet written counts as not wanted: its
+   * dispatch then finds the slot freed and the attempt is reassigned, as for any attempt a crash interrupted.
+   */
+  private ReplyEffect<WorkflowEvent, WorkflowState> onHeldAfterRestart(WorkflowState state,
+                                                                       WorkflowCommand.HeldAfterRestart cmd) {
+    TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
+    boolean wanted = task != null && state.status == WorkflowStatus.RUNNING && task.attempt == cmd.attempt()
+        && task.heldByProvider() && java.util.Objects.equals(task.providerId, cmd.providerId());
+    if (!wanted) {
+      release(cmd.providerId(), key(cmd.taskId(), cmd.attempt()), true);
     }
     return Effect().noReply();
   }

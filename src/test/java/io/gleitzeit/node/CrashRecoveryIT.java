@@ -298,6 +298,45 @@ class CrashRecoveryIT {
   }
 
   // ---------------------------------------------------------------------------------------------------------
+  // kill -9 after an outcome is written and before its provider's slot is freed
+
+  /**
+   * A provider with one slot whose slot changes are written 3 s after the first one: a 4 s task's slot is
+   * written as taken while it runs, and its freeing would be written 3 s after its outcome.
+   */
+  private static final String ONE_SLOT_CONF = """
+      gleitzeit.engine.slot-write-delay = 3s
+      gleitzeit.providers.builtin = [{ id = "solo", type = test, max-concurrency = 1 }]
+      """;
+
+  @Test
+  void aSlotTheJournalStillHasTakenByAFinishedAttemptIsFreedAfterTheRestart(TestInfo info) throws Exception {
+    Path data = dataDir(info);
+    Path conf = Files.writeString(data.getParent().resolve("one-slot.conf"), ONE_SLOT_CONF);
+    try (NodeProcess first = NodeProcess.builder(data).config(conf).start()) {
+      submit(first, """
+          {"id": "slot-1", "tasks": [{"id": "s", "method": "test/sleep", "params": {"ms": 4000}}]}""");
+      try (EventFeed feed = EventFeed.open(first.baseUrl(), "slot-1")) {
+        assertTrue(feed.await(CrashRecoveryIT::anyEnd, Duration.ofSeconds(30)),
+            "slot-1 ended within 30 s: " + types(feed.snapshot()));
+      }
+      List<String> providerEvents = new ArrayList<>();
+      getJson(first, "/events?provider_id=solo").path("events").forEach(e -> providerEvents.add(type(e)));
+      first.kill9();
+      assertEquals("provider:busy", providerEvents.get(providerEvents.size() - 1),
+          "the premise: at the kill the journal has the slot taken, not freed; provider events: " + providerEvents);
+    }
+    try (NodeProcess second = NodeProcess.builder(data).config(conf).start()) {
+      submit(second, """
+          {"id": "slot-2", "tasks": [{"id": "e", "method": "test/echo", "params": {"x": 1}}]}""");
+      Recovery ended = awaitEnd(second, "slot-2");
+      assertTrue(ended.resumedByItself(), "a task for the one-slot provider ran after the restart: "
+          + ended.diagnosis() + "\nnode stderr:\n" + second.stderr());
+      assertEquals("completed", getJson(second, "/workflows/slot-2").path("status").asText());
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
   // a clean restart replays finished workflows from the journal
 
   private static final String REPLAYED = """

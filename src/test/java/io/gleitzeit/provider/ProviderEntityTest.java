@@ -42,6 +42,7 @@ import io.gleitzeit.provider.ProviderEvent.TaskReleased;
 import io.gleitzeit.provider.RuntimeCommand.CancelTask;
 import io.gleitzeit.provider.RuntimeCommand.ExecuteTask;
 import io.gleitzeit.workflow.WorkflowCommand;
+import io.gleitzeit.workflow.WorkflowCommand.HeldAfterRestart;
 import io.gleitzeit.workflow.WorkflowCommand.ReattachAnswer;
 import java.time.Duration;
 import java.time.Instant;
@@ -132,6 +133,10 @@ class ProviderEntityTest {
   }
 
   private Behavior<ProviderCommand> behavior() {
+    return behavior(Duration.ZERO);
+  }
+
+  private Behavior<ProviderCommand> behavior(Duration slotWriteDelay) {
     // Capture this test's probes and recorders, not the fields, which the next test replaces.
     TestProbe<WorkflowCommand> a = wfA;
     TestProbe<WorkflowCommand> b = wfB;
@@ -141,7 +146,8 @@ class ProviderEntityTest {
     EventPublisher publisher = sink::addAll;
     ProviderEntity.Dependencies deps = new ProviderEntity.Dependencies(
         wf -> wf.equals("wf-a") ? a.getRef() : wf.equals("wf-b") ? b.getRef() : other.getRef(),
-        statusTopic.getRef(), statusRequests.getRef(), publisher, clock, HEALTH, Duration.ofHours(1));
+        statusTopic.getRef(), statusRequests.getRef(), publisher, clock, HEALTH, Duration.ofHours(1),
+        slotWriteDelay);
     return ProviderEntity.create(id, deps, self -> passivated.getRef().tell(self));
   }
 
@@ -492,6 +498,48 @@ class ProviderEntityTest {
     }
   }
 
+  @Test
+  void shouldWriteTheSlotChangesOfItsDelayTogetherWithTheFirstOne() {
+    String pid = ProviderEntity.persistenceIdOf(id).id();
+    List<List<Object>> writes = new CopyOnWriteArrayList<>();
+    PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
+    journal.withPolicy((persistenceId, operation) -> {
+      if (persistenceId.equals(pid) && operation instanceof WriteEvents write) {
+        writes.add(scala.jdk.javaapi.CollectionConverters.asJava(write.batch()));
+      }
+      return ProcessingSuccess.getInstance();
+    });
+    try {
+      Duration delay = Duration.ofMillis(10);
+      ActorRef<ProviderCommand> provider = testKit.spawn(behavior(delay));
+      TestProbe<RegisterReply> registered = testKit.createTestProbe();
+      TestProbe<ReserveReply> replies = testKit.createTestProbe();
+      provider.tell(new Register(spec(3, "test/*"), registered.getRef()));
+      registered.receiveMessage();
+      provider.tell(new Heartbeat(runtime.getRef()));
+
+      provider.tell(new Reserve(K1, "test/echo", replies.getRef()));
+      assertInstanceOf(Reserved.class, replies.receiveMessage(), "answered before the write");
+      provider.tell(new Finished(K1, true, 7));
+      provider.tell(new Reserve(K2, "test/echo", replies.getRef()));
+      assertInstanceOf(Reserved.class, replies.receiveMessage());
+      TestProbe<ProviderReply> views = testKit.createTestProbe();
+      provider.tell(new GetProvider(views.getRef()));
+      views.expectNoMessage(QUIET);
+      assertEquals(1, writes.size(), "only the registration is written before the delay");
+
+      pass(delay);
+
+      assertEquals(1, views.receiveMessage().view().load(), "the query waited for the write");
+      assertEquals(List.of(new TaskAcquired(id, K1, "test/echo", false, T0, 3),
+          new TaskReleased(id, K1, TaskReleased.SUCCEEDED, 7, false, T0, 3),
+          new TaskAcquired(id, K2, "test/echo", false, T0, 3)), writes.get(1), "one write for all three");
+      assertEquals(2, writes.size());
+    } finally {
+      journal.resetPolicy();
+    }
+  }
+
   private static void await(CountDownLatch latch) {
     try {
       if (!latch.await(10, TimeUnit.SECONDS)) {
@@ -808,6 +856,9 @@ class ProviderEntityTest {
 
     var restarted = kit.restart();
 
+    // Each workflow is asked whether it still wants its attempt (it frees the slot if not).
+    assertEquals(new HeldAfterRestart("t1", 1, id), wfA.receiveMessage());
+    assertEquals(new HeldAfterRestart("t2", 1, id), wfB.receiveMessage());
     ProviderState state = restarted.state();
     assertEquals(List.of(K1, K2), state.heldKeys());
     assertEquals(spec(3, "test/*", "llm/generate"), state.spec);
