@@ -122,7 +122,7 @@ public final class GleitzeitNode implements AutoCloseable {
 
     ProviderEntity.init(system, new ProviderEntity.Dependencies(workflows, statusTopic, statusRequests, publisher,
         clock, new ProviderEntity.Health(settings.heartbeatInterval(), settings.unhealthyAfterMissed()),
-        settings.idlePassivation(), settings.slotWriteDelay()));
+        settings.idlePassivation(), settings.slotWriteDelay(), settings.reattachTimeout()));
     ActorRef<AssignmentCoordinator.Message> coordinator = system.systemActorOf(
         AssignmentCoordinator.create(workflows, providers, statusTopic, statusRequests, settings.askTimeout(),
             metrics::assignmentWait),

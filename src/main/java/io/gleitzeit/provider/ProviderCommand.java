@@ -64,6 +64,9 @@ public sealed interface ProviderCommand extends JsonSerializable {
   /** To itself: persist the slot changes decided since its last write, together (see {@link PendingSlots}). */
   enum PersistSlots implements ProviderCommand { INSTANCE }
 
+  /** Timer: check the reservations that were never dispatched (see ProviderEntity#onCheckUndispatched). */
+  enum CheckUndispatched implements ProviderCommand { INSTANCE }
+
   /** Receive timeout: no message for a while. */
   enum Idle implements ProviderCommand { INSTANCE }
 }

@@ -76,11 +76,15 @@ public final class ProviderEntity
     }
   }
 
-  /** {@code slotWriteDelay}: how long slot changes wait for more to join their write (zero: none). */
+  /**
+   * {@code slotWriteDelay}: how long slot changes wait for more to join their write (zero: none).
+   * {@code undispatchedAfter}: how long a reservation may go without its dispatch before its workflow is asked
+   * whether it still wants it.
+   */
   public record Dependencies(
       Function<String, RecipientRef<WorkflowCommand>> workflows, ActorRef<Topic.Command<ProviderStatus>> statusTopic,
       ActorRef<Topic.Command<PublishStatus>> statusRequests, EventPublisher publisher, InstantSource clock,
-      Health health, Duration idleTimeout, Duration slotWriteDelay) {}
+      Health health, Duration idleTimeout, Duration slotWriteDelay, Duration undispatchedAfter) {}
 
   public static void init(ActorSystem<?> system, Dependencies deps) {
     ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> {
@@ -104,6 +108,7 @@ public final class ProviderEntity
 
   private static final String DEADLINE_TIMER = "heartbeat-deadline";
   private static final String SLOT_WRITE_TIMER = "slot-write";
+  private static final String UNDISPATCHED_TIMER = "undispatched";
 
   private final String providerId;
   private final Dependencies deps;
@@ -123,6 +128,12 @@ public final class ProviderEntity
    * sent the attempt again: it never had it, and nothing else would ever answer it.
    */
   private final Map<TaskKey, Sent> sent = new HashMap<>();
+  /**
+   * In memory only: reservations made since the start whose dispatch has not arrived, oldest first, with
+   * when they were made. A grant can be lost (its workflow moved to another node meanwhile); nobody would
+   * ever dispatch or release such a slot, so its workflow is asked after a while (see onCheckUndispatched).
+   */
+  private final Map<TaskKey, Instant> undispatched = new LinkedHashMap<>();
   /** Slot changes decided but not yet persisted: persisted together by the next write. */
   private final PendingSlots pending = new PendingSlots();
 
@@ -180,6 +191,7 @@ public final class ProviderEntity
         .onCommand(Release.class, this::onRelease)
         .onCommand(Finished.class, this::onFinished)
         .onCommand(PersistSlots.class, this::onPersistSlots)
+        .onCommand(ProviderCommand.CheckUndispatched.class, this::onCheckUndispatched)
         .onCommand(Dispatch.class, this::onDispatch)
         .onCommand(Register.class, settled(this::onRegister))
         .onCommand(Deregister.class, settled(this::onDeregister))
@@ -230,6 +242,7 @@ public final class ProviderEntity
       }
       runtime = null;
       sent.clear();
+      undispatched.clear();
       afterPersist(s, event);
     }).thenReply(cmd.replyTo(), s -> new ProviderReply(viewOf(s)));
   }
@@ -289,6 +302,7 @@ public final class ProviderEntity
       runtime = null;
       waitingForRuntime.clear();
       sent.clear();
+      undispatched.clear();
       afterPersist(s, event);
     }).thenNoReply();
   }
@@ -310,6 +324,11 @@ public final class ProviderEntity
     }
     boolean nowBusy = pending.load(state) + 1 >= state.spec.maxConcurrency();
     addPending(new TaskAcquired(providerId, cmd.key(), cmd.method(), nowBusy, now(), pending.nextSequence(state)));
+    undispatched.put(cmd.key(), now());
+    if (!timers.isTimerActive(UNDISPATCHED_TIMER)) {
+      timers.startSingleTimer(UNDISPATCHED_TIMER, ProviderCommand.CheckUndispatched.INSTANCE,
+          deps.undispatchedAfter());
+    }
     return Effect().reply(cmd.replyTo(), new Reserved(cmd.key(), statusOf(state)));
   }
 
@@ -331,6 +350,7 @@ public final class ProviderEntity
   }
 
   private ReplyEffect<ProviderEvent, ProviderState> onDispatch(ProviderState state, Dispatch cmd) {
+    undispatched.remove(cmd.key());
     if (!state.exists() || !pending.holds(state, cmd.key())) {
       handBack(cmd.key(), "provider " + providerId + " no longer holds attempt " + cmd.key().attempt());
     } else if (runtime == null) {
@@ -392,6 +412,7 @@ public final class ProviderEntity
   private ReplyEffect<ProviderEvent, ProviderState> release(ProviderState state, TaskKey key, String outcome,
                                                              long latencyMs) {
     sent.remove(key);
+    undispatched.remove(key);
     if (!state.exists() || !pending.holds(state, key)) {
       return Effect().noReply();
     }
@@ -424,6 +445,30 @@ public final class ProviderEntity
       deps.publisher().publish(events.stream().flatMap(e -> ProviderEnvelopes.of(e).stream()).toList());
       publishStatus(s);
     }).thenNoReply().thenUnstashAll();
+  }
+
+  /**
+   * Reservations older than {@code undispatchedAfter} whose dispatch never came: each workflow is asked once
+   * whether it still wants its attempt, and frees the slot if not (one that does want it dispatches it
+   * again by itself). Armed by a reservation, and again while younger ones wait.
+   */
+  private ReplyEffect<ProviderEvent, ProviderState> onCheckUndispatched(ProviderState state,
+                                                                       ProviderCommand.CheckUndispatched cmd) {
+    Instant due = now().minus(deps.undispatchedAfter());
+    var oldestFirst = undispatched.entrySet().iterator();
+    while (oldestFirst.hasNext()) {
+      var entry = oldestFirst.next();
+      if (entry.getValue().isAfter(due)) {
+        timers.startSingleTimer(UNDISPATCHED_TIMER, cmd, Duration.between(due, entry.getValue()));
+        break;
+      }
+      oldestFirst.remove();
+      TaskKey k = entry.getKey();
+      if (state.exists() && pending.holds(state, k)) {
+        deps.workflows().apply(k.workflowId()).tell(new WorkflowCommand.SlotHeld(k.taskId(), k.attempt(), providerId));
+      }
+    }
+    return Effect().noReply();
   }
 
   private ReplyEffect<ProviderEvent, ProviderState> onCheckHeld(ProviderState state, CheckHeld cmd) {
@@ -463,7 +508,7 @@ public final class ProviderEntity
     // A slot is freed by a write after the attempt's outcome is recorded: a crash in between leaves it taken.
     // Each workflow frees the slots it no longer wants; the others it dispatches again on its own recovery.
     for (TaskKey k : state.heldKeys()) {
-      deps.workflows().apply(k.workflowId()).tell(new WorkflowCommand.HeldAfterRestart(k.taskId(), k.attempt(),
+      deps.workflows().apply(k.workflowId()).tell(new WorkflowCommand.SlotHeld(k.taskId(), k.attempt(),
           providerId));
     }
     String reason = state.unhealthy ? "provider " + providerId + " is unhealthy" : null;

@@ -64,11 +64,12 @@ public sealed interface WorkflowCommand extends JsonSerializable {
       implements WorkflowCommand {}
 
   /**
-   * From a provider that restarted holding this attempt (its journal has the slot taken, not freed): the
-   * workflow frees the slot unless the attempt is still its current one on that provider. A slot is freed by
-   * a write of its own after the attempt's outcome, so a crash between the two left it taken for good.
+   * From a provider that holds a slot for this attempt without knowing that anyone still wants it: it
+   * restarted with the slot taken in its journal (a slot is freed by a write of its own after the attempt's
+   * outcome, so a crash in between leaves it taken), or the attempt was never dispatched (its grant was
+   * lost). The workflow frees the slot unless the attempt is still its current one on that provider.
    */
-  record HeldAfterRestart(String taskId, int attempt, String providerId) implements WorkflowCommand {}
+  record SlotHeld(String taskId, int attempt, String providerId) implements WorkflowCommand {}
 
   /** SPEC §5: cancel the workflow. Idempotent. */
   record CancelWorkflow(String reason, ActorRef<ControlReply> replyTo) implements WorkflowCommand {}

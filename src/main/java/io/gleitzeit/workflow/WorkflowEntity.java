@@ -200,7 +200,7 @@ public final class WorkflowEntity
         .onCommand(ReportTaskStarted.class, this::onStarted)
         .onCommand(ReportTaskResult.class, this::onResult)
         .onCommand(ReattachAnswer.class, this::onReattachAnswer)
-        .onCommand(WorkflowCommand.HeldAfterRestart.class, this::onHeldAfterRestart)
+        .onCommand(WorkflowCommand.SlotHeld.class, this::onSlotHeld)
         .onCommand(RetryDue.class, this::onRetryDue)
         .onCommand(TimeoutDue.class, this::onTimeoutDue)
         .onCommand(WorkflowCommand.RedispatchDue.class, this::onRedispatchDue)
@@ -248,7 +248,7 @@ public final class WorkflowEntity
       return Effect().reply(c.replyTo(), Done.getInstance()); // nothing to record: the sender may stop retrying
     } else if (command instanceof WorkflowCommand.Forget c) {
       return Effect().reply(c.replyTo(), new WorkflowCommand.ForgetReply(true, null));
-    } else if (command instanceof WorkflowCommand.HeldAfterRestart c) {
+    } else if (command instanceof WorkflowCommand.SlotHeld c) {
       release(c.providerId(), key(c.taskId(), c.attempt()), true);
     } else if (command instanceof WorkflowCommand.Forgotten || command instanceof WorkflowCommand.Idle) {
       passivate.accept(ctx.getSelf());
@@ -414,13 +414,13 @@ public final class WorkflowEntity
   }
 
   /**
-   * A restarted provider still holds this attempt. Unless it is the task's current attempt on that provider,
-   * the workflow no longer wants it (its outcome is recorded, it was cancelled or reassigned): the slot is
-   * freed, and work still running for it is cancelled. A grant not yet written counts as not wanted: its
-   * dispatch then finds the slot freed and the attempt is reassigned, as for any attempt a crash interrupted.
+   * A provider asks whether it should keep this attempt's slot. Unless it is the task's current attempt on
+   * that provider, the workflow no longer wants it (its outcome is recorded, it was cancelled or reassigned,
+   * its grant never arrived): the slot is freed, and work still running for it is cancelled. A grant not yet
+   * written counts as not wanted: its dispatch then finds the slot freed and the attempt is reassigned, as for
+   * any attempt a crash interrupted.
    */
-  private ReplyEffect<WorkflowEvent, WorkflowState> onHeldAfterRestart(WorkflowState state,
-                                                                       WorkflowCommand.HeldAfterRestart cmd) {
+  private ReplyEffect<WorkflowEvent, WorkflowState> onSlotHeld(WorkflowState state, WorkflowCommand.SlotHeld cmd) {
     TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
     boolean wanted = task != null && state.status == WorkflowStatus.RUNNING && task.attempt == cmd.attempt()
         && task.heldByProvider() && java.util.Objects.equals(task.providerId, cmd.providerId());

@@ -42,7 +42,7 @@ import io.gleitzeit.provider.ProviderEvent.TaskReleased;
 import io.gleitzeit.provider.RuntimeCommand.CancelTask;
 import io.gleitzeit.provider.RuntimeCommand.ExecuteTask;
 import io.gleitzeit.workflow.WorkflowCommand;
-import io.gleitzeit.workflow.WorkflowCommand.HeldAfterRestart;
+import io.gleitzeit.workflow.WorkflowCommand.SlotHeld;
 import io.gleitzeit.workflow.WorkflowCommand.ReattachAnswer;
 import java.time.Duration;
 import java.time.Instant;
@@ -92,6 +92,8 @@ class ProviderEntityTest {
   private static final Duration INTERVAL = Duration.ofSeconds(5);
   private static final ProviderEntity.Health HEALTH = new ProviderEntity.Health(INTERVAL, 3);
   private static final Duration DEADLINE = INTERVAL.multipliedBy(3);
+  /** Reservations are checked with their workflows after this long without a dispatch: never, but in one test. */
+  private static final Duration UNDISPATCHED_AFTER = Duration.ofDays(1);
   /** How long a probe is watched to show that nothing arrives (real time: the actors run on real threads). */
   private static final Duration QUIET = Duration.ofMillis(150);
   private static final AtomicInteger IDS = new AtomicInteger();
@@ -133,10 +135,10 @@ class ProviderEntityTest {
   }
 
   private Behavior<ProviderCommand> behavior() {
-    return behavior(Duration.ZERO);
+    return behavior(Duration.ZERO, UNDISPATCHED_AFTER);
   }
 
-  private Behavior<ProviderCommand> behavior(Duration slotWriteDelay) {
+  private Behavior<ProviderCommand> behavior(Duration slotWriteDelay, Duration undispatchedAfter) {
     // Capture this test's probes and recorders, not the fields, which the next test replaces.
     TestProbe<WorkflowCommand> a = wfA;
     TestProbe<WorkflowCommand> b = wfB;
@@ -147,7 +149,7 @@ class ProviderEntityTest {
     ProviderEntity.Dependencies deps = new ProviderEntity.Dependencies(
         wf -> wf.equals("wf-a") ? a.getRef() : wf.equals("wf-b") ? b.getRef() : other.getRef(),
         statusTopic.getRef(), statusRequests.getRef(), publisher, clock, HEALTH, Duration.ofHours(1),
-        slotWriteDelay);
+        slotWriteDelay, undispatchedAfter);
     return ProviderEntity.create(id, deps, self -> passivated.getRef().tell(self));
   }
 
@@ -511,7 +513,7 @@ class ProviderEntityTest {
     });
     try {
       Duration delay = Duration.ofMillis(10);
-      ActorRef<ProviderCommand> provider = testKit.spawn(behavior(delay));
+      ActorRef<ProviderCommand> provider = testKit.spawn(behavior(delay, UNDISPATCHED_AFTER));
       TestProbe<RegisterReply> registered = testKit.createTestProbe();
       TestProbe<ReserveReply> replies = testKit.createTestProbe();
       provider.tell(new Register(spec(3, "test/*"), registered.getRef()));
@@ -857,8 +859,8 @@ class ProviderEntityTest {
     var restarted = kit.restart();
 
     // Each workflow is asked whether it still wants its attempt (it frees the slot if not).
-    assertEquals(new HeldAfterRestart("t1", 1, id), wfA.receiveMessage());
-    assertEquals(new HeldAfterRestart("t2", 1, id), wfB.receiveMessage());
+    assertEquals(new SlotHeld("t1", 1, id), wfA.receiveMessage());
+    assertEquals(new SlotHeld("t2", 1, id), wfB.receiveMessage());
     ProviderState state = restarted.state();
     assertEquals(List.of(K1, K2), state.heldKeys());
     assertEquals(spec(3, "test/*", "llm/generate"), state.spec);
@@ -877,6 +879,32 @@ class ProviderEntityTest {
         wfA.receiveMessage());
     assertEquals(new ReattachAnswer("t2", 1, id, false, "provider " + id + " missed 3 heartbeats"),
         wfB.receiveMessage());
+  }
+
+  @Test
+  void shouldAskTheWorkflowOfAReservationNeverDispatchedOnceWhetherItStillWantsIt() {
+    var kit = EventSourcedBehaviorTestKit.<ProviderCommand, ProviderEvent, ProviderState>create(testKit.system(),
+        behavior(Duration.ZERO, Duration.ofSeconds(5)));
+    register(kit, spec(3, "test/*"));
+    kit.runCommand(new Heartbeat(runtime.getRef()));
+    reserve(kit, K1, "test/echo");
+    pass(Duration.ofSeconds(2));
+    reserve(kit, K2, "test/echo");
+    kit.runCommand(new Dispatch(K2, "test/echo", Json.MAPPER.createObjectNode(), null));
+
+    pass(Duration.ofSeconds(3));
+    assertEquals(new SlotHeld("t1", 1, id), wfA.receiveMessage(), "K1 went 5 s without its dispatch");
+    reserve(kit, K3, "test/echo");
+    pass(Duration.ofSeconds(5).minusMillis(1));
+    wfA.expectNoMessage(QUIET);
+    pass(Duration.ofMillis(1));
+    assertEquals(new SlotHeld("t3", 2, id), wfA.receiveMessage());
+
+    kit.runCommand(new Heartbeat(runtime.getRef()));
+    pass(Duration.ofSeconds(12));
+    wfA.expectNoMessage(QUIET); // each asked once
+    wfB.expectNoMessage(QUIET); // K2 was dispatched
+    assertEquals(3, view(kit).load(), "asking frees nothing by itself");
   }
 
   @Test

@@ -27,7 +27,7 @@ import io.gleitzeit.testing.Settled;
 import io.gleitzeit.workflow.WorkflowCommand.Accepted;
 import io.gleitzeit.workflow.WorkflowCommand.AlreadyExists;
 import io.gleitzeit.workflow.WorkflowCommand.AssignmentGranted;
-import io.gleitzeit.workflow.WorkflowCommand.HeldAfterRestart;
+import io.gleitzeit.workflow.WorkflowCommand.SlotHeld;
 import io.gleitzeit.workflow.WorkflowCommand.AssignmentWaiting;
 import io.gleitzeit.workflow.WorkflowCommand.ReattachAnswer;
 import io.gleitzeit.workflow.WorkflowCommand.ReportTaskResult;
@@ -267,19 +267,19 @@ class WorkflowEntityTest {
     provider.expectMessageClass(Dispatch.class);
     TaskKey a1 = new TaskKey("wf-1", "a", 1);
 
-    assertTrue(kit.runCommand(new HeldAfterRestart("a", 1, "test-1")).hasNoEvents());
+    assertTrue(kit.runCommand(new SlotHeld("a", 1, "test-1")).hasNoEvents());
     provider.expectNoMessage(Duration.ofMillis(150)); // the current attempt on that provider: still wanted
 
-    kit.runCommand(new HeldAfterRestart("a", 1, "test-2"));
+    kit.runCommand(new SlotHeld("a", 1, "test-2"));
     assertEquals(new Release(a1, true), provider.receiveMessage(), "the attempt is not on that provider");
-    kit.runCommand(new HeldAfterRestart("b", 1, "test-1"));
+    kit.runCommand(new SlotHeld("b", 1, "test-1"));
     assertEquals(new Release(new TaskKey("wf-1", "b", 1), true), provider.receiveMessage(), "not granted");
 
     assertEquals(Done.getInstance(), report(kit, "a", 1, java.util.Map.of("x", 1), null));
-    kit.runCommand(new HeldAfterRestart("a", 1, "test-1"));
+    kit.runCommand(new SlotHeld("a", 1, "test-1"));
     assertEquals(new Release(a1, true), provider.receiveMessage(), "its outcome is recorded");
 
-    entity("wf-none").runCommand(new HeldAfterRestart("t", 1, "test-1"));
+    entity("wf-none").runCommand(new SlotHeld("t", 1, "test-1"));
     assertEquals(new Release(new TaskKey("wf-none", "t", 1), true), provider.receiveMessage(), "no such workflow");
   }
 
