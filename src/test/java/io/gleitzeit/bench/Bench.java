@@ -238,7 +238,7 @@ public final class Bench implements Callable<Integer> {
     long tasks = (long) count * tasksPerWorkflow;
     out(line(name, count, run.wallSeconds(), count, tasks, run.latencyMs(), dispatchMs,
         after.since(before) / (double) tasks, cpuPerTask(cpuMs, tasks) + settled(settleS, tasks, run.wallSeconds())
-            + dbSize(s.node)));
+            + commitsPerTask(before, after, tasks) + dbSize(s.node)));
     return count / (run.wallSeconds() + settleS);
   }
 
@@ -587,6 +587,11 @@ public final class Bench implements Callable<Integer> {
    */
   private static String settled(double seconds, long tasks, double wallSeconds) {
     return " settle_s=" + Stats.f(seconds, 1) + " sustained_tasks_per_s=" + Stats.f(tasks / (wallSeconds + seconds), 1);
+  }
+
+  /** Journal commits (H2 store versions, each a chunk written to the file) per task: writes batched or not. */
+  private static String commitsPerTask(JournalProbe.Rows before, JournalProbe.Rows after, long tasks) {
+    return " journal_commits_per_task=" + Stats.f(after.commitsSince(before) / (double) tasks, 2);
   }
 
   /** The node's CPU time per task: comparable across runs even when other work shares the machine. */

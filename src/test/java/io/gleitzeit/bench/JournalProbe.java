@@ -17,10 +17,18 @@ import java.util.Set;
  */
 final class JournalProbe implements AutoCloseable {
 
-  /** Rows written so far: the journal's highest ordering (counts rows deleted since), and the tag rows. */
-  record Rows(long journal, long tags) {
+  /**
+   * Rows written so far: the journal's highest ordering (counts rows deleted since), and the tag rows; and
+   * the H2 store's version, which every commit to the file (the journal's, the snapshot store's, the bench's
+   * and compaction's own) moves on by one.
+   */
+  record Rows(long journal, long tags, long version) {
     long since(Rows before) {
       return (journal - before.journal) + (tags - before.tags);
+    }
+
+    long commitsSince(Rows before) {
+      return version - before.version;
     }
   }
 
@@ -44,9 +52,14 @@ final class JournalProbe implements AutoCloseable {
         r.next();
         journal = r.getLong(1);
       }
+      long tags;
       try (ResultSet r = s.executeQuery("SELECT COUNT(*) FROM \"event_tag\"")) {
         r.next();
-        return new Rows(journal, r.getLong(1));
+        tags = r.getLong(1);
+      }
+      try (ResultSet r = s.executeQuery("SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS"
+          + " WHERE SETTING_NAME = 'info.CURRENT_VERSION'")) {
+        return new Rows(journal, tags, r.next() ? Long.parseLong(r.getString(1).trim()) : 0);
       }
     } catch (SQLException e) {
       throw new IllegalStateException("cannot count journal rows", e);

@@ -1,6 +1,7 @@
 package io.gleitzeit.provider;
 
 import io.gleitzeit.testing.MutableClock;
+import io.gleitzeit.testing.RecordedWrites;
 import io.gleitzeit.testing.Settled;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -42,8 +43,8 @@ import io.gleitzeit.provider.ProviderEvent.TaskReleased;
 import io.gleitzeit.provider.RuntimeCommand.CancelTask;
 import io.gleitzeit.provider.RuntimeCommand.ExecuteTask;
 import io.gleitzeit.workflow.WorkflowCommand;
-import io.gleitzeit.workflow.WorkflowCommand.SlotHeld;
 import io.gleitzeit.workflow.WorkflowCommand.ReattachAnswer;
+import io.gleitzeit.workflow.WorkflowCommand.SlotHeld;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -64,10 +65,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.internal.pubsub.TopicImpl;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.persistence.testkit.ProcessingSuccess;
-import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
-import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -444,23 +442,16 @@ class ProviderEntityTest {
 
   @Test
   void shouldPersistTheSlotChangesDecidedDuringAWriteTogetherInTheOrderTheyWereDecided() throws Exception {
-    String pid = ProviderEntity.persistenceIdOf(id).id();
-    List<List<Object>> writes = new CopyOnWriteArrayList<>();
     CountDownLatch burstSent = new CountDownLatch(1);
-    PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
     // The registration's write is held until the whole burst is in the entity's mailbox: every reservation
     // is then decided while a write is in flight, which is what happens under load.
-    journal.withPolicy((persistenceId, operation) -> {
-      if (persistenceId.equals(pid) && operation instanceof WriteEvents write) {
-        List<Object> events = scala.jdk.javaapi.CollectionConverters.asJava(write.batch());
-        writes.add(events);
-        if (events.get(0) instanceof ProviderRegistered) {
-          await(burstSent);
-        }
+    String pid = ProviderEntity.persistenceIdOf(id).id();
+    try (RecordedWrites recorded = RecordedWrites.of(testKit.system(), pid, events -> {
+      if (events.get(0) instanceof ProviderRegistered) {
+        await(burstSent);
       }
-      return ProcessingSuccess.getInstance();
-    });
-    try {
+    })) {
+      List<List<Object>> writes = recorded.writes();
       ActorRef<ProviderCommand> provider = testKit.spawn(behavior());
       TestProbe<RegisterReply> registered = testKit.createTestProbe();
       TestProbe<ReserveReply> replies = testKit.createTestProbe();
@@ -495,23 +486,13 @@ class ProviderEntityTest {
       provider.tell(new Dispatch(K2, "test/echo", params, null));
       assertEquals(new ExecuteTask(K2, "test/echo", params, null), runtime.receiveMessage());
       assertEquals(2, views.receiveMessage().view().load(), "the view comes after the release is persisted");
-    } finally {
-      journal.resetPolicy();
     }
   }
 
   @Test
   void shouldWriteTheSlotChangesOfItsDelayTogetherWithTheFirstOne() {
-    String pid = ProviderEntity.persistenceIdOf(id).id();
-    List<List<Object>> writes = new CopyOnWriteArrayList<>();
-    PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
-    journal.withPolicy((persistenceId, operation) -> {
-      if (persistenceId.equals(pid) && operation instanceof WriteEvents write) {
-        writes.add(scala.jdk.javaapi.CollectionConverters.asJava(write.batch()));
-      }
-      return ProcessingSuccess.getInstance();
-    });
-    try {
+    try (RecordedWrites recorded = RecordedWrites.of(testKit.system(), ProviderEntity.persistenceIdOf(id).id())) {
+      List<List<Object>> writes = recorded.writes();
       Duration delay = Duration.ofMillis(10);
       ActorRef<ProviderCommand> provider = testKit.spawn(behavior(delay, UNDISPATCHED_AFTER));
       TestProbe<RegisterReply> registered = testKit.createTestProbe();
@@ -537,8 +518,6 @@ class ProviderEntityTest {
           new TaskReleased(id, K1, TaskReleased.SUCCEEDED, 7, false, T0, 3),
           new TaskAcquired(id, K2, "test/echo", false, T0, 3)), writes.get(1), "one write for all three");
       assertEquals(2, writes.size());
-    } finally {
-      journal.resetPolicy();
     }
   }
 

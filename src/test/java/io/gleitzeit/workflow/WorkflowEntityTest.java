@@ -23,16 +23,17 @@ import io.gleitzeit.provider.ProviderCommand.Dispatch;
 import io.gleitzeit.provider.ProviderCommand.Release;
 import io.gleitzeit.provider.TaskKey;
 import io.gleitzeit.testing.MutableClock;
+import io.gleitzeit.testing.RecordedWrites;
 import io.gleitzeit.testing.Settled;
 import io.gleitzeit.workflow.WorkflowCommand.Accepted;
 import io.gleitzeit.workflow.WorkflowCommand.AlreadyExists;
 import io.gleitzeit.workflow.WorkflowCommand.AssignmentGranted;
-import io.gleitzeit.workflow.WorkflowCommand.SlotHeld;
 import io.gleitzeit.workflow.WorkflowCommand.AssignmentWaiting;
 import io.gleitzeit.workflow.WorkflowCommand.ReattachAnswer;
 import io.gleitzeit.workflow.WorkflowCommand.ReportTaskResult;
 import io.gleitzeit.workflow.WorkflowCommand.ReportTaskStarted;
 import io.gleitzeit.workflow.WorkflowCommand.RetryDue;
+import io.gleitzeit.workflow.WorkflowCommand.SlotHeld;
 import io.gleitzeit.workflow.WorkflowCommand.SubmitReply;
 import io.gleitzeit.workflow.WorkflowEvent.ReportRejected;
 import io.gleitzeit.workflow.WorkflowEvent.TaskAssigned;
@@ -47,7 +48,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -60,10 +60,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.persistence.testkit.ProcessingSuccess;
-import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
-import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -602,24 +599,18 @@ class WorkflowEntityTest {
 
   @Test
   void shouldWriteTheReportsThatArriveDuringAWriteTogetherAndAnswerThemAfterIt() {
-    String pid = WorkflowEntity.persistenceIdOf("wf-burst").id();
-    List<List<Object>> writes = new CopyOnWriteArrayList<>();
     AtomicReference<HeldWrite> holdNextWrite = new AtomicReference<>();
-    PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
     // A held write keeps the entity busy while the test sends the rest of a burst: they arrive while a write
     // is in flight, which is what happens under load.
-    journal.withPolicy((persistenceId, operation) -> {
-      if (persistenceId.equals(pid) && operation instanceof WriteEvents write) {
-        writes.add(scala.jdk.javaapi.CollectionConverters.asJava(write.batch()));
-        HeldWrite held = holdNextWrite.getAndSet(null);
-        if (held != null) {
-          held.started().countDown();
-          await(held.released());
-        }
+    String pid = WorkflowEntity.persistenceIdOf("wf-burst").id();
+    try (RecordedWrites recorded = RecordedWrites.of(testKit.system(), pid, events -> {
+      HeldWrite held = holdNextWrite.getAndSet(null);
+      if (held != null) {
+        held.started().countDown();
+        await(held.released());
       }
-      return ProcessingSuccess.getInstance();
-    });
-    try {
+    })) {
+      List<List<Object>> writes = recorded.writes();
       ActorRef<WorkflowCommand> workflow = testKit.spawn(behavior("wf-burst"));
       TestProbe<WorkflowCommand.SubmitReply> submitted = testKit.createTestProbe();
       workflow.tell(new WorkflowCommand.SubmitWorkflow(definition("{'id': 'wf-burst', 'tasks': ["
@@ -671,23 +662,14 @@ class WorkflowEntityTest {
       recovered.tell(new WorkflowCommand.GetWorkflow(views.getRef()));
       assertEquals(live, views.receiveMessage().view());
       assertEquals("completed", live.tasks().get(2).state());
-    } finally {
-      journal.resetPolicy();
     }
   }
 
   @Test
   void shouldWriteAnOutcomeTogetherWithTheGrantOfTheTaskItMadeReady() {
     String pid = WorkflowEntity.persistenceIdOf("wf-early").id();
-    List<List<Object>> writes = new CopyOnWriteArrayList<>();
-    PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
-    journal.withPolicy((persistenceId, operation) -> {
-      if (persistenceId.equals(pid) && operation instanceof WriteEvents write) {
-        writes.add(scala.jdk.javaapi.CollectionConverters.asJava(write.batch()));
-      }
-      return ProcessingSuccess.getInstance();
-    });
-    try {
+    try (RecordedWrites recorded = RecordedWrites.of(testKit.system(), pid)) {
+      List<List<Object>> writes = recorded.writes();
       TestProbe<Done> acks = testKit.createTestProbe();
       ActorRef<WorkflowCommand> workflow = chainWithTheOutcomeOfAReported("wf-early", acks);
       // b is asked for before a's outcome is written; the write waits for the answer.
@@ -703,8 +685,6 @@ class WorkflowEntityTest {
       assertEquals(List.of(List.of(WorkflowEvent.WorkflowSubmitted.class), List.of(TaskAssigned.class),
               List.of(WorkflowEvent.TaskCompleted.class, TaskAssigned.class)),
           writes.stream().map(w -> w.stream().map(Object::getClass).toList()).toList());
-    } finally {
-      journal.resetPolicy();
     }
   }
 
@@ -725,7 +705,10 @@ class WorkflowEntityTest {
     assertEquals(List.of("completed", "ready"), view.tasks().stream().map(t -> t.state()).toList());
   }
 
-  /** {@link #CHAIN} as workflow {@code id}: a granted, dispatched and its outcome reported (acknowledged to {@code acks}). */
+  /**
+   * {@link #CHAIN} as workflow {@code id}: a granted, dispatched and its outcome reported (acknowledged to
+   * {@code acks}).
+   */
   private ActorRef<WorkflowCommand> chainWithTheOutcomeOfAReported(String id, TestProbe<Done> acks) {
     ActorRef<WorkflowCommand> workflow = testKit.spawn(behavior(id));
     TestProbe<WorkflowCommand.SubmitReply> submitted = testKit.createTestProbe();
