@@ -323,8 +323,9 @@ public final class ProviderEntity
       return Effect().reply(cmd.replyTo(), new Refused(cmd.key(), refusal, state.exists() ? statusOf(state) : null));
     }
     boolean nowBusy = pending.load(state) + 1 >= state.spec.maxConcurrency();
-    addPending(new TaskAcquired(providerId, cmd.key(), cmd.method(), nowBusy, now(), pending.nextSequence(state)));
-    undispatched.put(cmd.key(), now());
+    Instant at = now();
+    addPending(new TaskAcquired(providerId, cmd.key(), cmd.method(), nowBusy, at, pending.nextSequence(state)));
+    undispatched.put(cmd.key(), at);
     if (!timers.isTimerActive(UNDISPATCHED_TIMER)) {
       timers.startSingleTimer(UNDISPATCHED_TIMER, ProviderCommand.CheckUndispatched.INSTANCE,
           deps.undispatchedAfter());
@@ -463,12 +464,16 @@ public final class ProviderEntity
         break;
       }
       oldestFirst.remove();
-      TaskKey k = entry.getKey();
-      if (state.exists() && pending.holds(state, k)) {
-        deps.workflows().apply(k.workflowId()).tell(new WorkflowCommand.SlotHeld(k.taskId(), k.attempt(), providerId));
+      if (state.exists() && pending.holds(state, entry.getKey())) {
+        askWhetherWanted(entry.getKey());
       }
     }
     return Effect().noReply();
+  }
+
+  /** Asks the attempt's workflow whether it still wants this slot; it frees the slot if not. */
+  private void askWhetherWanted(TaskKey k) {
+    deps.workflows().apply(k.workflowId()).tell(new WorkflowCommand.SlotHeld(k.taskId(), k.attempt(), providerId));
   }
 
   private ReplyEffect<ProviderEvent, ProviderState> onCheckHeld(ProviderState state, CheckHeld cmd) {
@@ -507,10 +512,7 @@ public final class ProviderEntity
     armDeadline(deps.health().deadline());
     // A slot is freed by a write after the attempt's outcome is recorded: a crash in between leaves it taken.
     // Each workflow frees the slots it no longer wants; the others it dispatches again on its own recovery.
-    for (TaskKey k : state.heldKeys()) {
-      deps.workflows().apply(k.workflowId()).tell(new WorkflowCommand.SlotHeld(k.taskId(), k.attempt(),
-          providerId));
-    }
+    state.heldKeys().forEach(this::askWhetherWanted);
     String reason = state.unhealthy ? "provider " + providerId + " is unhealthy" : null;
     if (reason != null) {
       state.handedBack.forEach(k -> handBack(k, reason));

@@ -53,4 +53,9 @@ public final class TaskRun {
   public boolean heldByProvider() {
     return state == TaskState.ASSIGNED || state == TaskState.RUNNING;
   }
+
+  /** {@code attempt} is the current attempt and {@code providerId} holds it. */
+  public boolean heldBy(String providerId, int attempt) {
+    return this.attempt == attempt && heldByProvider() && java.util.Objects.equals(this.providerId, providerId);
+  }
 }

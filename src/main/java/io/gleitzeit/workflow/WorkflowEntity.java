@@ -378,8 +378,7 @@ public final class WorkflowEntity
     boolean applies = task != null && state.status == WorkflowStatus.RUNNING && task.state == TaskState.READY
         && task.attempt == cmd.attempt();
     if (!applies) {
-      boolean alreadyOurs = task != null && task.attempt == cmd.attempt() && task.heldByProvider()
-          && cmd.providerId().equals(task.providerId);
+      boolean alreadyOurs = task != null && task.heldBy(cmd.providerId(), cmd.attempt());
       if (!alreadyOurs) {
         release(cmd.providerId(), key(cmd.taskId(), cmd.attempt()), false);
       }
@@ -422,8 +421,8 @@ public final class WorkflowEntity
    */
   private ReplyEffect<WorkflowEvent, WorkflowState> onSlotHeld(WorkflowState state, WorkflowCommand.SlotHeld cmd) {
     TaskRun task = state.exists() ? state.task(cmd.taskId()) : null;
-    boolean wanted = task != null && state.status == WorkflowStatus.RUNNING && task.attempt == cmd.attempt()
-        && task.heldByProvider() && java.util.Objects.equals(task.providerId, cmd.providerId());
+    boolean wanted = task != null && state.status == WorkflowStatus.RUNNING
+        && task.heldBy(cmd.providerId(), cmd.attempt());
     if (!wanted) {
       release(cmd.providerId(), key(cmd.taskId(), cmd.attempt()), true);
     }
@@ -450,8 +449,7 @@ public final class WorkflowEntity
       return Effect().reply(cmd.replyTo(), Done.getInstance());
     }
     // Fenced by attempt and by provider: only the provider the attempt was given to can finish it.
-    boolean current = task.attempt == cmd.attempt() && task.heldByProvider() && state.status == WorkflowStatus.RUNNING
-        && java.util.Objects.equals(task.providerId, cmd.providerId());
+    boolean current = state.status == WorkflowStatus.RUNNING && task.heldBy(cmd.providerId(), cmd.attempt());
     if (!current) {
       if (task.attempt == cmd.attempt() && outcomeRecorded(task)) {
         // At-least-once delivery: this outcome is in the journal already.

@@ -141,7 +141,6 @@ final class NodeLossScenario {
         + " tasks and wrote " + (long) written + " events after its restart; " + retried(load) + " submissions retried");
   }
 
-  /** This node's {@code gleitzeit_events_written_total}: envelopes its own entities persisted since it started. */
   /** Until the node's entities have written an event; the metric has no stream, so it is read every 250 ms. */
   private static void awaitEventsWritten(Node node, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -155,6 +154,7 @@ final class NodeLossScenario {
     }
   }
 
+  /** This node's {@code gleitzeit_events_written_total}: envelopes its own entities persisted since it started. */
   static double eventsWritten(ApiTestClient api) {
     ApiTestClient.Response r = api.get("/metrics");
     for (String line : r.body().split("\n")) {
