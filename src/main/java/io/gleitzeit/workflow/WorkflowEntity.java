@@ -364,12 +364,12 @@ public final class WorkflowEntity
     }
     WorkflowEvent event = deps.decisions().submit(cmd.definition(), now());
     submitting = cmd.replyTo();
-    return Effect().persist(event)
-        .thenRun(s -> {
-          submitting = null;
-          afterPersist(s, event, List.of());
-        })
-        .thenReply(cmd.replyTo(), s -> new Accepted(workflowId));
+    // Grouped like a report: the first tasks are asked for at once and their grants written with the submission.
+    return group(state, event, s -> {
+      submitting = null;
+      afterPersist(s, event, List.of());
+      cmd.replyTo().tell(new Accepted(workflowId));
+    });
   }
 
   private ReplyEffect<WorkflowEvent, WorkflowState> onGranted(WorkflowState state, AssignmentGranted cmd) {
@@ -484,10 +484,11 @@ public final class WorkflowEntity
    * waits (stashed) until the group is written, so it never sees an event the journal does not have. A
    * failed write stops the entity, which recovers from the journal; unacknowledged reports are delivered again.
    *
-   * <p>One exception, for the dependents an outcome makes ready: they are asked for at once, and the write
-   * waits (at most {@link #ASSIGNMENT_HOLD}) for the coordinator's answers, so that their grants are written
-   * with the outcome. A dependent then starts one journal write after its dependency's outcome instead of
-   * two. A request sent for a write that never happens is harmless: the coordinator answers a repeated
+   * <p>One exception, for the tasks an outcome (or the submission) makes ready: they are asked for at once, and
+   * the write waits (at most {@link #ASSIGNMENT_HOLD}) for the coordinator's answers, so that their grants are
+   * written with the outcome. A dependent then starts one journal write after its dependency's outcome instead
+   * of two, and a workflow's first tasks one write after its submission: the submitter hears "accepted" once
+   * both are written. A request sent for a write that never happens is harmless: the coordinator answers a repeated
    * request with the same grant, and a recovered entity asks again for every ready task.
    */
   private ReplyEffect<WorkflowEvent, WorkflowState> group(WorkflowState state, WorkflowEvent event,
@@ -498,7 +499,7 @@ public final class WorkflowEntity
     state.apply(event);
     pending.add(event, then);
     if (state.status == WorkflowStatus.RUNNING) {
-      for (String taskId : consequencesOf(event).requested()) {
+      for (String taskId : requestedBy(event)) {
         requestAssignment(state, taskId);
         pending.requestedEarly(taskId);
       }

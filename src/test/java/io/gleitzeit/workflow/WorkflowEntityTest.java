@@ -689,6 +689,28 @@ class WorkflowEntityTest {
   }
 
   @Test
+  void shouldWriteASubmissionTogetherWithTheGrantOfItsFirstTaskAndAcceptItOnceBothAreWritten() {
+    String pid = WorkflowEntity.persistenceIdOf("wf-first").id();
+    try (RecordedWrites recorded = RecordedWrites.of(testKit.system(), pid)) {
+      List<List<Object>> writes = recorded.writes();
+      ActorRef<WorkflowCommand> workflow = testKit.spawn(behavior("wf-first"));
+      TestProbe<WorkflowCommand.SubmitReply> submitter = testKit.createTestProbe();
+      workflow.tell(new WorkflowCommand.SubmitWorkflow(definition(CHAIN.replace("wf-1", "wf-first")),
+          submitter.getRef()));
+      // a is asked for before the submission is written; the write, and so the answer to the submitter, wait.
+      assertEquals(new TaskKey("wf-first", "a", 1), coordinator.expectMessageClass(RequestAssignment.class).key());
+      submitter.expectNoMessage(Duration.ofMillis(5));
+      workflow.tell(new AssignmentGranted("a", 1, "test-1"));
+      submitter.expectMessage(new Accepted("wf-first"));
+      assertEquals(new TaskKey("wf-first", "a", 1), provider.expectMessageClass(Dispatch.class).key());
+      coordinator.expectNoMessage(Duration.ofMillis(50)); // a is not asked for again after the write
+
+      assertEquals(List.of(List.of(WorkflowEvent.WorkflowSubmitted.class, TaskAssigned.class)),
+          writes.stream().map(w -> w.stream().map(Object::getClass).toList()).toList());
+    }
+  }
+
+  @Test
   void shouldWriteAnOutcomeWithoutAGrantWhenTheCoordinatorSaysWaitOrDoesNotAnswer() {
     TestProbe<Done> acks = testKit.createTestProbe();
     ActorRef<WorkflowCommand> workflow = chainWithTheOutcomeOfAReported("wf-waits", acks);

@@ -20,6 +20,7 @@ import io.gleitzeit.provider.CoordinatorCommand;
 import io.gleitzeit.provider.CoordinatorCommand.RequestAssignment;
 import io.gleitzeit.provider.ProviderCommand;
 import io.gleitzeit.provider.ProviderCommand.Dispatch;
+import io.gleitzeit.provider.ProviderCommand.Release;
 import io.gleitzeit.provider.TaskKey;
 import io.gleitzeit.workflow.WorkflowCommand.Accepted;
 import io.gleitzeit.workflow.WorkflowCommand.AssignmentGranted;
@@ -157,11 +158,16 @@ class WorkflowJournalFailureTest {
     assertTrue(refused.reason().endsWith("nothing was stored, submit it again"), refused.reason());
     watcher.expectTerminated(workflow, PROMPT);
     assertEquals(List.of(), journal.persistedInStorage(pid()), "nothing was stored");
+    // The first task was asked for before the write, to have its grant written with the submission.
+    assertEquals(new TaskKey(id, "a", 1), coordinator.expectMessageClass(RequestAssignment.class).key());
     coordinator.expectNoMessage(QUIET);
 
     // The shard starts the entity again: it knows no such workflow, and the same submission now succeeds.
     ActorRef<WorkflowCommand> again = start();
     assertNull(view(again), "no state was left behind");
+    // A grant for that early request finds no workflow: the provider's slot is freed.
+    again.tell(new AssignmentGranted("a", 1, "test-1"));
+    assertEquals(new Release(new TaskKey(id, "a", 1), false), provider.expectMessageClass(Release.class));
     assertEquals(new Accepted(id), submit(again));
     assertEquals(new TaskKey(id, "a", 1), coordinator.expectMessageClass(RequestAssignment.class).key());
     List<Object> stored = journal.persistedInStorage(pid());

@@ -109,10 +109,21 @@ class WorkflowTimersTest {
     return ((ParseResult.Valid) result).definition();
   }
 
+  /**
+   * Submits the workflow and, for each task it asks a provider for, answers as a coordinator that has none free
+   * would: the submission's write waits for those answers (WorkflowEntity.group), and the hold that ends the
+   * wait otherwise is a timer, which under ManualTime runs out only when a test lets time pass.
+   */
   private EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> submitted(String json) {
     var kit = entity();
-    var result = kit.<SubmitReply>runCommand(replyTo -> new WorkflowCommand.SubmitWorkflow(definition(json), replyTo));
-    assertInstanceOf(Accepted.class, result.reply());
+    TestProbe<SubmitReply> submitter = testKit.createTestProbe();
+    kit.runCommand(new WorkflowCommand.SubmitWorkflow(definition(json), submitter.getRef()));
+    for (TaskRun task : kit.getState().taskRuns()) {
+      if (task.state == TaskState.READY && task.requested) {
+        kit.runCommand(new WorkflowCommand.AssignmentWaiting(task.id, task.attempt, "no provider free"));
+      }
+    }
+    submitter.expectMessageClass(Accepted.class);
     return kit;
   }
 
