@@ -86,8 +86,15 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--node-jvm-opts", description = "JVM options of the node (default: \"${DEFAULT-VALUE}\").")
   String nodeJvmOptions = "-Xms512m -Xmx1g";
 
+  @Option(names = "--node-java", description = "The node's Java: a JDK's directory or its java executable (default: the"
+      + " bench's own, ${sys:java.home}). The node runs on any JDK from 17 on; the build stays on 17.")
+  Path nodeJava;
+
   @Option(names = "--keep", description = "Keep the data and log directories (default: deleted unless a workload fails).")
   boolean keep;
+
+  /** The node's Java version, on every line: the JDK changes the figures (README "Latest figures"). */
+  private static String nodeJavaVersion = "unknown";
 
   /** The longest a workload's aftermath may keep the node busy before the next one starts anyway. */
   private static final Duration SETTLE_LIMIT = Duration.ofSeconds(60);
@@ -122,7 +129,9 @@ public final class Bench implements Callable<Integer> {
     root = Files.createTempDirectory("gleitzeit-bench-");
     log("data and logs in " + root + "; machine: " + Runtime.getRuntime().availableProcessors() + " cores, load "
         + loadAverage());
-    log("node JVM options: " + nodeJvmOptions);
+    nodeJava = javaExecutable(nodeJava);
+    nodeJavaVersion = javaVersion(nodeJava);
+    log("node JVM: " + nodeJava + " (" + nodeJavaVersion + "), options: " + nodeJvmOptions);
 
     if (selected.contains("raw")) {
       guarded("raw", this::raw);
@@ -577,7 +586,7 @@ public final class Bench implements Callable<Integer> {
         + " dispatch_p50_ms=" + Stats.f(Stats.percentile(dispatchMs, 50), 0)
         + " dispatch_p99_ms=" + Stats.f(Stats.percentile(dispatchMs, 99), 0)
         + " journal_rows_per_task=" + Stats.f(rowsPerTask, 2)
-        + extra;
+        + extra + " node_java=" + nodeJavaVersion;
   }
 
   /**
@@ -635,6 +644,27 @@ public final class Bench implements Callable<Integer> {
     }
   }
 
+  /** The java executable of {@code javaOrHome} (a JDK directory or the executable itself); the bench's own if null. */
+  private static Path javaExecutable(Path javaOrHome) {
+    if (javaOrHome == null) {
+      return Path.of(System.getProperty("java.home"), "bin", "java");
+    }
+    return Files.isDirectory(javaOrHome) ? javaOrHome.resolve("bin").resolve("java") : javaOrHome;
+  }
+
+  /** The version {@code java -version} prints (the quoted part of its first line), or why it could not tell. */
+  private static String javaVersion(Path java) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(java.toString(), "-version").redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new CommandLine.ParameterException(new CommandLine(new Bench()), "--node-java: " + java
+          + " -version failed: " + output.strip());
+    }
+    int open = output.indexOf('"');
+    int close = output.indexOf('"', open + 1);
+    return open >= 0 && close > open ? output.substring(open + 1, close) : "unknown";
+  }
+
   private List<String> jvmOptions() {
     return Arrays.stream(nodeJvmOptions.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
   }
@@ -664,7 +694,8 @@ public final class Bench implements Callable<Integer> {
 
     static Session start(Bench bench, String name, Path config) throws IOException {
       Path data = bench.root.resolve(name + "-data");
-      BenchNode node = new BenchNode(data, bench.root, bench.jvmOptions(), BenchNode.jdbcUrlFor(data), config);
+      BenchNode node = new BenchNode(data, bench.root, bench.nodeJava, bench.jvmOptions(), BenchNode.jdbcUrlFor(data),
+          config);
       long t0 = System.nanoTime();
       node.start(Duration.ofSeconds(120));
       log("node " + name + " ready in " + Stats.f((System.nanoTime() - t0) / 1e9, 2) + " s at " + node.baseUrl()

@@ -27,6 +27,7 @@ final class BenchNode implements AutoCloseable {
 
   private final Path dataDir;
   private final Path logDir;
+  private final Path java;
   private final List<String> jvmOptions;
   private final String jdbcUrl;
   private final Path configFile;
@@ -36,9 +37,10 @@ final class BenchNode implements AutoCloseable {
   private Process process;
   private Path stderrFile;
 
-  BenchNode(Path dataDir, Path logDir, List<String> jvmOptions, String jdbcUrl, Path configFile) {
+  BenchNode(Path dataDir, Path logDir, Path java, List<String> jvmOptions, String jdbcUrl, Path configFile) {
     this.dataDir = dataDir;
     this.logDir = logDir;
+    this.java = java;
     this.jvmOptions = jvmOptions;
     this.jdbcUrl = jdbcUrl;
     this.configFile = configFile;
@@ -62,7 +64,7 @@ final class BenchNode implements AutoCloseable {
     String name = dataDir.getFileName() + "-node-" + starts;
     Path stdoutFile = logDir.resolve(name + ".stdout.log");
     stderrFile = logDir.resolve(name + ".stderr.log");
-    List<String> command = NodeProcess.serverCommand(jvmOptions, httpPort, remotePort, dataDir, configFile);
+    List<String> command = NodeProcess.serverCommand(java, jvmOptions, httpPort, remotePort, dataDir, configFile);
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().keySet().removeIf(k -> k.startsWith("GLEITZEIT_"));
     pb.environment().put("GLEITZEIT_JDBC_URL", jdbcUrl);

@@ -43,8 +43,15 @@ public final class NodeProcess implements AutoCloseable {
    */
   public static List<String> serverCommand(List<String> jvmOptions, int httpPort, int remotePort, Path dataDir,
                                            Path configFile) {
+    return serverCommand(Path.of(System.getProperty("java.home"), "bin", "java"), jvmOptions, httpPort, remotePort,
+        dataDir, configFile);
+  }
+
+  /** The same on another Java ({@code java}: its executable). */
+  public static List<String> serverCommand(Path java, List<String> jvmOptions, int httpPort, int remotePort,
+                                           Path dataDir, Path configFile) {
     List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add(java.toString());
     command.addAll(jvmOptions);
     URL logback = NodeProcess.class.getResource("/logback.xml");
     if (logback != null) {
