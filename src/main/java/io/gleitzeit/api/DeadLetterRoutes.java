@@ -47,7 +47,7 @@ final class DeadLetterRoutes extends AllDirectives {
   /** SPEC §5 {@code GET /dead-letters}: the dead letter queue, oldest first, a page at a time. */
   private Route listDeadLetters() {
     return parameterMap(params -> completeWithFuture(responses.page(params, EventFilterParams::parseDeadLetters,
-        eventIndex::deadLetters, page -> {
+        eventIndex.readingYourWrites(eventIndex::deadLetters), page -> {
           ObjectNode body = Json.MAPPER.createObjectNode();
           var list = body.putArray("dead_letters");
           page.deadLetters().forEach(d -> list.add(deadLetterJson(d)));
@@ -62,28 +62,29 @@ final class DeadLetterRoutes extends AllDirectives {
    * not deliver) usually finds its task running again already: the workflow reassigns such an attempt itself.
    */
   private Route requeueDeadLetter(String id) {
-    CompletionStage<HttpResponse> answer = eventIndex.deadLetter(id).thenCompose(found -> {
-      if (found.isEmpty()) {
-        return CompletableFuture.completedFuture(ApiError.notFound("no dead letter with id '" + id + "'"));
-      }
-      EventIndex.DeadLetterRow d = found.get();
-      if ("requeued".equals(d.status())) {
-        return CompletableFuture.completedFuture(ApiError.conflict("dead letter '" + id + "' was already requeued"));
-      }
-      return workflows.apply(d.workflowId()).<WorkflowCommand.ControlReply>ask(
-              replyTo -> new WorkflowCommand.RequeueDeadLetter(d.taskId(), id, replyTo), settings.askTimeout())
-          .thenApply(reply -> switch (reply.outcome()) {
-            case DONE -> json(StatusCodes.ACCEPTED, deadLetterJson(d).put("status", "requeued")
-                .put("message", reply.message()));
-            case NOT_FOUND -> ApiError.notFound(reply.message());
-            case CONFLICT -> ApiError.conflict("report".equals(d.kind())
-                ? "dead letter '" + id + "' is the undelivered outcome of attempt " + d.attempt() + " of task '"
-                    + d.taskId() + "'; the workflow runs such an attempt again by itself, so a requeue is only"
-                    + " needed when the task failed or was cancelled: " + reply.message()
-                : reply.message());
-          });
-    });
+    CompletionStage<HttpResponse> answer = eventIndex.caughtUp().thenCompose(caught -> eventIndex.deadLetter(id))
+        .thenCompose(found -> found.isEmpty()
+            ? CompletableFuture.completedFuture(ApiError.notFound("no dead letter with id '" + id + "'"))
+            : requeue(found.get()));
     return completeWithFuture(answer.exceptionally(responses::unavailable));
+  }
+
+  private CompletionStage<HttpResponse> requeue(EventIndex.DeadLetterRow d) {
+    if ("requeued".equals(d.status())) {
+      return CompletableFuture.completedFuture(ApiError.conflict("dead letter '" + d.id() + "' was already requeued"));
+    }
+    return workflows.apply(d.workflowId()).<WorkflowCommand.ControlReply>ask(
+            replyTo -> new WorkflowCommand.RequeueDeadLetter(d.taskId(), d.id(), replyTo), settings.askTimeout())
+        .thenApply(reply -> switch (reply.outcome()) {
+          case DONE -> json(StatusCodes.ACCEPTED, deadLetterJson(d).put("status", "requeued")
+              .put("requeued_at", Timestamps.format(java.time.Instant.now())).put("message", reply.message()));
+          case NOT_FOUND -> ApiError.notFound(reply.message());
+          case CONFLICT -> ApiError.conflict("report".equals(d.kind())
+              ? "dead letter '" + d.id() + "' is the undelivered outcome of attempt " + d.attempt() + " of task '"
+                  + d.taskId() + "'; the workflow runs such an attempt again by itself, so a requeue is only"
+                  + " needed when the task failed or was cancelled: " + reply.message()
+              : reply.message());
+        });
   }
 
   private static ObjectNode deadLetterJson(EventIndex.DeadLetterRow d) {

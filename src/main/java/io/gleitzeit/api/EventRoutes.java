@@ -86,7 +86,7 @@ final class EventRoutes extends AllDirectives {
    */
   private Route queryEvents() {
     return parameterMap(params -> completeWithFuture(responses.page(params, EventFilterParams::parseQuery,
-        eventIndex::events, page -> {
+        eventIndex.readingYourWrites(eventIndex::events), page -> {
           String next = EventFilterParams.eventsCursor(page.next());
           String body = "{\"events\":[" + String.join(",", page.envelopes()) + "],\"next\":"
               + (next == null ? "null" : "\"" + next + "\"") + "}";

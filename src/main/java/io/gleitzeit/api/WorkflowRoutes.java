@@ -150,8 +150,8 @@ final class WorkflowRoutes extends AllDirectives {
       return complete(ApiError.invalidRequest("at_time must be an ISO-8601 date-time with an offset such as "
           + "2026-11-26T10:30:00.123Z, got ''", "at_time"));
     }
-    return completeWithFuture(journal.stateAtTime(id, time).thenApply(state -> state.exists()
-            ? json(StatusCodes.OK, WorkflowJson.render(WorkflowView.of(state, java.util.Map.of())))
+    return completeWithFuture(journal.viewAtTime(id, time).thenApply(view -> view != null
+            ? json(StatusCodes.OK, WorkflowJson.render(view))
             : ApiError.notFound("no workflow with id '" + id + "' existed at " + Timestamps.format(time)))
         .exceptionally(responses::unavailable));
   }
@@ -170,8 +170,10 @@ final class WorkflowRoutes extends AllDirectives {
           + "ISO-8601 date-time", "at_sequence"));
     }
     long sequence;
+    String text = atSequence.get().trim();
     try {
-      sequence = Long.parseLong(atSequence.get().trim());
+      // A whole number too large for a long is past the last event too: the current state (SPEC §4).
+      sequence = text.matches("\\d{19,}") ? parseOrMax(text) : Long.parseLong(text);
     } catch (NumberFormatException e) {
       return complete(ApiError.invalidRequest(
           "at_sequence must be a whole number >= 1, got '" + atSequence.get() + "'", "at_sequence"));
@@ -179,16 +181,24 @@ final class WorkflowRoutes extends AllDirectives {
     if (sequence < 1) {
       return complete(ApiError.invalidRequest("at_sequence must be >= 1, got " + sequence, "at_sequence"));
     }
-    return completeWithFuture(journal.stateAt(id, sequence).thenApply(state -> state.exists()
-            ? json(StatusCodes.OK, WorkflowJson.render(WorkflowView.of(state, java.util.Map.of())))
+    return completeWithFuture(journal.viewAt(id, sequence).thenApply(view -> view != null
+            ? json(StatusCodes.OK, WorkflowJson.render(view))
             : notFound(id))
         .exceptionally(responses::unavailable));
+  }
+
+  private static long parseOrMax(String digits) {
+    try {
+      return Long.parseLong(digits);
+    } catch (NumberFormatException tooLarge) {
+      return Long.MAX_VALUE;
+    }
   }
 
   /** SPEC §5 {@code GET /workflows}: the workflow list read model, newest first, a page at a time. */
   private Route listWorkflows() {
     return parameterMap(params -> completeWithFuture(responses.page(params, EventFilterParams::parseWorkflowList,
-        eventIndex::workflows, page -> {
+        eventIndex.readingYourWrites(eventIndex::workflows), page -> {
           ObjectNode body = Json.MAPPER.createObjectNode();
           var list = body.putArray("workflows");
           for (EventIndex.WorkflowRow w : page.workflows()) {

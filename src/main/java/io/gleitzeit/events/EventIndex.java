@@ -16,6 +16,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.projection.jdbc.javadsl.JdbcProjection;
@@ -314,6 +316,35 @@ public final class EventIndex implements AutoCloseable {
   }
 
   /**
+   * The longest a query waits for the index to catch up with the journal (see {@link #caughtUp}). The index
+   * trails the journal by ~100 ms while it keeps up; after a burst it can trail by seconds, and a query then
+   * answers from what it holds rather than not at all.
+   */
+  public static final Duration QUERY_CATCH_UP_LIMIT = Duration.ofSeconds(3);
+
+  /**
+   * Completes once the index holds every journal event committed before this call, or after {@link
+   * #QUERY_CATCH_UP_LIMIT}: a query run after it reads its writes, e.g. a workflow's events once {@code GET
+   * /workflows/{id}} showed its end (SPEC §5 queries "the event store", which is the journal).
+   */
+  public CompletionStage<Void> caughtUp() {
+    return journalHighWater().thenCompose(high -> awaitIndexedUpTo(high, QUERY_CATCH_UP_LIMIT))
+        .exceptionally(failure -> {
+          Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+              ? failure.getCause() : failure;
+          if (cause instanceof TimeoutException) {
+            return null; // behind by seconds: answer from what the index holds
+          }
+          throw failure instanceof CompletionException c ? c : new CompletionException(failure);
+        });
+  }
+
+  /** {@code query}, run once the index has caught up with the journal as it was when the query came (see above). */
+  public <Q, P> Function<Q, CompletionStage<P>> readingYourWrites(Function<Q, CompletionStage<P>> query) {
+    return q -> caughtUp().thenCompose(caught -> query.apply(q));
+  }
+
+  /**
    * Completes once both index projections have indexed every tagged journal event up to {@code ordering}
    * (their committed offsets, which commit with the rows, have reached the last tagged event at or below it);
    * fails with a TimeoutException after {@code timeout}. Checks the offset table every few milliseconds: the
@@ -333,7 +364,7 @@ public final class EventIndex implements AutoCloseable {
         return CompletableFuture.completedFuture(null);
       }
       if (System.nanoTime() > deadlineNanos) {
-        return CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException(
+        return CompletableFuture.failedFuture(new TimeoutException(
             "the event index has not caught up with the journal (ordering " + ordering + ")"));
       }
       Executor later = CompletableFuture.delayedExecutor(CATCH_UP_CHECK_MS, TimeUnit.MILLISECONDS, queries);

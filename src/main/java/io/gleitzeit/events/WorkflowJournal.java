@@ -2,7 +2,7 @@ package io.gleitzeit.events;
 
 import io.gleitzeit.workflow.WorkflowEntity;
 import io.gleitzeit.workflow.WorkflowEvent;
-import io.gleitzeit.workflow.WorkflowState;
+import io.gleitzeit.workflow.WorkflowView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -42,39 +42,19 @@ public final class WorkflowJournal {
     });
   }
 
-  /**
-   * The state after envelope {@code sequence}: every journal event up to and including the one that yields
-   * it. A journal event is one decision, so its envelopes apply together. Empty state when there is none.
-   */
-  public CompletionStage<WorkflowState> stateAt(String workflowId, long sequence) {
-    return events(workflowId).thenApply(events -> {
-      WorkflowState state = WorkflowState.empty();
-      for (WorkflowEvent e : events) {
-        if (e.firstSequence() > sequence) {
-          break;
-        }
-        state.apply(e);
-      }
-      return state;
-    });
+  /** The workflow right after envelope {@code sequence} (see {@link StateAtEnvelope}); null when there is none. */
+  public CompletionStage<WorkflowView> viewAt(String workflowId, long sequence) {
+    return events(workflowId).thenApply(events -> StateAtEnvelope.of(events, sequence));
   }
 
   /**
-   * The state after every journal event whose envelopes begin at or before {@code time}: {@code GET
-   * .../state?at_time=}. An event's envelopes apply together, as for {@code at_sequence}: an outcome that
-   * carries its attempt's start applies from the start's time. Empty state when the workflow had not been
-   * submitted by then (or does not exist).
+   * The workflow right after the last envelope (by sequence number) stamped at or before {@code time}: {@code GET
+   * .../state?at_time=}. Null when the workflow had not been submitted by then (or does not exist).
    */
-  public CompletionStage<WorkflowState> stateAtTime(String workflowId, java.time.Instant time) {
+  public CompletionStage<WorkflowView> viewAtTime(String workflowId, java.time.Instant time) {
     return events(workflowId).thenApply(events -> {
-      WorkflowState state = WorkflowState.empty();
-      for (WorkflowEvent e : events) {
-        if (e.firstAt().isAfter(time)) {
-          break;
-        }
-        state.apply(e);
-      }
-      return state;
+      long sequence = StateAtEnvelope.lastSequenceAt(events, time);
+      return sequence == 0 ? null : StateAtEnvelope.of(events, sequence);
     });
   }
 

@@ -166,9 +166,27 @@ public final class WorkflowDecisions {
   }
 
   /**
+   * Why {@code taskId} cannot run again by hand now, or null: a task runs on its dependencies' results, so
+   * each must have completed. The user retries the dependency instead, which reopens this task with it.
+   */
+  public static String retryBlockedBy(WorkflowState state, String taskId) {
+    for (String dependency : state.dag().dependenciesOf(taskId)) {
+      TaskState s = state.task(dependency).state;
+      if (s != TaskState.COMPLETED) {
+        return "task '" + taskId + "' cannot run while its dependency '" + dependency + "' is " + s.wire()
+            + "; retry '" + dependency + "', which reopens '" + taskId + "'";
+      }
+    }
+    return null;
+  }
+
+  /**
    * SPEC §3 and §5: retry a failed or cancelled task by hand as a new attempt, reopening what its failure
    * skipped or cancelled: its downstream tasks, and under error strategy stop every task the failure
-   * cancelled. The caller has checked that the task is failed or cancelled and the workflow not cancelled.
+   * cancelled — each only if it can run, that is if each of its dependencies has completed or is reopened
+   * too (a task downstream of another failed task stays as it is, and the workflow ends failed again). The
+   * caller has checked that the task is failed or cancelled, that its dependencies completed ({@link
+   * #retryBlockedBy}) and that the workflow was not cancelled.
    */
   public WorkflowEvent.TaskRetriedManually retryByHand(WorkflowState state, String taskId, String deadLetterId,
                                                       Instant at) {
@@ -193,6 +211,7 @@ public final class WorkflowDecisions {
         settled.add(t.id);
       }
     }
+    keepThoseThatCanRun(state, taskId, reopen, settled);
     List<WorkflowEvent.TaskRetriedManually.Reopened> reopened = new ArrayList<>();
     List<String> nowReady = new ArrayList<>();
     nowReady.add(taskId);
@@ -211,8 +230,32 @@ public final class WorkflowDecisions {
     }
     boolean reopensWorkflow = state.status != WorkflowStatus.RUNNING;
     List<String> requested = requestsAfterReopening(state, nowReady);
-    return new WorkflowEvent.TaskRetriedManually(state.workflowId(), taskId, task.attempt + 1, reopened, requested,
+    return new WorkflowEvent.TaskRetriedManually(state.workflowId(), taskId, nextAttempt(task), reopened, requested,
         reopensWorkflow, deadLetterId, at, state.lastSequence + 1);
+  }
+
+  /**
+   * SPEC §3: the attempt grows with every new execution. A task cancelled before it was ever asked for (it
+   * waited for its dependencies) runs for the first time; any other ran an attempt, or may still be granted
+   * one (a grant for an old attempt must not fit the new one).
+   */
+  private static int nextAttempt(TaskRun task) {
+    boolean neverAskedFor = task.state == TaskState.CANCELLED && task.providerId == null && !task.requested;
+    return neverAskedFor ? task.attempt : task.attempt + 1;
+  }
+
+  /**
+   * Drops from {@code reopen} every task that could never run: one with a dependency that neither completed
+   * ({@code settled}) nor runs again (the retried task or another reopened one). Repeated until nothing
+   * changes, as dropping one task can strand those that depend on it.
+   */
+  private static void keepThoseThatCanRun(WorkflowState state, String retried, Set<String> reopen,
+                                          Set<String> settled) {
+    boolean changed = true;
+    while (changed) {
+      changed = reopen.removeIf(id -> state.dag().dependenciesOf(id).stream()
+          .anyMatch(d -> !d.equals(retried) && !settled.contains(d) && !reopen.contains(d)));
+    }
   }
 
   private List<String> requestsAfterReopening(WorkflowState state, List<String> nowReady) {

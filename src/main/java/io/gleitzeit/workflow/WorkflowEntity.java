@@ -348,6 +348,10 @@ public final class WorkflowEntity
       return Effect().reply(replyTo, control(ControlReply.Outcome.CONFLICT, "workflow '" + workflowId
           + "' was cancelled; its tasks cannot run again", state));
     }
+    String blocked = WorkflowDecisions.retryBlockedBy(state, taskId);
+    if (blocked != null) {
+      return Effect().reply(replyTo, control(ControlReply.Outcome.CONFLICT, blocked, state));
+    }
     WorkflowEvent event = deps.decisions().retryByHand(state, taskId, deadLetterId, now());
     return Effect().persist(event).thenRun(s -> afterPersist(s, event, List.of()))
         .thenReply(replyTo, s -> control(ControlReply.Outcome.DONE, "running again as attempt "

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -63,14 +64,70 @@ class ReplayIT {
     Resources.closeAll(api, node);
   }
 
+  // ---- state?at_sequence= ----
+
+  /** The envelope of {@code type} (for {@code taskId}, unless null), the last one when several. */
+  private long sequenceOf(String type, String taskId) {
+    return events.stream()
+        .filter(e -> e.path("event_type").asText().equals(type)
+            && (taskId == null || taskId.equals(e.path("task_id").asText())))
+        .mapToLong(e -> e.path("sequence_number").asLong()).max()
+        .orElseThrow(() -> new AssertionError("no " + type + " of " + taskId + " in " + events));
+  }
+
+  private JsonNode atSequence(long sequence) {
+    return ok(api.get("/workflows/" + id + "/state?at_sequence=" + sequence));
+  }
+
+  @Test
+  void atSequenceIsTheStateRightAfterThatEnvelopeAlsoWithinAJournalEventThatYieldsSeveral() {
+    JsonNode submitted = atSequence(1);
+    assertEquals("running", submitted.path("status").asText());
+    for (JsonNode t : submitted.path("tasks")) {
+      assertEquals("pending", t.path("state").asText(), "no task was created or made ready yet: " + submitted);
+    }
+    assertEquals("ready", task(atSequence(sequenceOf("task:ready", "a")), "a").path("state").asText());
+
+    // c's outcome is one journal event: its start (implied), its completion and the workflow's end.
+    JsonNode started = atSequence(sequenceOf("task:started", "c"));
+    assertEquals("running", task(started, "c").path("state").asText(), started::toString);
+    assertTrue(task(started, "c").path("result").isNull(), started::toString);
+    assertTrue(task(started, "c").path("completed_at").isNull(), started::toString);
+    assertEquals("running", started.path("status").asText());
+    JsonNode completed = atSequence(sequenceOf("task:completed", "c"));
+    assertEquals("completed", task(completed, "c").path("state").asText());
+    assertEquals("running", completed.path("status").asText(), "the workflow's end comes after c's completion");
+    assertTrue(completed.path("completed_at").isNull(), completed::toString);
+    long end = sequenceOf("workflow:completed", null);
+    assertEquals("completed", atSequence(end).path("status").asText());
+    assertEquals(api.workflow(id).path("tasks"), atSequence(end).path("tasks"));
+  }
+
+  @Test
+  void atSequenceBeyondTheLastEventIsTheCurrentStateEvenPastTheLargestLong() {
+    long last = events.get(events.size() - 1).path("sequence_number").asLong();
+    JsonNode current = atSequence(last);
+    assertEquals(current, ok(api.get("/workflows/" + id + "/state?at_sequence=" + (last + 1000))));
+    assertEquals(current, ok(api.get("/workflows/" + id + "/state?at_sequence=99999999999999999999999")));
+  }
+
   // ---- state?at_time= ----
 
   @Test
-  void atTimeIsTheStateAfterEveryEventDecidedAtOrBeforeThatTime() {
-    // For each distinct envelope time: the state at that time is the state at the last envelope of that time.
+  void atTimeIsTheStateAfterTheLastEnvelopeStampedAtOrBeforeThatTime() {
+    // For each distinct envelope time: the state at that time is the state at the highest sequence number
+    // stamped at or before it (an implied start is stamped with the time the attempt began, before the
+    // envelopes ahead of it in sequence).
     TreeMap<String, Long> lastSequenceAt = new TreeMap<>();
     for (JsonNode e : events) {
-      lastSequenceAt.put(e.path("timestamp").asText(), e.path("sequence_number").asLong());
+      String time = e.path("timestamp").asText();
+      long sequence = e.path("sequence_number").asLong();
+      lastSequenceAt.merge(time, sequence, Math::max);
+    }
+    long highest = 0;
+    for (Map.Entry<String, Long> at : lastSequenceAt.entrySet()) { // in time order
+      highest = Math.max(highest, at.getValue());
+      at.setValue(highest);
     }
     assertTrue(lastSequenceAt.size() >= 4, "the run spans several instants: " + lastSequenceAt.keySet());
     lastSequenceAt.forEach((time, sequence) -> {

@@ -100,7 +100,7 @@ class DefinitionParserRejectionTest {
                 // dependencies
                 arguments(T + ", dependencies: [zz]}]", "tasks[0].dependencies[0]", List.of("unknown task 'zz'")),
                 arguments(T + ", dependencies: [a]}]", "tasks[0].dependencies[0]",
-                        List.of("task 'a' depends on itself")),
+                        List.of("dependency cycle: a -> a (task 'a' depends on itself)")),
                 arguments(T + ", dependencies: [b, b]}, {id: b, method: t/x}]", "tasks[0].dependencies[1]",
                         List.of("repeated dependency 'b' (already listed at tasks[0].dependencies[0])")),
                 arguments("tasks: [{id: a, method: t/x, dependencies: [b]}, {id: b, method: t/x, dependencies: [c]},"

@@ -508,6 +508,61 @@ class WorkflowEntityTest {
     assertEquals(WorkflowStatus.COMPLETED, kit.getState().status);
   }
 
+  /** Under stop, a fails for good while s runs: s and b (after a) are cancelled, the workflow fails. */
+  private EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> failedWhileSRan() {
+    var kit = submitted("{'id': 'wf-1', 'error_strategy': 'stop', 'tasks': ["
+        + "{'id': 'a', 'method': 'test/fail', 'retry': {'max_attempts': 1}},"
+        + "{'id': 's', 'method': 'test/sleep'},"
+        + "{'id': 'b', 'method': 'test/echo', 'dependencies': ['a']}]}");
+    expectRequest("a", 1);
+    expectRequest("s", 1);
+    grant(kit, "a", 1);
+    grant(kit, "s", 1);
+    report(kit, "a", 1, null, TaskError.ofProvider("boom", false));
+    WorkflowState failed = kit.getState();
+    assertEquals(WorkflowStatus.FAILED, failed.status);
+    assertEquals(List.of(TaskState.FAILED, TaskState.CANCELLED, TaskState.CANCELLED),
+        List.of(failed.task("a").state, failed.task("s").state, failed.task("b").state));
+    return kit;
+  }
+
+  @Test
+  void shouldRetryACancelledTaskWithoutReopeningWhatWaitsForAFailedOneAndFailTheWorkflowAgain() {
+    var kit = failedWhileSRan();
+
+    var result = retry(kit, "s");
+    assertEquals(WorkflowCommand.ControlReply.Outcome.DONE, result.reply().outcome());
+    WorkflowEvent.TaskRetriedManually event = result.eventOfType(WorkflowEvent.TaskRetriedManually.class);
+    assertEquals(2, event.attempt(), "s ran an attempt before it was cancelled");
+    assertEquals(List.of(), event.reopened(), "b waits for a, which stays failed: it could never run");
+    assertEquals(TaskState.CANCELLED, result.state().task("b").state);
+    expectRequest("s", 2);
+
+    grant(kit, "s", 2);
+    report(kit, "s", 2, java.util.Map.of(), null);
+    WorkflowState after = kit.getState();
+    assertEquals(WorkflowStatus.FAILED, after.status, "a is still failed: the workflow ends failed again");
+    assertEquals(TaskState.COMPLETED, after.task("s").state);
+  }
+
+  @Test
+  void shouldRefuseToRetryATaskWhoseDependencyDidNotCompleteAndSayWhichToRetry() {
+    var kit = failedWhileSRan();
+
+    var result = retry(kit, "b");
+    assertEquals(WorkflowCommand.ControlReply.Outcome.CONFLICT, result.reply().outcome());
+    assertEquals("task 'b' cannot run while its dependency 'a' is failed; retry 'a', which reopens 'b'",
+        result.reply().message());
+    assertTrue(result.hasNoEvents());
+    coordinator.expectNoMessage(Duration.ofMillis(50));
+
+    // Retrying a instead reopens b, as a task that never ran: its first attempt.
+    var retried = retry(kit, "a");
+    assertEquals(List.of(new WorkflowEvent.TaskRetriedManually.Reopened("s", 2, true),
+            new WorkflowEvent.TaskRetriedManually.Reopened("b", 1, false)),
+        retried.eventOfType(WorkflowEvent.TaskRetriedManually.class).reopened());
+  }
+
   @Test
   void shouldRefuseAManualRetryOfATaskThatIsNotFailedOrCancelled() {
     var kit = submitted(CHAIN);

@@ -1,0 +1,111 @@
+package io.gleitzeit.events;
+
+import io.gleitzeit.workflow.WorkflowEvent;
+import io.gleitzeit.workflow.WorkflowState;
+import io.gleitzeit.workflow.WorkflowView;
+import io.gleitzeit.workflow.WorkflowView.TaskView;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+* SPEC §4 {@code state?at_sequence=N}: the workflow right after envelope N. N numbers envelopes, and one
+* journal event yields several (an outcome: the implied start, the completion, the dependents made ready, the
+* workflow's end). Every journal event up to the one holding N applies whole; within that one, what its
+* envelopes after N say has not happened yet: the tasks they move, and the workflow's status, are shown as
+* they were before it.
+*/
+public final class StateAtEnvelope {
+
+  /** The task state each task envelope type moves its task to; types not listed move no task by themselves. */
+  private static final Map<String, String> TASK_STATES = Map.of(
+      "task:created", "pending", "task:ready", "ready", "task:assigned", "assigned",
+      "task:started", "running", "task:completed", "completed", "task:failed", "failed",
+      "task:retry_scheduled", "retry_scheduled", "task:cancelled", "cancelled", "task:skipped", "skipped");
+
+  private StateAtEnvelope() {
+  }
+
+  /** The view after envelope {@code n} of the workflow whose journal events are {@code events}; null before it. */
+  public static WorkflowView of(List<WorkflowEvent> events, long n) {
+    WorkflowState state = WorkflowState.empty();
+    for (WorkflowEvent e : events) {
+      if (e.firstSequence() > n) {
+        break;
+      }
+      if (e.lastSequence() <= n) {
+        state.apply(e);
+        continue;
+      }
+      WorkflowView before = state.exists() ? WorkflowView.of(state, Map.of()) : null;
+      state.apply(e);
+      return partly(before, WorkflowView.of(state, Map.of()), WorkflowEnvelopes.of(e), n);
+    }
+    return state.exists() ? WorkflowView.of(state, Map.of()) : null;
+  }
+
+  /** The highest sequence number among the envelopes at or before {@code time}; 0 when there is none. */
+  public static long lastSequenceAt(List<WorkflowEvent> events, Instant time) {
+    long last = 0;
+    for (WorkflowEvent e : events) {
+      for (EventEnvelope envelope : WorkflowEnvelopes.of(e)) {
+        if (!Instant.parse(envelope.timestamp()).isAfter(time)) {
+          last = Math.max(last, envelope.sequenceNumber());
+        }
+      }
+    }
+    return last;
+  }
+
+  /** {@code after}, with what the envelopes of its last event after {@code n} did undone from {@code before}. */
+  private static WorkflowView partly(WorkflowView before, WorkflowView after, List<EventEnvelope> envelopes, long n) {
+    Map<String, String> doneState = new HashMap<>();
+    Map<String, Boolean> moreToCome = new HashMap<>();
+    boolean statusToCome = false;
+    for (EventEnvelope envelope : envelopes) {
+      boolean done = envelope.sequenceNumber() <= n;
+      String taskState = envelope.taskId() == null ? null : TASK_STATES.get(envelope.eventType());
+      if (taskState != null) {
+        if (done) {
+          doneState.put(envelope.taskId(), taskState);
+        } else {
+          moreToCome.put(envelope.taskId(), true);
+        }
+      } else if (!done && "workflow:state_changed".equals(envelope.eventType())) {
+        statusToCome = true;
+      }
+    }
+    Map<String, TaskView> earlier = new HashMap<>();
+    if (before != null) {
+      before.tasks().forEach(t -> earlier.put(t.id(), t));
+    }
+    List<TaskView> tasks = new ArrayList<>(after.tasks().size());
+    for (TaskView t : after.tasks()) {
+      if (!moreToCome.containsKey(t.id())) {
+        tasks.add(t);
+      } else if (doneState.containsKey(t.id())) {
+        tasks.add(midway(t, doneState.get(t.id())));
+      } else {
+        tasks.add(earlier.getOrDefault(t.id(), midway(t, "pending")));
+      }
+    }
+    boolean keepStatus = statusToCome && before != null;
+    return new WorkflowView(after.workflowId(), after.name(), after.description(),
+        keepStatus ? before.status() : after.status(), after.errorStrategy(), after.priority(),
+        after.maxParallel(), after.submittedAt(), keepStatus ? before.completedAt() : after.completedAt(),
+        after.metadata(), n, List.copyOf(tasks));
+  }
+
+  /** The task as its event's later envelopes left it, shown in {@code state}: what comes after is cleared. */
+  private static TaskView midway(TaskView t, String state) {
+    boolean queued = state.equals("pending") || state.equals("ready");
+    boolean ended = !queued && !state.equals("assigned") && !state.equals("running");
+    return new TaskView(t.id(), t.name(), t.method(), state, t.attempt(), queued ? null : t.providerId(),
+        t.dependencies(), t.params(), ended ? t.result() : null, ended ? t.error() : null,
+        state.equals("pending") ? null : t.readyAt(), queued ? null : t.assignedAt(),
+        queued ? null : t.startedAt(), ended ? t.completedAt() : null, ended ? t.durationMs() : null,
+        state.equals("retry_scheduled") ? t.retryAt() : null, null);
+  }
+}
