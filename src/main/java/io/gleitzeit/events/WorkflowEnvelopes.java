@@ -190,7 +190,8 @@ public final class WorkflowEnvelopes {
           .put("dead_letter_id", e.requeuedDeadLetter()).put("attempt", e.attempt()));
     }
     if (e.workflowReopened()) {
-      b.add("workflow:state_changed", ENGINE, null, null, "info", obj().put("from", "failed").put("to", "running")
+      String from = e.reopenedFrom() == null ? "failed" : e.reopenedFrom().wire();
+      b.add("workflow:state_changed", ENGINE, null, null, "info", obj().put("from", from).put("to", "running")
           .put("reason", "task " + e.taskId() + " retried by hand"));
     }
     ObjectNode payload = obj().put("attempt", e.attempt()).put("manual_retry", true);

@@ -182,11 +182,11 @@ public final class WorkflowDecisions {
 
   /**
    * SPEC §3 and §5: retry a failed or cancelled task by hand as a new attempt, reopening what its failure
-   * skipped or cancelled: its downstream tasks, and under error strategy stop every task the failure
-   * cancelled — each only if it can run, that is if each of its dependencies has completed or is reopened
-   * too (a task downstream of another failed task stays as it is, and the workflow ends failed again). The
-   * caller has checked that the task is failed or cancelled, that its dependencies completed ({@link
-   * #retryBlockedBy}) and that the workflow was not cancelled.
+   * skipped or cancelled: its downstream tasks, and every task that the failure cancelled under error strategy
+   * stop, or the workflow's cancellation cancelled. Each only if it can run, that is if each of its dependencies
+   * has completed or is reopened too (a task downstream of another failed task stays as it is, and the
+   * workflow ends failed again). The caller has checked that the task is failed or cancelled and that its
+   * dependencies completed ({@link #retryBlockedBy}).
    */
   public WorkflowEvent.TaskRetriedManually retryByHand(WorkflowState state, String taskId, String deadLetterId,
                                                       Instant at) {
@@ -198,7 +198,8 @@ public final class WorkflowDecisions {
         reopen.add(id);
       }
     }
-    if (state.status == WorkflowStatus.FAILED && state.definition.errorStrategy() == ErrorStrategy.STOP) {
+    boolean stopped = state.status == WorkflowStatus.FAILED && state.definition.errorStrategy() == ErrorStrategy.STOP;
+    if (stopped || state.status == WorkflowStatus.CANCELLED) {
       for (TaskRun t : state.taskRuns()) {
         if (t.state == TaskState.CANCELLED && !t.id.equals(taskId)) {
           reopen.add(t.id);
@@ -231,7 +232,7 @@ public final class WorkflowDecisions {
     boolean reopensWorkflow = state.status != WorkflowStatus.RUNNING;
     List<String> requested = requestsAfterReopening(state, nowReady);
     return new WorkflowEvent.TaskRetriedManually(state.workflowId(), taskId, nextAttempt(task), reopened, requested,
-        reopensWorkflow, deadLetterId, at, state.lastSequence + 1);
+        reopensWorkflow, deadLetterId, reopensWorkflow ? state.status : null, at, state.lastSequence + 1);
   }
 
   /**

@@ -344,10 +344,6 @@ public final class WorkflowEntity
       return Effect().reply(replyTo, control(ControlReply.Outcome.CONFLICT, "task '" + taskId
           + "' is " + task.state.wire() + "; only a failed or cancelled task can run again", state));
     }
-    if (state.status == WorkflowStatus.CANCELLED) {
-      return Effect().reply(replyTo, control(ControlReply.Outcome.CONFLICT, "workflow '" + workflowId
-          + "' was cancelled; its tasks cannot run again", state));
-    }
     String blocked = WorkflowDecisions.retryBlockedBy(state, taskId);
     if (blocked != null) {
       return Effect().reply(replyTo, control(ControlReply.Outcome.CONFLICT, blocked, state));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gleitzeit.domain.Substitution;
 import io.gleitzeit.domain.WorkflowDefinition;
+import io.gleitzeit.domain.WorkflowStatus;
 import io.gleitzeit.serialization.JsonSerializable;
 import java.time.Instant;
 import java.util.List;
@@ -194,9 +195,14 @@ public sealed interface WorkflowEvent extends JsonSerializable {
    * and assignment:requested for those a provider is asked for. Reopened tasks still waiting for
    * dependencies go back to pending (listed in the first task:ready's payload).
    */
+  /**
+   * {@code reopenedFrom}: the workflow's status before a retry that reopened it, failed or cancelled (null in
+   * events written before a cancelled workflow could be reopened: failed).
+   */
   record TaskRetriedManually(
       String workflowId, String taskId, int attempt, List<Reopened> reopened, List<String> requested,
-      boolean workflowReopened, String requeuedDeadLetter, Instant at, long firstSequence) implements WorkflowEvent {
+      boolean workflowReopened, String requeuedDeadLetter, WorkflowStatus reopenedFrom, Instant at,
+      long firstSequence) implements WorkflowEvent {
 
     /** A task reopened with the retry: ready at {@code attempt} now, or pending until its dependencies finish. */
     public record Reopened(String taskId, int attempt, boolean ready) {}

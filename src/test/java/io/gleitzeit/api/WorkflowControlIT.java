@@ -113,6 +113,29 @@ class WorkflowControlIT {
     assertEquals(404, api.post("/workflows/" + id + "/tasks/nope/retry", "application/json", "").status());
   }
 
+  @Test
+  void retryingATaskOfACancelledWorkflowRunsItAndWhatTheCancellationStoppedAgain() throws Exception {
+    String id = id();
+    api.submitAccepted("{\"id\": \"" + id + "\", \"tasks\": ["
+        + "{\"id\": \"slow\", \"method\": \"test/sleep\", \"params\": {\"ms\": 30000}},"
+        + "{\"id\": \"after\", \"method\": \"test/echo\", \"params\": {\"v\": 1}, \"dependencies\": [\"slow\"]}]}");
+    awaitEvent(id, "task:started", 0);
+    assertEquals(202, api.post("/workflows/" + id + "/cancel", "application/json", "").status());
+    JsonNode cancelled = awaitEvent(id, "workflow:cancelled", 0);
+
+    // SPEC §5: a cancelled task runs again (202); the workflow the cancellation ended runs again with it.
+    Response retried = api.post("/workflows/" + id + "/tasks/slow/retry", "application/json", "");
+    assertEquals(202, retried.status(), retried::toString);
+    assertEquals("running", retried.json().path("status").asText());
+    JsonNode reopened = awaitEvent(id, "workflow:state_changed", cancelled.path("sequence_number").asLong());
+    assertEquals("cancelled", reopened.path("payload").path("from").asText(), reopened::toString);
+    assertEquals("running", reopened.path("payload").path("to").asText(), reopened::toString);
+    JsonNode running = api.workflow(id);
+    assertEquals(2, task(running, "slow").path("attempt").asInt(), "slow ran an attempt before it was cancelled");
+    assertEquals("pending", task(running, "after").path("state").asText(), "reopened, waiting for slow");
+    assertEquals(1, task(running, "after").path("attempt").asInt(), "after never ran: its first attempt");
+  }
+
   /** Follows the workflow's event stream until an event of the type after {@code afterSequence}. */
   private JsonNode awaitEvent(String workflowId, String type, long afterSequence) throws Exception {
     HttpRequest request = HttpRequest.newBuilder(api.uri("/events/stream?workflow_id=" + workflowId)).GET().build();

@@ -73,7 +73,10 @@ final class SampleEvents {
         "cancelled through the API", AT, 20));
     events.put("TaskRetriedManually-v1", new WorkflowEvent.TaskRetriedManually("wf-1", "a", 2,
         List.of(new WorkflowEvent.TaskRetriedManually.Reopened("b", 1, false)), List.of("a"), true,
-        "0b1f3c1e-0000-3000-8000-000000000000", AT, 25));
+        "0b1f3c1e-0000-3000-8000-000000000000", null, AT, 25));
+    events.put("TaskRetriedManually-v2", new WorkflowEvent.TaskRetriedManually("wf-1", "a", 2,
+        List.of(new WorkflowEvent.TaskRetriedManually.Reopened("b", 1, true)), List.of("a", "b"), true, null,
+        WorkflowStatus.CANCELLED, AT, 25));
     events.put("ReportRejected-v1", new ReportRejected("wf-1", "a", 1, "test-1", "attempt 1 is no longer current",
         AT, 17));
     return events;

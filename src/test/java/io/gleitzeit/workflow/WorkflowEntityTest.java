@@ -564,6 +564,31 @@ class WorkflowEntityTest {
   }
 
   @Test
+  void shouldRetryATaskOfACancelledWorkflowReopeningWhatTheCancellationStopped() {
+    var kit = submitted(CHAIN);
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+    provider.expectMessageClass(Dispatch.class);
+    assertEquals(WorkflowCommand.ControlReply.Outcome.DONE, cancel(kit).outcome());
+
+    var result = retry(kit, "a");
+    assertEquals(WorkflowCommand.ControlReply.Outcome.DONE, result.reply().outcome());
+    WorkflowEvent.TaskRetriedManually event = result.eventOfType(WorkflowEvent.TaskRetriedManually.class);
+    assertEquals(WorkflowStatus.CANCELLED, event.reopenedFrom());
+    assertEquals(2, event.attempt());
+    assertEquals(List.of(new WorkflowEvent.TaskRetriedManually.Reopened("b", 1, false)), event.reopened());
+    assertEquals(WorkflowStatus.RUNNING, result.state().status);
+    expectRequest("a", 2);
+
+    grant(kit, "a", 2);
+    report(kit, "a", 2, java.util.Map.of("x", 1), null);
+    expectRequest("b", 1);
+    grant(kit, "b", 1);
+    report(kit, "b", 1, java.util.Map.of(), null);
+    assertEquals(WorkflowStatus.COMPLETED, kit.getState().status);
+  }
+
+  @Test
   void shouldRefuseAManualRetryOfATaskThatIsNotFailedOrCancelled() {
     var kit = submitted(CHAIN);
     var result = retry(kit, "a");
