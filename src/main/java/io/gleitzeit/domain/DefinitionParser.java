@@ -341,7 +341,8 @@ public final class DefinitionParser {
                 }
                 String dep = d.textValue();
                 if (dep.equals(ownId)) {
-                    problem(at, "dependency cycle: " + dep + " -> " + dep + " (task '" + dep + "' depends on itself)");
+                    problem(at, "dependency cycle: " + dep + " -> " + dep
+                            + " (task '" + dep + "' depends on itself)");
                 } else if (!firstIndex.containsKey(dep)) {
                     problem(at, "unknown task '" + dep + "' (no task of this workflow has that id)");
                 } else if (seenAt.containsKey(dep)) {

@@ -11,12 +11,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
-* SPEC §4 {@code state?at_sequence=N}: the workflow right after envelope N. N numbers envelopes, and one
-* journal event yields several (an outcome: the implied start, the completion, the dependents made ready, the
-* workflow's end). Every journal event up to the one holding N applies whole; within that one, what its
-* envelopes after N say has not happened yet: the tasks they move, and the workflow's status, are shown as
-* they were before it.
-*/
+ * SPEC §4 {@code state?at_sequence=N}: the workflow right after envelope N. N numbers envelopes, and one
+ * journal event yields several (an outcome: the implied start, the completion, the dependents made ready, the
+ * workflow's end). Every journal event up to the one holding N applies whole; within that one, what its
+ * envelopes after N say has not happened yet: the tasks they move, and the workflow's status, are shown as
+ * they were before it.
+ */
 public final class StateAtEnvelope {
 
   /** The task state each task envelope type moves its task to; types not listed move no task by themselves. */

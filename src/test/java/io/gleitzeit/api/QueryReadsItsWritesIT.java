@@ -35,7 +35,8 @@ class QueryReadsItsWritesIT {
 
   private static final Duration END = Duration.ofSeconds(30);
   private static final String CHAIN = "{\"tasks\": [{\"id\": \"a\", \"method\": \"test/echo\", \"params\": {\"v\": 1}},"
-      + " {\"id\": \"b\", \"method\": \"test/echo\", \"params\": {\"v\": \"${a.result.v}\"}, \"dependencies\": [\"a\"]}]}";
+      + " {\"id\": \"b\", \"method\": \"test/echo\", \"params\": {\"v\": \"${a.result.v}\"},"
+      + " \"dependencies\": [\"a\"]}]}";
   private static final String FAILING = "{\"tasks\": [{\"id\": \"boom\", \"method\": \"test/fail\","
       + " \"params\": {\"message\": \"no\", \"retryable\": false}}]}";
 
