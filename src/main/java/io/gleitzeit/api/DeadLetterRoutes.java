@@ -75,15 +75,17 @@ final class DeadLetterRoutes extends AllDirectives {
     }
     return workflows.apply(d.workflowId()).<WorkflowCommand.ControlReply>ask(
             replyTo -> new WorkflowCommand.RequeueDeadLetter(d.taskId(), d.id(), replyTo), settings.askTimeout())
-        .thenApply(reply -> switch (reply.outcome()) {
-          case DONE -> json(StatusCodes.ACCEPTED, deadLetterJson(d).put("status", "requeued")
-              .put("requeued_at", Timestamps.format(java.time.Instant.now())).put("message", reply.message()));
-          case NOT_FOUND -> ApiError.notFound(reply.message());
-          case CONFLICT -> ApiError.conflict("report".equals(d.kind())
+        .thenCompose(reply -> switch (reply.outcome()) {
+          // The row as the index has it once it holds the requeue: its requeued_at is the event's time.
+          case DONE -> eventIndex.caughtUp().thenCompose(caught -> eventIndex.deadLetter(d.id()))
+              .thenApply(row -> json(StatusCodes.ACCEPTED, deadLetterJson(row.orElse(d)).put("status", "requeued")
+                  .put("message", reply.message())));
+          case NOT_FOUND -> CompletableFuture.completedFuture(ApiError.notFound(reply.message()));
+          case CONFLICT -> CompletableFuture.completedFuture(ApiError.conflict("report".equals(d.kind())
               ? "dead letter '" + d.id() + "' is the undelivered outcome of attempt " + d.attempt() + " of task '"
                   + d.taskId() + "'; the workflow runs such an attempt again by itself, so a requeue is only"
                   + " needed when the task failed or was cancelled: " + reply.message()
-              : reply.message());
+              : reply.message()));
         });
   }
 

@@ -5,6 +5,7 @@ import static io.gleitzeit.api.Responses.json;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gleitzeit.domain.Json;
+import io.gleitzeit.domain.Problem;
 import io.gleitzeit.domain.ProviderSpec;
 import io.gleitzeit.domain.ProviderSpecParser;
 import io.gleitzeit.domain.ProviderSpecResult;
@@ -33,6 +34,10 @@ import org.apache.pekko.http.javadsl.server.Route;
  * external worker's WebSocket.
  */
 final class ProviderRoutes extends AllDirectives {
+
+  private static final String EXTERNAL = "external";
+  private static final String BUILT_IN = "built-in providers (types http, llm, mcp, script, test) are declared in "
+      + "a node's configuration (SPEC §6)";
 
   private final NodeSettings settings;
   private final ProviderDirectory providerDirectory;
@@ -69,11 +74,17 @@ final class ProviderRoutes extends AllDirectives {
           return complete(ApiError.invalidDefinition("provider registration", invalid.problems()));
         }
         ProviderSpec spec = ((ProviderSpecResult.Valid) parsed).spec();
-        return completeWithFuture(provider(spec.id())
-            .<ProviderCommand.RegisterReply>ask(replyTo -> new ProviderCommand.Register(spec, replyTo),
-                settings.askTimeout())
-            .thenApply(reply -> json(reply.created() ? StatusCodes.CREATED : StatusCodes.OK,
-                ProviderJson.render(reply.view())))
+        if (!EXTERNAL.equals(spec.type())) {
+          return complete(ApiError.invalidDefinition("provider registration", List.of(new Problem("type",
+              "only external providers register over HTTP; " + BUILT_IN))));
+        }
+        return completeWithFuture(providerView(spec.id()).thenCompose(existing -> builtIn(existing)
+                ? CompletableFuture.completedFuture(builtInConflict(spec.id()))
+                : provider(spec.id())
+                    .<ProviderCommand.RegisterReply>ask(replyTo -> new ProviderCommand.Register(spec, replyTo),
+                        settings.askTimeout())
+                    .thenApply(reply -> json(reply.created() ? StatusCodes.CREATED : StatusCodes.OK,
+                        ProviderJson.render(reply.view()))))
             .exceptionally(responses::unavailable));
       }));
     });
@@ -103,12 +114,22 @@ final class ProviderRoutes extends AllDirectives {
   }
 
   private Route deregisterProvider(String id) {
-    return completeWithFuture(provider(id)
-        .<ProviderCommand.ProviderReply>ask(ProviderCommand.Deregister::new, settings.askTimeout())
-        .thenApply(reply -> reply.view() == null
-            ? ApiError.notFound("no provider with id '" + id + "'")
-            : json(StatusCodes.OK, ProviderJson.render(reply.view())))
+    return completeWithFuture(providerView(id).thenCompose(existing -> builtIn(existing)
+            ? CompletableFuture.completedFuture(builtInConflict(id))
+            : provider(id).<ProviderCommand.ProviderReply>ask(ProviderCommand.Deregister::new, settings.askTimeout())
+                .thenApply(reply -> reply.view() == null
+                    ? ApiError.notFound("no provider with id '" + id + "'")
+                    : json(StatusCodes.OK, ProviderJson.render(reply.view()))))
         .exceptionally(responses::unavailable));
+  }
+
+  /** A provider a node declared in its configuration: not registered, updated or deregistered over HTTP. */
+  private static boolean builtIn(ProviderView view) {
+    return view != null && !EXTERNAL.equals(view.spec().type());
+  }
+
+  private static HttpResponse builtInConflict(String id) {
+    return ApiError.conflict("provider '" + id + "' is built in; " + BUILT_IN);
   }
 
   /** SPEC §6: an external worker's WebSocket; the provider must be registered first. */

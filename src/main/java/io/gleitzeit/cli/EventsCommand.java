@@ -17,6 +17,11 @@ final class EventsCommand extends ClientCommand {
   @Override
   protected int execute() throws IOException, InterruptedException {
     if (follow) {
+      // The stream of an id nobody submitted would wait for it for good: an unknown id is an error, as for status.
+      ApiClient.Response workflow = api.get("/workflows/" + id);
+      if (workflow.status() != 200) {
+        return print(workflow);
+      }
       return EventStream.follow(api, id, false) == null ? 1 : 0;
     }
     ApiClient.Response response = api.get("/workflows/" + id + "/events");

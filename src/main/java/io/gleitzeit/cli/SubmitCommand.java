@@ -13,21 +13,21 @@ import picocli.CommandLine.Parameters;
 @Command(name = "submit", description = "Submit a workflow definition (JSON or YAML file).")
 final class SubmitCommand extends ClientCommand {
 
-  @Parameters(index = "0", description = "the definition file (.json, .yaml or .yml)") Path file;
+  @Parameters(index = "0", description = "the definition file (JSON or YAML), or - for standard input") Path file;
   @Option(names = "--wait", description = "follow its events until the workflow ends") boolean waitForEnd;
 
   @Override
   protected int execute() throws IOException, InterruptedException {
+    boolean stdin = file.toString().equals("-");
     byte[] body;
     try {
-      body = Files.readAllBytes(file);
+      body = stdin ? System.in.readAllBytes() : Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
       System.err.println("gleitzeit: no such file: " + file);
       return 2;
     }
-    String name = file.getFileName().toString().toLowerCase();
-    String type = name.endsWith(".yaml") || name.endsWith(".yml") ? "application/yaml" : "application/json";
-    ApiClient.Response response = api.post("/workflows", type, body);
+    ApiClient.Response response = api.post("/workflows", mediaType(stdin ? "" : file.getFileName().toString(), body),
+        body);
     int code = print(response);
     if (code != 0 || !waitForEnd) {
       return code;
@@ -35,5 +35,23 @@ final class SubmitCommand extends ClientCommand {
     String id = Json.MAPPER.readTree(response.body()).path("workflow_id").asText();
     JsonNode end = EventStream.follow(api, id, true);
     return end != null && "workflow:completed".equals(end.path("event_type").asText()) ? 0 : 1;
+  }
+
+  /**
+   * JSON or YAML (SPEC §1: one schema, either format) by the file's extension; for any other name, and for
+   * standard input, by the content: JSON starts with '{' (after blanks), anything else is read as YAML.
+   */
+  static String mediaType(String fileName, byte[] body) {
+    String name = fileName.toLowerCase(java.util.Locale.ROOT);
+    if (name.endsWith(".yaml") || name.endsWith(".yml")) {
+      return "application/yaml";
+    } else if (name.endsWith(".json")) {
+      return "application/json";
+    }
+    String text = new String(body, java.nio.charset.StandardCharsets.UTF_8).stripLeading();
+    if (text.startsWith("\uFEFF")) {
+      text = text.substring(1).stripLeading();
+    }
+    return text.startsWith("{") ? "application/json" : "application/yaml";
   }
 }

@@ -16,10 +16,10 @@ import io.gleitzeit.provider.ProviderEntity;
 import io.gleitzeit.provider.TaskKey;
 import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.ApiTestClient.Response;
+import io.gleitzeit.testing.CliProcess;
 import io.gleitzeit.testing.EventWatch;
 import io.gleitzeit.testing.Resources;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -136,8 +136,9 @@ class DeadLetterIT {
     assertEquals(List.of(letterId), ids(listed("workflow_id=" + enc(id) + "&status=pending")));
     assertEquals(List.of(), listed("workflow_id=" + enc(id) + "&status=requeued"));
 
+    Response requeued;
     try (EventWatch watch = EventWatch.open(node.baseUrl(), "workflow_id=" + enc(id))) {
-      Response requeued = api.post("/dead-letters/" + letterId + "/requeue", "application/json", "");
+      requeued = api.post("/dead-letters/" + letterId + "/requeue", "application/json", "");
       assertEquals(202, requeued.status(), requeued::toString);
       assertEquals("requeued", requeued.json().path("status").asText());
       assertEquals(letterId, requeued.json().path("id").asText());
@@ -159,6 +160,7 @@ class DeadLetterIT {
     JsonNode after = listed("workflow_id=" + enc(id)).get(0);
     assertEquals("requeued", after.path("status").asText());
     assertEquals(requeuedEvent.path("timestamp").asText(), after.path("requeued_at").asText());
+    assertEquals(after.path("requeued_at"), requeued.json().path("requeued_at"), "the answer says when, too");
     assertEquals(List.of(), listed("workflow_id=" + enc(id) + "&status=pending"));
     assertEquals(List.of(letterId), ids(listed("workflow_id=" + enc(id) + "&status=requeued")));
 
@@ -171,7 +173,7 @@ class DeadLetterIT {
     assertEquals("not_found", unknown.json().path("error").asText());
 
     // scripts/gleitzeit dead-letters: the same list, one line per dead letter, or as JSON.
-    Cli table = cli("dead-letters", "--workflow", id);
+    CliProcess table = cli("dead-letters", "--workflow", id);
     assertEquals(0, table.exitCode(), table::toString);
     List<String> lines = table.stdout().lines().toList();
     assertEquals(2, lines.size(), table::toString);
@@ -179,10 +181,10 @@ class DeadLetterIT {
     assertTrue(lines.get(1).startsWith(letterId + "  task    requeued   " + after.path("added_at").asText()), table::toString);
     assertTrue(lines.get(1).contains(id + " / flaky"), table::toString);
     assertTrue(lines.get(1).endsWith("test/flaky fails attempt 1 of 1"), table::toString);
-    Cli json = cli("dead-letters", "--workflow", id, "--json");
+    CliProcess json = cli("dead-letters", "--workflow", id, "--json");
     assertEquals(0, json.exitCode(), json::toString);
     assertEquals(deadLetters("workflow_id=" + enc(id)), Json.MAPPER.readTree(json.stdout()));
-    Cli bad = cli("dead-letters", "--status", "lost");
+    CliProcess bad = cli("dead-letters", "--status", "lost");
     assertEquals(1, bad.exitCode(), bad::toString);
     assertTrue(bad.stderr().contains("HTTP 400"), bad::toString);
   }
@@ -318,34 +320,7 @@ class DeadLetterIT {
 
   // ---------------------------------------------------------------- the command line
 
-  private record Cli(int exitCode, String stdout, String stderr) {
-    @Override
-    public String toString() {
-      return "exit " + exitCode + "\nstdout:\n" + stdout + "\nstderr:\n" + stderr;
-    }
-  }
-
-  /** Runs {@code scripts/gleitzeit <args>} as its jar does (a JVM on io.gleitzeit.node.Main), against this node. */
-  private Cli cli(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "io.gleitzeit.node.Main"));
-    command.addAll(List.of(args));
-    Path out = Files.createTempFile("gleitzeit-cli-", ".out");
-    Path err = Files.createTempFile("gleitzeit-cli-", ".err");
-    ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
-    pb.environment().put("GLEITZEIT_URL", node.baseUrl());
-    Process process = pb.start();
-    process.getOutputStream().close();
-    if (!process.waitFor(60, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      throw new AssertionError("the command line did not finish within 60 s: " + command);
-    }
-    try {
-      return new Cli(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-          Files.readString(err, StandardCharsets.UTF_8));
-    } finally {
-      Files.deleteIfExists(out);
-      Files.deleteIfExists(err);
-    }
+  private CliProcess cli(String... args) throws IOException, InterruptedException {
+    return CliProcess.run(node.baseUrl(), args);
   }
 }

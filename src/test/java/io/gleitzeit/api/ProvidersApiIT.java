@@ -36,6 +36,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.Cluster;
 import org.junit.jupiter.api.AfterAll;
@@ -234,6 +235,27 @@ class ProvidersApiIT {
     Response r = api.get("/providers/" + uniqueId("nobody"));
     assertEquals(404, r.status(), r::toString);
     assertEquals("not_found", r.json().path("error").asText());
+  }
+
+  @Test
+  void builtInProvidersAreDeclaredInConfigurationNotRegisteredUpdatedOrDeregisteredOverHttp() {
+    Response llm = register("{\"id\": \"" + uniqueId("llm") + "\", \"type\": \"llm\","
+        + " \"methods\": [\"llm/chat\"]}");
+    assertEquals(400, llm.status(), llm::toString);
+    assertEquals("invalid_definition", llm.json().path("error").asText());
+    assertTrue(detailsByPath(llm.json()).get("type").startsWith("only external providers register over HTTP"),
+        llm::toString);
+
+    String builtIn = StreamSupport.stream(ApiTestClient.ok(api.get("/providers")).path("providers").spliterator(),
+            false)
+        .filter(p -> "test".equals(p.path("type").asText())).map(p -> p.path("id").asText()).findFirst()
+        .orElseThrow();
+    Response taken = register(registration(builtIn, 1));
+    assertEquals(409, taken.status(), "an external registration may not take a built-in id: " + taken);
+    Response deleted = delete("/providers/" + builtIn);
+    assertEquals(409, deleted.status(), deleted::toString);
+    assertEquals("conflict", deleted.json().path("error").asText());
+    assertEquals("available", ApiTestClient.ok(api.get("/providers/" + builtIn)).path("status").asText());
   }
 
   // ---------------------------------------------------------------- deregistration

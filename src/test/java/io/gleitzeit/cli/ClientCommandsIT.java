@@ -1,0 +1,106 @@
+package io.gleitzeit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gleitzeit.node.GleitzeitNode;
+import io.gleitzeit.node.NodeConfig;
+import io.gleitzeit.testing.ApiTestClient;
+import io.gleitzeit.testing.CliProcess;
+import io.gleitzeit.testing.Resources;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * SPEC §8's client commands ({@code submit FILE [--wait]}, {@code status ID}, {@code events ID [--follow]}) as a
+ * user runs them: a separate JVM on {@code Main} against a real node.
+ */
+@Tag("integration")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ClientCommandsIT {
+
+  private static final String YAML = """
+      id: %s
+      tasks:
+        - id: a
+          method: test/echo
+          params: {word: hi}
+        - id: b
+          method: test/echo
+          params: {text: "${a.result.word} there"}
+          dependencies: [a]
+      """;
+
+  private GleitzeitNode node;
+  private ApiTestClient api;
+  private Path dir;
+
+  @BeforeAll
+  void startNode() throws Exception {
+    dir = Files.createTempDirectory("gleitzeit-client-commands-it-");
+    node = GleitzeitNode.start(NodeConfig.load(0, 0, dir.resolve("data"), null));
+    api = new ApiTestClient(node.baseUrl());
+  }
+
+  @AfterAll
+  void stopNode() {
+    Resources.closeAll(api, node);
+  }
+
+  private static String id() {
+    return "cli-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  @Test
+  void submitReadsYamlWhateverTheFileIsCalledAndWaitsForTheEnd() throws Exception {
+    String id = id();
+    Path file = Files.writeString(dir.resolve(id + ".txt"), YAML.formatted(id));
+
+    CliProcess submitted = CliProcess.run(node.baseUrl(), "submit", file.toString(), "--wait");
+
+    assertEquals(0, submitted.exitCode(), submitted::toString);
+    assertTrue(submitted.stdout().contains("workflow:completed"), submitted::toString);
+    assertEquals("hi there", ApiTestClient.task(api.workflow(id), "b").path("result").path("text").asText());
+    CliProcess status = CliProcess.run(node.baseUrl(), "status", id);
+    assertEquals(0, status.exitCode(), status::toString);
+    assertTrue(status.stdout().contains("\"status\" : \"completed\""), status::toString);
+  }
+
+  @Test
+  void submitDashReadsTheDefinitionFromStandardInputJsonOrYaml() throws Exception {
+    String yamlId = id();
+    CliProcess yaml = CliProcess.runWithInput(node.baseUrl(), YAML.formatted(yamlId), "submit", "-", "--wait");
+    assertEquals(0, yaml.exitCode(), yaml::toString);
+    assertEquals("completed", api.workflow(yamlId).path("status").asText());
+
+    String jsonId = id();
+    CliProcess json = CliProcess.runWithInput(node.baseUrl(), "  {\"id\": \"" + jsonId + "\", \"tasks\": [{\"id\": \"a\","
+        + " \"method\": \"test/fail\", \"params\": {\"message\": \"no\", \"retryable\": false}}]}", "submit", "-",
+        "--wait");
+    assertEquals(1, json.exitCode(), "a workflow that fails: exit 1; " + json);
+    assertEquals("failed", api.workflow(jsonId).path("status").asText());
+  }
+
+  @Test
+  void followingTheEventsOfAnUnknownWorkflowIsAnErrorNotAWaitForever() throws Exception {
+    CliProcess follow = CliProcess.run(node.baseUrl(), "events", "nobody-" + id(), "--follow");
+    assertEquals(1, follow.exitCode(), follow::toString);
+    assertTrue(follow.stderr().contains("HTTP 404"), follow::toString);
+
+    String id = id();
+    api.runToEnd("{\"id\": \"" + id + "\", \"tasks\": [{\"id\": \"a\", \"method\": \"test/echo\"}]}",
+        java.time.Duration.ofSeconds(30));
+    CliProcess known = CliProcess.run(node.baseUrl(), "events", id, "--follow");
+    assertEquals(0, known.exitCode(), known::toString);
+    assertTrue(known.stdout().lines().anyMatch(l -> l.contains("workflow:completed")), known::toString);
+  }
+}
