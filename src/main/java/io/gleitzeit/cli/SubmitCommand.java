@@ -3,9 +3,11 @@ package io.gleitzeit.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gleitzeit.domain.Json;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -42,13 +44,13 @@ final class SubmitCommand extends ClientCommand {
    * standard input, by the content: JSON starts with '{' (after blanks), anything else is read as YAML.
    */
   static String mediaType(String fileName, byte[] body) {
-    String name = fileName.toLowerCase(java.util.Locale.ROOT);
+    String name = fileName.toLowerCase(Locale.ROOT);
     if (name.endsWith(".yaml") || name.endsWith(".yml")) {
       return "application/yaml";
     } else if (name.endsWith(".json")) {
       return "application/json";
     }
-    String text = new String(body, java.nio.charset.StandardCharsets.UTF_8).stripLeading();
+    String text = new String(body, StandardCharsets.UTF_8).stripLeading();
     if (text.startsWith("\uFEFF")) {
       text = text.substring(1).stripLeading();
     }

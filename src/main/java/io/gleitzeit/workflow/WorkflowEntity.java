@@ -488,8 +488,8 @@ public final class WorkflowEntity
    * the write waits (at most {@link #ASSIGNMENT_HOLD}) for the coordinator's answers, so that their grants are
    * written with the outcome. A dependent then starts one journal write after its dependency's outcome instead
    * of two, and a workflow's first tasks one write after its submission: the submitter hears "accepted" once
-   * both are written. A request sent for a write that never happens is harmless: the coordinator answers a repeated
-   * request with the same grant, and a recovered entity asks again for every ready task.
+   * both are written. A request sent for a write that never happens is harmless: the coordinator answers a
+   * repeated request with the same grant, and a recovered entity asks again for every ready task.
    */
   private ReplyEffect<WorkflowEvent, WorkflowState> group(WorkflowState state, WorkflowEvent event,
                                                           Consumer<WorkflowState> then) {

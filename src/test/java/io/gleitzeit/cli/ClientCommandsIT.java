@@ -83,9 +83,9 @@ class ClientCommandsIT {
     assertEquals("completed", api.workflow(yamlId).path("status").asText());
 
     String jsonId = id();
-    CliProcess json = CliProcess.runWithInput(node.baseUrl(), "  {\"id\": \"" + jsonId + "\", \"tasks\": [{\"id\": \"a\","
-        + " \"method\": \"test/fail\", \"params\": {\"message\": \"no\", \"retryable\": false}}]}", "submit", "-",
-        "--wait");
+    String failing = "  {\"id\": \"" + jsonId + "\", \"tasks\": [{\"id\": \"a\", \"method\": \"test/fail\","
+        + " \"params\": {\"message\": \"no\", \"retryable\": false}}]}";
+    CliProcess json = CliProcess.runWithInput(node.baseUrl(), failing, "submit", "-", "--wait");
     assertEquals(1, json.exitCode(), "a workflow that fails: exit 1; " + json);
     assertEquals("failed", api.workflow(jsonId).path("status").asText());
   }
