@@ -55,13 +55,19 @@ class WorkflowControlIT {
     return "ctl-" + UUID.randomUUID();
   }
 
-  @Test
-  void cancellingARunningWorkflowCancelsItsTasksOnceAndRefusesFinishedOnes() throws Exception {
+  /** A workflow whose task slow (30 s) has started, and after waits for it. */
+  private String slowThenAfterStarted() throws Exception {
     String id = id();
     api.submitAccepted("{\"id\": \"" + id + "\", \"tasks\": ["
         + "{\"id\": \"slow\", \"method\": \"test/sleep\", \"params\": {\"ms\": 30000}},"
         + "{\"id\": \"after\", \"method\": \"test/echo\", \"dependencies\": [\"slow\"]}]}");
     awaitEvent(id, "task:started", 0);
+    return id;
+  }
+
+  @Test
+  void cancellingARunningWorkflowCancelsItsTasksOnceAndRefusesFinishedOnes() throws Exception {
+    String id = slowThenAfterStarted();
 
     Response cancelled = api.post("/workflows/" + id + "/cancel", "application/json", "");
     assertEquals(202, cancelled.status(), cancelled::toString);
@@ -115,11 +121,7 @@ class WorkflowControlIT {
 
   @Test
   void retryingATaskOfACancelledWorkflowRunsItAndWhatTheCancellationStoppedAgain() throws Exception {
-    String id = id();
-    api.submitAccepted("{\"id\": \"" + id + "\", \"tasks\": ["
-        + "{\"id\": \"slow\", \"method\": \"test/sleep\", \"params\": {\"ms\": 30000}},"
-        + "{\"id\": \"after\", \"method\": \"test/echo\", \"params\": {\"v\": 1}, \"dependencies\": [\"slow\"]}]}");
-    awaitEvent(id, "task:started", 0);
+    String id = slowThenAfterStarted();
     assertEquals(202, api.post("/workflows/" + id + "/cancel", "application/json", "").status());
     JsonNode cancelled = awaitEvent(id, "workflow:cancelled", 0);
 
