@@ -398,6 +398,7 @@ public final class Bench implements Callable<Integer> {
       log("W5: warm-up of " + warm + " workflows, then waiting for their passivation (" + w5Passivation + " idle)");
       requireOk("warm-up", s.driver.run("w5warm-", warm, Workflows::single, inFlight, timeout()));
       awaitPassivated(s, "w5warm-", warm);
+      awaitQuietForTheHeap(s);
       long jstatBefore = usedHeapAfterGc(s.node.pid());
       long heapBefore = liveHeap(s.node.pid(), root.resolve("w5-histogram-before.txt"));
       long cacheBefore = s.probe.h2CacheMb();
@@ -409,6 +410,7 @@ public final class Bench implements Callable<Integer> {
       long passivationStart = System.nanoTime();
       awaitPassivated(s, "w5-", count);
       double passivationSeconds = (System.nanoTime() - passivationStart) / 1e9;
+      awaitQuietForTheHeap(s);
       long jstatAfter = usedHeapAfterGc(s.node.pid());
       long heapAfter = liveHeap(s.node.pid(), root.resolve("w5-histogram-after.txt"));
       log("W5: class histograms before and after in " + root + " (kept with --keep)");
@@ -424,6 +426,14 @@ public final class Bench implements Callable<Integer> {
               + " h2_cache_mb_before=" + cacheBefore + " h2_cache_mb_after=" + cacheAfter
               + " passivated_after_s=" + Stats.f(passivationSeconds, 1) + dbSize(s.node)));
     }
+  }
+
+  /**
+   * Waits until the node is quiet: the event index may still be indexing the workflows' events, and a
+   * histogram taken meanwhile counts its batch in flight (a few MB) as heap of idle workflows.
+   */
+  private static void awaitQuietForTheHeap(Session s) {
+    log("W5: the node was quiet " + Stats.f(NodeCpu.awaitQuiet(s.node.pid(), SETTLE_LIMIT), 1) + " s later");
   }
 
   /**
