@@ -68,12 +68,14 @@ final class EventRoutes extends AllDirectives {
   }
 
   /**
-   * Envelopes as server-sent events. A live-only envelope (no sequence number) carries no {@code id:}, so a
-   * client's Last-Event-ID always names a persisted event, which a resume can find.
+   * Envelopes as server-sent events: {@code id:} and {@code data:} only (SPEC §5), so that every client sees
+   * them as plain messages (a browser's {@code EventSource.onmessage} ignores named events); the type is in the
+   * envelope. A live-only envelope (no sequence number) carries no {@code id:}, so a client's Last-Event-ID always
+   * names a persisted event, which a resume can find.
    */
   private Route sse(Source<EventEnvelope, NotUsed> source) {
     Source<ServerSentEvent, NotUsed> events = source
-        .map(e -> ServerSentEvent.create(Json.MAPPER.writeValueAsString(e), Optional.of(e.eventType()),
+        .map(e -> ServerSentEvent.create(Json.MAPPER.writeValueAsString(e), Optional.<String>empty(),
             e.sequenceNumber() == null ? Optional.<String>empty() : Optional.of(e.eventId()),
             java.util.OptionalInt.empty()))
         .keepAlive(Duration.ofSeconds(15), ServerSentEvent::heartbeat);

@@ -91,24 +91,20 @@ final class WorkflowEnds implements AutoCloseable {
 
   private void read() {
     try (BufferedReader in = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8), 1 << 16)) {
-      String event = null;
       StringBuilder data = new StringBuilder();
       String line;
       while ((line = in.readLine()) != null) {
         if (line.isEmpty()) {
-          if (event != null && data.length() > 0 && isEnd(event)) {
+          if (data.length() > 0) {
             long now = System.nanoTime();
             JsonNode envelope = Json.MAPPER.readTree(data.toString());
-            String id = envelope.path("workflow_id").asText();
-            CompletableFuture<End> f = expected.remove(id);
+            String type = envelope.path("event_type").asText();
+            CompletableFuture<End> f = isEnd(type) ? expected.remove(envelope.path("workflow_id").asText()) : null;
             if (f != null) {
-              f.complete(new End(id, event.substring("workflow:".length()), now));
+              f.complete(new End(envelope.path("workflow_id").asText(), type.substring("workflow:".length()), now));
             }
           }
-          event = null;
           data.setLength(0);
-        } else if (line.startsWith("event:")) {
-          event = value(line, "event:");
         } else if (line.startsWith("data:")) {
           data.append(value(line, "data:"));
         }

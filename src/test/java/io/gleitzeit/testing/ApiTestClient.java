@@ -245,6 +245,10 @@ public final class ApiTestClient implements AutoCloseable {
           data.append(field(line, "data:"));
         } else if (line.startsWith("id:")) {
           id = field(line, "id:");
+        } else if (!line.isEmpty() && !line.startsWith(":")) {
+          // SPEC §5: id: and data: only (a comment, ':', is a keep-alive); a named event escapes onmessage.
+          done.completeExceptionally(new AssertionError("an SSE field other than id: and data: " + line));
+          return;
         } else if (line.isEmpty()) {
           // The blank line ends one event (SSE); a comment or a heartbeat carries no data.
           if (data.length() > 0) {
