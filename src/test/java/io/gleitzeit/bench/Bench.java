@@ -399,8 +399,8 @@ public final class Bench implements Callable<Integer> {
       requireOk("warm-up", s.driver.run("w5warm-", warm, Workflows::single, inFlight, timeout()));
       awaitPassivated(s, "w5warm-", warm);
       awaitQuietForTheHeap(s);
-      long jstatBefore = usedHeapAfterGc(s.node.pid());
-      long heapBefore = liveHeap(s.node.pid(), root.resolve("w5-histogram-before.txt"));
+      long jstatBefore = usedHeapAfterGc(nodeTools(), s.node.pid());
+      long heapBefore = liveHeap(nodeTools(), s.node.pid(), root.resolve("w5-histogram-before.txt"));
       long cacheBefore = s.probe.h2CacheMb();
       log("W5: live heap " + heapBefore / 1024 + " KiB (jstat used after GC " + jstatBefore / 1024 + " KiB); " + count + " workflows of 1 task, " + inFlight + " in flight");
       JournalProbe.Rows before = s.probe.rows();
@@ -411,8 +411,8 @@ public final class Bench implements Callable<Integer> {
       awaitPassivated(s, "w5-", count);
       double passivationSeconds = (System.nanoTime() - passivationStart) / 1e9;
       awaitQuietForTheHeap(s);
-      long jstatAfter = usedHeapAfterGc(s.node.pid());
-      long heapAfter = liveHeap(s.node.pid(), root.resolve("w5-histogram-after.txt"));
+      long jstatAfter = usedHeapAfterGc(nodeTools(), s.node.pid());
+      long heapAfter = liveHeap(nodeTools(), s.node.pid(), root.resolve("w5-histogram-after.txt"));
       log("W5: class histograms before and after in " + root + " (kept with --keep)");
       long cacheAfter = s.probe.h2CacheMb();
       log("W5: live heap " + heapAfter / 1024 + " KiB (jstat " + jstatAfter / 1024 + " KiB) once all " + count + " were passivated");
@@ -457,8 +457,7 @@ public final class Bench implements Callable<Integer> {
   }
 
   /** Used heap of the node after two full GCs (jcmd GC.run), from jstat -gc: S0U + S1U + EU + OU. */
-  private static long usedHeapAfterGc(long pid) {
-    Path bin = Path.of(System.getProperty("java.home"), "bin");
+  private static long usedHeapAfterGc(Path bin, long pid) {
     exec(bin.resolve("jcmd").toString(), String.valueOf(pid), "GC.run");
     exec(bin.resolve("jcmd").toString(), String.valueOf(pid), "GC.run");
     String[] lines = exec(bin.resolve("jstat").toString(), "-gc", String.valueOf(pid)).trim().split("\n");
@@ -477,8 +476,8 @@ public final class Bench implements Callable<Integer> {
    * The node's live objects in bytes: the total of {@code jcmd GC.class_histogram} (itself a full GC), which is
    * written to {@code file} so that what an idle workflow leaves behind can be looked up by class.
    */
-  private static long liveHeap(long pid, Path file) throws IOException {
-    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+  private static long liveHeap(Path bin, long pid, Path file) throws IOException {
+    Path jcmd = bin.resolve("jcmd");
     String histogram = exec(jcmd.toString(), String.valueOf(pid), "GC.class_histogram");
     Files.writeString(file, histogram);
     for (String line : histogram.split("\n")) {
@@ -662,7 +661,12 @@ public final class Bench implements Callable<Integer> {
     return Files.isDirectory(javaOrHome) ? javaOrHome.resolve("bin").resolve("java") : javaOrHome;
   }
 
-  /** The version {@code java -version} prints (the quoted part of its first line), or why it could not tell. */
+  /** The directory of the node's java, whose jcmd and jstat can attach to it (the bench's own may be older). */
+  private Path nodeTools() {
+    return nodeJava.toAbsolutePath().getParent();
+  }
+
+  /** The version {@code java -version} prints (the quoted part of its first line), or "unknown". */
   private static String javaVersion(Path java) throws IOException, InterruptedException {
     Process p = new ProcessBuilder(java.toString(), "-version").redirectErrorStream(true).start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
