@@ -3,6 +3,7 @@ package io.gleitzeit.api;
 import io.gleitzeit.domain.WorkflowStatus;
 import io.gleitzeit.events.EventFilter;
 import io.gleitzeit.events.EventIndex;
+import io.gleitzeit.events.EventTypes;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -17,7 +18,6 @@ import java.util.regex.Pattern;
  */
 final class EventFilterParams {
 
-  private static final Pattern TYPE = Pattern.compile("[a-z_]+:(\\*|[a-z_]+)");
   /** A cursor decoded: which endpoint it belongs to and a position. */
   private static final Pattern CURSOR = Pattern.compile("([a-z]+):(\\d{1,18})");
   private static final String EVENTS_CURSOR = "events";
@@ -42,9 +42,9 @@ final class EventFilterParams {
 
   static EventFilter parse(Map<String, String> params) throws BadParameter {
     String type = blankToNull(params.get("type"));
-    if (type != null && !TYPE.matcher(type).matches()) {
-      throw new BadParameter("type", "type must be an event type such as task:completed or a group such as task:*,"
-          + " got '" + type + "'");
+    if (type != null && !EventTypes.isTypeOrGroup(type)) {
+      throw new BadParameter("type", "type must be an event type of SPEC §4 such as task:completed or a group such as"
+          + " task:*, got '" + type + "'");
     }
     String severity = blankToNull(params.get("severity"));
     if (severity != null && !EventFilter.SEVERITIES.contains(severity)) {

@@ -39,6 +39,13 @@ class EventSchemaTest {
   private final JsonSchemaCheck schema = JsonSchemaCheck.envelopeSchema();
 
   @Test
+  void shouldFilterByExactlyTheSpecsTypesAndTheirGroups() {
+    assertEquals(new TreeSet<>(SPEC_TYPES), new TreeSet<>(EventTypes.ALL));
+    assertEquals(new TreeSet<>(List.of("assignment:*", "dead_letter:*", "dependency:*", "parameters:*", "provider:*",
+        "task:*", "workflow:*")), new TreeSet<>(EventTypes.GROUPS));
+  }
+
+  @Test
   void shouldListExactlyTheSpecsTypesSeveritiesAndTwelveKeys() {
     Set<String> types = new TreeSet<>();
     schema.schema().path("properties").path("event_type").path("enum").forEach(t -> types.add(t.asText()));
