@@ -166,27 +166,13 @@ public final class WorkflowDecisions {
   }
 
   /**
-   * Why {@code taskId} cannot run again by hand now, or null: a task runs on its dependencies' results, so
-   * each must have completed. The user retries the dependency instead, which reopens this task with it.
-   */
-  public static String retryBlockedBy(WorkflowState state, String taskId) {
-    for (String dependency : state.dag().dependenciesOf(taskId)) {
-      TaskState s = state.task(dependency).state;
-      if (s != TaskState.COMPLETED) {
-        return "task '" + taskId + "' cannot run while its dependency '" + dependency + "' is " + s.wire()
-            + "; retry '" + dependency + "', which reopens '" + taskId + "'";
-      }
-    }
-    return null;
-  }
-
-  /**
    * SPEC §3 and §5: retry a failed or cancelled task by hand as a new attempt, reopening what its failure
    * skipped or cancelled: its downstream tasks, and every task that the failure cancelled under error strategy
    * stop, or the workflow's cancellation cancelled. Each only if it can run, that is if each of its dependencies
    * has completed or is reopened too (a task downstream of another failed task stays as it is, and the
-   * workflow ends failed again). The caller has checked that the task is failed or cancelled and that its
-   * dependencies completed ({@link #retryBlockedBy}).
+   * workflow ends failed again). The retried task itself always runs (SPEC §3, §5), on whatever its
+   * dependencies left: a placeholder into a failed dependency's result fails it at once (SPEC §2). The caller
+   * has checked that the task is failed or cancelled.
    */
   public WorkflowEvent.TaskRetriedManually retryByHand(WorkflowState state, String taskId, String deadLetterId,
                                                       Instant at) {

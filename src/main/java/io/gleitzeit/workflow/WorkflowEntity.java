@@ -344,10 +344,6 @@ public final class WorkflowEntity
       return Effect().reply(replyTo, control(ControlReply.Outcome.CONFLICT, "task '" + taskId
           + "' is " + task.state.wire() + "; only a failed or cancelled task can run again", state));
     }
-    String blocked = WorkflowDecisions.retryBlockedBy(state, taskId);
-    if (blocked != null) {
-      return Effect().reply(replyTo, control(ControlReply.Outcome.CONFLICT, blocked, state));
-    }
     WorkflowEvent event = deps.decisions().retryByHand(state, taskId, deadLetterId, now());
     return Effect().persist(event).thenRun(s -> afterPersist(s, event, List.of()))
         .thenReply(replyTo, s -> control(ControlReply.Outcome.DONE, "running again as attempt "

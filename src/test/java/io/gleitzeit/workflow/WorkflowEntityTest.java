@@ -546,21 +546,27 @@ class WorkflowEntityTest {
   }
 
   @Test
-  void shouldRefuseToRetryATaskWhoseDependencyDidNotCompleteAndSayWhichToRetry() {
+  void shouldRunACancelledTaskRetriedByHandEvenWhenItsDependencyFailedAndFailTheWorkflowAgain() {
     var kit = failedWhileSRan();
 
+    // SPEC §3: a manual retry always runs; b runs on what a left (b reads nothing of it here).
     var result = retry(kit, "b");
-    assertEquals(WorkflowCommand.ControlReply.Outcome.CONFLICT, result.reply().outcome());
-    assertEquals("task 'b' cannot run while its dependency 'a' is failed; retry 'a', which reopens 'b'",
-        result.reply().message());
-    assertTrue(result.hasNoEvents());
-    coordinator.expectNoMessage(Duration.ofMillis(50));
+    assertEquals(WorkflowCommand.ControlReply.Outcome.DONE, result.reply().outcome());
+    WorkflowEvent.TaskRetriedManually event = result.eventOfType(WorkflowEvent.TaskRetriedManually.class);
+    assertEquals(1, event.attempt(), "b was cancelled before it was ever asked for: its first attempt");
+    assertEquals(List.of(new WorkflowEvent.TaskRetriedManually.Reopened("s", 2, true)), event.reopened(),
+        "under stop, what the failure cancelled runs again with it");
+    assertEquals(java.util.Set.of(new TaskKey("wf-1", "b", 1), new TaskKey("wf-1", "s", 2)),
+        java.util.Set.of(coordinator.expectMessageClass(RequestAssignment.class).key(),
+            coordinator.expectMessageClass(RequestAssignment.class).key()));
 
-    // Retrying a instead reopens b, as a task that never ran: its first attempt.
-    var retried = retry(kit, "a");
-    assertEquals(List.of(new WorkflowEvent.TaskRetriedManually.Reopened("s", 2, true),
-            new WorkflowEvent.TaskRetriedManually.Reopened("b", 1, false)),
-        retried.eventOfType(WorkflowEvent.TaskRetriedManually.class).reopened());
+    grant(kit, "b", 1);
+    report(kit, "b", 1, java.util.Map.of(), null);
+    grant(kit, "s", 2);
+    report(kit, "s", 2, java.util.Map.of(), null);
+    WorkflowState after = kit.getState();
+    assertEquals(WorkflowStatus.FAILED, after.status, "a is still failed");
+    assertEquals(TaskState.COMPLETED, after.task("b").state);
   }
 
   @Test
