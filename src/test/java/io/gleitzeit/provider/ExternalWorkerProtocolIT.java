@@ -243,6 +243,23 @@ class ExternalWorkerProtocolIT {
     assertEquals("completed", api.awaitEnd(id, WAIT).status());
   }
 
+  /**
+   * The workflow's end; when it does not come, the failure says where the workflow and the provider stand. (That
+   * is how a rare failure of this test under load was traced to the test's own worker dropping its answers to
+   * the frames that arrived before its socket was known: see {@code ExternalWorker.Listener.onOpen}.)
+   */
+  private ApiTestClient.Ended endOrDiagnose(String workflowId, String providerId) {
+    try {
+      return api.awaitEnd(workflowId, WAIT);
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "\nworkflow: " + api.get("/workflows/" + workflowId).body()
+          + "\nits events: " + api.events(workflowId).stream().map(ev -> ev.path("event_type").asText()
+              + (ev.path("task_id").isNull() ? "" : "(" + ev.path("task_id").asText() + ")")).toList()
+          + "\nprovider: " + api.get("/providers/" + providerId).body()
+          + "\nprovider events: " + api.get("/events?limit=1000&provider_id=" + providerId).body(), e);
+    }
+  }
+
   @Test
   void aWorkerThatReconnectsWithinTheGraceIsSentItsUnansweredAttemptsAgain() {
     String providerId = "ext-" + UUID.randomUUID().toString().substring(0, 8);
@@ -270,8 +287,8 @@ class ExternalWorkerProtocolIT {
     ExternalWorker second = ExternalWorker.start(new ExternalWorker.Options(node.baseUrl(), providerId)
         .maxConcurrency(2).register(false));
     workers.add(second);
-    assertEquals("completed", api.awaitEnd(before, WAIT).status());
-    assertEquals("completed", api.awaitEnd(during, WAIT).status());
+    assertEquals("completed", endOrDiagnose(before, providerId).status());
+    assertEquals("completed", endOrDiagnose(during, providerId).status());
 
     for (String[] t : new String[][] {{before, "before"}, {during, "during"}}) {
       JsonNode task = task(api.workflow(t[0]), t[1]);

@@ -243,8 +243,14 @@ public final class ExternalWorker implements AutoCloseable {
   private final class Listener implements WebSocket.Listener {
     private final StringBuilder partial = new StringBuilder();
 
+    /**
+     * The socket is known from here on, before any frame arrives: the server sends the attempts this provider
+     * holds right after its welcome, and an answer sent before {@code buildAsync} completed was lost (the
+     * cause of rare failures of {@code ExternalWorkerProtocolIT}'s reconnect test under load).
+     */
     @Override
     public void onOpen(WebSocket webSocket) {
+      socket = webSocket;
       webSocket.request(1);
     }
 
