@@ -171,8 +171,8 @@ public final class WorkflowDecisions {
    * stop, or the workflow's cancellation cancelled. Each only if it can run, that is if each of its dependencies
    * has completed or is reopened too (a task downstream of another failed task stays as it is, and the
    * workflow ends failed again). The retried task itself always runs (SPEC §3, §5), on whatever its
-   * dependencies left: a placeholder into a failed dependency's result fails it at once (SPEC §2). The caller
-   * has checked that the task is failed or cancelled.
+   * dependencies left: a failed dependency's result is null, and a path into it fails the task at once (SPEC
+   * §2). The caller has checked that the task is failed or cancelled.
    */
   public WorkflowEvent.TaskRetriedManually retryByHand(WorkflowState state, String taskId, String deadLetterId,
                                                       Instant at) {
