@@ -172,11 +172,13 @@ final class WorkflowRoutes extends AllDirectives {
     long sequence;
     String text = atSequence.get().trim();
     try {
-      // A whole number too large for a long is past the last event too: the current state (SPEC §4).
-      sequence = text.matches("\\d{19,}") ? parseOrMax(text) : Long.parseLong(text);
+      sequence = Long.parseLong(text);
     } catch (NumberFormatException e) {
-      return complete(ApiError.invalidRequest(
-          "at_sequence must be a whole number >= 1, got '" + atSequence.get() + "'", "at_sequence"));
+      if (!text.matches("\\d+")) {
+        return complete(ApiError.invalidRequest(
+            "at_sequence must be a whole number >= 1, got '" + atSequence.get() + "'", "at_sequence"));
+      }
+      sequence = Long.MAX_VALUE; // too large for a long: past the last event too, the current state (SPEC §4)
     }
     if (sequence < 1) {
       return complete(ApiError.invalidRequest("at_sequence must be >= 1, got " + sequence, "at_sequence"));
@@ -185,14 +187,6 @@ final class WorkflowRoutes extends AllDirectives {
             ? json(StatusCodes.OK, WorkflowJson.render(view))
             : notFound(id))
         .exceptionally(responses::unavailable));
-  }
-
-  private static long parseOrMax(String digits) {
-    try {
-      return Long.parseLong(digits);
-    } catch (NumberFormatException tooLarge) {
-      return Long.MAX_VALUE;
-    }
   }
 
   /** SPEC §5 {@code GET /workflows}: the workflow list read model, newest first, a page at a time. */

@@ -7,8 +7,10 @@ import io.gleitzeit.workflow.WorkflowView.TaskView;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * SPEC §4 {@code state?at_sequence=N}: the workflow right after envelope N. N numbers envelopes, and one
@@ -62,7 +64,7 @@ public final class StateAtEnvelope {
   /** {@code after}, with what the envelopes of its last event after {@code n} did undone from {@code before}. */
   private static WorkflowView partly(WorkflowView before, WorkflowView after, List<EventEnvelope> envelopes, long n) {
     Map<String, String> doneState = new HashMap<>();
-    Map<String, Boolean> moreToCome = new HashMap<>();
+    Set<String> moreToCome = new HashSet<>();
     boolean statusToCome = false;
     for (EventEnvelope envelope : envelopes) {
       boolean done = envelope.sequenceNumber() <= n;
@@ -71,7 +73,7 @@ public final class StateAtEnvelope {
         if (done) {
           doneState.put(envelope.taskId(), taskState);
         } else {
-          moreToCome.put(envelope.taskId(), true);
+          moreToCome.add(envelope.taskId());
         }
       } else if (!done && "workflow:state_changed".equals(envelope.eventType())) {
         statusToCome = true;
@@ -83,7 +85,7 @@ public final class StateAtEnvelope {
     }
     List<TaskView> tasks = new ArrayList<>(after.tasks().size());
     for (TaskView t : after.tasks()) {
-      if (!moreToCome.containsKey(t.id())) {
+      if (!moreToCome.contains(t.id())) {
         tasks.add(t);
       } else if (doneState.containsKey(t.id())) {
         tasks.add(midway(t, doneState.get(t.id())));
