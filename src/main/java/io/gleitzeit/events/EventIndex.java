@@ -1,5 +1,6 @@
 package io.gleitzeit.events;
 
+import io.gleitzeit.domain.Json;
 import io.gleitzeit.domain.WorkflowStatus;
 import io.gleitzeit.provider.ProviderEntity;
 import io.gleitzeit.workflow.WorkflowEntity;
@@ -246,37 +247,48 @@ public final class EventIndex implements AutoCloseable {
    * JVM: on a node that does not run the workflow projection it only sees what was indexed before the call.
    */
   public CompletableFuture<Void> awaitWorkflowIndexed(String workflowId, long sequence, Duration timeout) {
-    return awaitIndexed(WorkflowEntity.persistenceIdOf(workflowId).id(), WorkflowEnvelopes.eventId(workflowId, sequence),
-        sequence, timeout);
+    return awaitIndexed(WorkflowEntity.persistenceIdOf(workflowId).id(), "workflow_id", workflowId, sequence, timeout);
   }
 
   /** As {@link #awaitWorkflowIndexed}, for envelope {@code sequence} of a provider's stream. */
   public CompletableFuture<Void> awaitProviderIndexed(String providerId, long sequence, Duration timeout) {
-    return awaitIndexed(ProviderEntity.persistenceIdOf(providerId).id(), ProviderEnvelopes.eventId(providerId, sequence),
-        sequence, timeout);
+    return awaitIndexed(ProviderEntity.persistenceIdOf(providerId).id(), "provider_id", providerId, sequence, timeout);
   }
 
   /**
    * A stream is indexed up to envelope N once that envelope's row exists: a journal event's envelopes commit
-   * together, in journal order. (Not the largest sequence number by workflow_id: a provider's report dead
-   * letter names a workflow too, with a sequence number of the provider's stream.)
+   * together, in journal order. The row is the one of that number whose correlation_id is the stream's id (a
+   * provider's report dead letter names a workflow too, with a sequence number of the provider's stream).
    */
-  private CompletableFuture<Void> awaitIndexed(String persistenceId, String eventId, long sequence, Duration timeout) {
+  private CompletableFuture<Void> awaitIndexed(String persistenceId, String column, String streamId, long sequence,
+                                               Duration timeout) {
     CompletableFuture<Void> indexed = progress.register(persistenceId, sequence);
     query(c -> {
-      try (PreparedStatement ps = prepare(c, "SELECT COUNT(*) FROM " + EventIndexSchema.EVENTS
-          + " WHERE event_id = ?", List.of(eventId)); ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
+      try (PreparedStatement ps = prepare(c, "SELECT envelope FROM " + EventIndexSchema.EVENTS + " WHERE " + column
+          + " = ? AND sequence_number = ?", List.of(streamId, sequence)); ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (streamId.equals(correlationIdOf(rs.getString(1)))) {
+            return true;
+          }
+        }
+        return false;
       }
-    }).whenComplete((count, failure) -> {
+    }).whenComplete((found, failure) -> {
       if (failure != null) {
         indexed.completeExceptionally(failure);
-      } else if (count > 0) {
+      } else if (found) {
         indexed.complete(null);
       }
     });
     return indexed.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static String correlationIdOf(String envelope) throws SQLException {
+    try {
+      return Json.MAPPER.readTree(envelope).path("correlation_id").asText();
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new SQLException("an indexed envelope that is not JSON: " + e.getOriginalMessage(), e);
+    }
   }
 
   // ---- resuming the global live stream (EventStreams.resume) ----

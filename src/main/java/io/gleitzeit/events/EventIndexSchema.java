@@ -1,6 +1,7 @@
 package io.gleitzeit.events;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -28,6 +29,14 @@ final class EventIndexSchema {
   static final String WRITER = "gleitzeit_event_index_writer";
   static final String WORKFLOWS = "gleitzeit_workflows";
   static final String DEAD_LETTERS = "gleitzeit_dead_letters";
+  static final String FORMAT_TABLE = "gleitzeit_event_index_format";
+  /**
+   * The format of the index's rows: 2 since event ids are time-ordered ({@link EventIds}). An index of an older
+   * format holds ids that envelopes read from the journal no longer carry, so it is emptied and built again.
+   */
+  static final int FORMAT = 2;
+  /** Pekko Projections' offsets (its default name, quoted lower case as it creates it). */
+  private static final String OFFSETS = "pekko_projection_offset_store";
 
   private EventIndexSchema() {}
 
@@ -57,6 +66,7 @@ final class EventIndexSchema {
         "CREATE INDEX IF NOT EXISTS " + EVENTS + "_severity ON " + EVENTS + " (severity, position)",
         "CREATE INDEX IF NOT EXISTS " + EVENTS + "_time ON " + EVENTS + " (timestamp_ms)",
         "CREATE TABLE IF NOT EXISTS " + WRITER + " (id INT PRIMARY KEY)",
+        "CREATE TABLE IF NOT EXISTS " + FORMAT_TABLE + " (version INT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS " + WORKFLOWS + " ("
             + "workflow_id VARCHAR(255) PRIMARY KEY, "
             + "name VARCHAR, "
@@ -100,8 +110,53 @@ final class EventIndexSchema {
           }
         }
       }
+      rebuildWhenOutdated(c, s);
     } finally {
       c.setAutoCommit(autoCommit);
+    }
+  }
+
+  /**
+   * Empties an index of an older {@link #FORMAT} and its projections' offsets, so that the projections index the
+   * journal again from its start; records the format of a new index. Under the writer lock, in one transaction:
+   * when several nodes start at once only the first does it, and no index writer runs meanwhile.
+   */
+  private static void rebuildWhenOutdated(Connection c, Statement s) throws SQLException {
+    if (format(s) >= FORMAT) {
+      return;
+    }
+    c.setAutoCommit(false);
+    try {
+      s.executeQuery("SELECT id FROM " + WRITER + " WHERE id = 1 FOR UPDATE").close();
+      if (format(s) < FORMAT) {
+        for (String table : List.of(EVENTS, WORKFLOWS, DEAD_LETTERS, FORMAT_TABLE)) {
+          s.executeUpdate("DELETE FROM " + table);
+        }
+        if (exists(c, OFFSETS)) {
+          s.executeUpdate("DELETE FROM \"" + OFFSETS + "\" WHERE \"projection_name\" = '" + EventIndexProjection.NAME
+              + "'");
+        }
+        s.executeUpdate("INSERT INTO " + FORMAT_TABLE + " (version) VALUES (" + FORMAT + ")");
+      }
+      c.commit();
+    } catch (SQLException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(true);
+    }
+  }
+
+  /** The index's format: 0 when none is recorded (a new index, or one of format 1, which recorded none). */
+  static int format(Statement s) throws SQLException {
+    try (ResultSet rs = s.executeQuery("SELECT MAX(version) FROM " + FORMAT_TABLE)) {
+      return rs.next() ? rs.getInt(1) : 0;
+    }
+  }
+
+  private static boolean exists(Connection c, String table) throws SQLException {
+    try (ResultSet rs = c.getMetaData().getTables(null, null, table, null)) {
+      return rs.next();
     }
   }
 }

@@ -30,9 +30,9 @@ public final class ProviderEnvelopes {
 
   private ProviderEnvelopes() {}
 
-  public static String eventId(String providerId, long sequence) {
-    String name = ProviderEntity.persistenceIdOf(providerId).id() + "#" + sequence;
-    return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString();
+  /** The envelope id ({@link EventIds}) of envelope {@code sequence}, yielded by a journal event written at {@code at}. */
+  public static String eventId(String providerId, long sequence, Instant at) {
+    return EventIds.of(ProviderEntity.persistenceIdOf(providerId).id(), sequence, at);
   }
 
   public static List<EventEnvelope> of(ProviderEvent event) {
@@ -75,8 +75,8 @@ public final class ProviderEnvelopes {
                           ObjectNode payload) {
     long seq = event.firstSequence() + out.size();
     String id = event.providerId();
-    out.add(new EventEnvelope(eventId(id, seq), type, Timestamps.format(event.at()), seq, SUPERVISOR, id, null, null,
-        id, severity, payload, obj()));
+    out.add(new EventEnvelope(eventId(id, seq, event.at()), type, Timestamps.format(event.at()), seq, SUPERVISOR, id,
+        null, null, id, severity, payload, obj()));
   }
 
   /** The id of a report dead letter: stable, derived from the provider event that recorded it. */
@@ -94,7 +94,7 @@ public final class ProviderEnvelopes {
     TaskKey k = e.key();
     ObjectNode payload = obj().put("dead_letter_id", deadLetterId(e.providerId(), seq)).put("kind", "report")
         .put("attempt", k.attempt()).put("reason", e.reason()).put("error_type", "report_undeliverable");
-    out.add(new EventEnvelope(eventId(e.providerId(), seq), "dead_letter:added", Timestamps.format(e.at()), seq,
+    out.add(new EventEnvelope(eventId(e.providerId(), seq, e.at()), "dead_letter:added", Timestamps.format(e.at()), seq,
         SUPERVISOR, e.providerId(), k.workflowId(), k.taskId(), e.providerId(), "error", payload, obj()));
   }
 

@@ -40,10 +40,9 @@ public final class WorkflowEnvelopes {
 
   private WorkflowEnvelopes() {}
 
-  /** The envelope id: a name-based UUID of the workflow's persistence id and the envelope's sequence number. */
-  public static String eventId(String workflowId, long sequence) {
-    String name = WorkflowEntity.persistenceIdOf(workflowId).id() + "#" + sequence;
-    return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString();
+  /** The envelope id ({@link EventIds}) of envelope {@code sequence}, yielded by a journal event written at {@code at}. */
+  public static String eventId(String workflowId, long sequence, java.time.Instant at) {
+    return EventIds.of(WorkflowEntity.persistenceIdOf(workflowId).id(), sequence, at);
   }
 
   public static List<EventEnvelope> of(WorkflowEvent event) {
@@ -287,7 +286,7 @@ public final class WorkflowEnvelopes {
                      ObjectNode payload, String timestamp) {
       long seq = event.firstSequence() + envelopes.size();
       String wf = event.workflowId();
-      envelopes.add(new EventEnvelope(eventId(wf, seq), type, timestamp, seq, source, wf, wf, taskId, providerId,
+      envelopes.add(new EventEnvelope(eventId(wf, seq, event.at()), type, timestamp, seq, source, wf, wf, taskId, providerId,
           severity, payload, obj()));
     }
   }

@@ -11,6 +11,9 @@ import io.gleitzeit.node.NodeConfig;
 import io.gleitzeit.testing.ApiTestClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -62,6 +65,36 @@ class EventIndexRestartIT {
       awaitIndexed(node, api, ids);
       int after = assertIndexHoldsTheJournalExactlyOnce(api, ids);
       assertTrue(before > 2000 && after > before, "a few thousand envelopes: " + before + ", then " + after);
+      assertTheListHoldsEveryWorkflowOnceNewestFirst(api, ids);
+    }
+  }
+
+  /**
+   * An index written before event ids were time-ordered (format 1: no format recorded, other ids) is emptied at
+   * start and built again from the journal, so that {@code GET /events} and the per-workflow endpoint agree on
+   * every id again.
+   */
+  @Test
+  void anIndexOfAnOlderFormatIsBuiltAgainFromTheJournal() throws Exception {
+    Path dataDir = Files.createTempDirectory("gleitzeit-index-format-it-");
+    List<String> ids = new ArrayList<>();
+    try (GleitzeitNode node = GleitzeitNode.start(NodeConfig.load(0, 0, dataDir, null));
+         ApiTestClient api = new ApiTestClient(node.baseUrl())) {
+      ids.addAll(runBatch(api));
+      awaitIndexed(node, api, ids);
+    }
+    try (Connection c = DriverManager.getConnection("jdbc:h2:file:" + dataDir.resolve("journal-index"), "sa", "");
+         Statement s = c.createStatement()) {
+      // Other ids, in the rows' envelopes as in their id column.
+      assertTrue(s.executeUpdate("UPDATE gleitzeit_event_index SET envelope = REPLACE(envelope, event_id, "
+          + "'00000000' || SUBSTRING(event_id, 9)), event_id = '00000000' || SUBSTRING(event_id, 9)") > 1000);
+      s.executeUpdate("DROP TABLE gleitzeit_event_index_format");
+    }
+
+    try (GleitzeitNode node = GleitzeitNode.start(NodeConfig.load(0, 0, dataDir, null));
+         ApiTestClient api = new ApiTestClient(node.baseUrl())) {
+      awaitIndexed(node, api, ids);
+      assertTrue(assertIndexHoldsTheJournalExactlyOnce(api, ids) > 1000);
       assertTheListHoldsEveryWorkflowOnceNewestFirst(api, ids);
     }
   }

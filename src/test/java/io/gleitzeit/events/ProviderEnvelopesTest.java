@@ -104,7 +104,8 @@ class ProviderEnvelopesTest {
     assertEquals(first, second);
     assertEquals(first.size(), new HashSet<>(first).size());
     for (int i = 0; i < first.size(); i++) {
-      assertEquals(ProviderEnvelopes.eventId(event.providerId(), event.firstSequence() + i), first.get(i));
+      assertEquals(ProviderEnvelopes.eventId(event.providerId(), event.firstSequence() + i, event.at()),
+          first.get(i));
     }
   }
 
@@ -120,9 +121,10 @@ class ProviderEnvelopesTest {
 
   @Test
   void shouldKeepProviderIdsApartFromOtherProvidersAndFromWorkflows() {
-    assertNotEquals(ProviderEnvelopes.eventId("p-1", 1), ProviderEnvelopes.eventId("p-2", 1));
-    assertNotEquals(ProviderEnvelopes.eventId("p-1", 1), ProviderEnvelopes.eventId("p-1", 2));
-    assertNotEquals(ProviderEnvelopes.eventId("x", 1), WorkflowEnvelopes.eventId("x", 1));
+    Instant at = Instant.parse("2026-11-26T10:30:00.123Z");
+    assertNotEquals(ProviderEnvelopes.eventId("p-1", 1, at), ProviderEnvelopes.eventId("p-2", 1, at));
+    assertNotEquals(ProviderEnvelopes.eventId("p-1", 1, at), ProviderEnvelopes.eventId("p-1", 2, at));
+    assertNotEquals(ProviderEnvelopes.eventId("x", 1, at), WorkflowEnvelopes.eventId("x", 1, at));
   }
 
   @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gleitzeit.domain.Json;
 import io.gleitzeit.workflow.WorkflowEvent;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -65,7 +66,8 @@ class WorkflowEnvelopesTest {
 
   @Test
   void shouldGiveDifferentWorkflowsDifferentIdsForTheSameSequence() {
-    assertNotEquals(WorkflowEnvelopes.eventId("wf-1", 1), WorkflowEnvelopes.eventId("wf-2", 1));
+    Instant at = Instant.parse("2026-11-26T10:30:00.123Z");
+    assertNotEquals(WorkflowEnvelopes.eventId("wf-1", 1, at), WorkflowEnvelopes.eventId("wf-2", 1, at));
   }
 
   @Test
