@@ -183,10 +183,24 @@ final class WorkflowRoutes extends AllDirectives {
     if (sequence < 1) {
       return complete(ApiError.invalidRequest("at_sequence must be >= 1, got " + sequence, "at_sequence"));
     }
-    return completeWithFuture(journal.viewAt(id, sequence).thenApply(view -> view != null
-            ? json(StatusCodes.OK, WorkflowJson.render(view))
-            : notFound(id))
+    long n = sequence;
+    return completeWithFuture(journal.viewAt(id, n)
+        .thenCompose(rebuilt -> rebuilt == null || n < rebuilt.lastSequence()
+            ? java.util.concurrent.CompletableFuture.completedFuture(rebuilt)
+            : view(id).thenApply(live -> current(rebuilt, live, n)))
+        .thenApply(view -> view != null ? json(StatusCodes.OK, WorkflowJson.render(view)) : notFound(id))
         .exceptionally(responses::unavailable));
+  }
+
+  /**
+   * At or past the last envelope, the entity's own view: the same state, with what only the running entity knows
+   * ({@code waiting_for}). At exactly the last envelope only if nothing was written since the journal was read.
+   */
+  private static WorkflowView current(WorkflowView rebuilt, WorkflowView live, long n) {
+    if (live == null) {
+      return rebuilt;
+    }
+    return n > rebuilt.lastSequence() || live.lastSequence() == rebuilt.lastSequence() ? live : rebuilt;
   }
 
   /** SPEC §5 {@code GET /workflows}: the workflow list read model, newest first, a page at a time. */

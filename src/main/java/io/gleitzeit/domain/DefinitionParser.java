@@ -43,9 +43,13 @@ import java.util.regex.Pattern;
  */
 public final class DefinitionParser {
 
-    public static final Pattern WORKFLOW_ID = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
+    /** SPEC §1's pattern, less "." and "..": a URL path cannot name them ({@code GET /workflows/..}). */
+    public static final Pattern WORKFLOW_ID = Pattern.compile("(?!\\.{1,2}$)[A-Za-z0-9_.-]{1,128}");
     public static final Pattern TASK_ID = Placeholders.TASK_ID;
-    public static final Pattern PROVIDER_ID = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
+    public static final Pattern PROVIDER_ID = WORKFLOW_ID;
+    /** What {@link #WORKFLOW_ID} and {@link #PROVIDER_ID} accept, in words. */
+    public static final String ID_RULE = "expected 1-128 characters of A-Z, a-z, 0-9, '_', '.' and '-', "
+            + "other than '.' and '..'";
     public static final Pattern METHOD = Pattern.compile("[A-Za-z0-9_-]+/[A-Za-z0-9_.:-]+");
     public static final Duration MAX_DURATION = Duration.ofDays(100);
     /** Cycles reported at most, so that a pathological graph cannot make validation slow or the answer huge. */
@@ -186,8 +190,7 @@ public final class DefinitionParser {
             unknownFields(doc, "", WORKFLOW_FIELDS);
             String id = string(doc, "", "id");
             if (id != null && !WORKFLOW_ID.matcher(id).matches()) {
-                problem("id", "workflow id '" + id + "' is invalid (expected 1-128 characters of A-Z, a-z, 0-9, "
-                        + "'_', '.' and '-')");
+                problem("id", "workflow id '" + id + "' is invalid (" + ID_RULE + ")");
             }
             String name = string(doc, "", "name");
             String description = string(doc, "", "description");
@@ -313,8 +316,8 @@ public final class DefinitionParser {
             PartialRetry retry = retry(t, path);
             String provider = string(t, path, "provider");
             if (provider != null && !PROVIDER_ID.matcher(provider).matches()) {
-                problem(FieldPaths.key(path, "provider"), "provider id '" + provider
-                        + "' is invalid (expected 1-128 characters of A-Z, a-z, 0-9, '_', '.' and '-')");
+                problem(FieldPaths.key(path, "provider"), "provider id '" + provider + "' is invalid ("
+                        + ID_RULE + ")");
             }
             return new Draft(id, name, method, params != null ? params : JsonNodeFactory.instance.objectNode(),
                     paramsPath, dependencies, priority != null ? priority : fallback, timeout, retry, provider);

@@ -174,11 +174,18 @@ public final class ParameterResolver {
             }
         }
 
+        /** The longest prefix of {@code text} of at most the limit's bytes in UTF-8, not cutting a character. */
         private String prefix(String text) {
-            int end = Math.min(auditValueLimitBytes, text.length());
-            // Never cut a surrogate pair in half.
-            if (end > 0 && end < text.length() && Character.isHighSurrogate(text.charAt(end - 1))) {
-                end--;
+            int bytes = 0;
+            int end = 0;
+            while (end < text.length()) {
+                int codePoint = text.codePointAt(end);
+                int size = codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+                if (bytes + size > auditValueLimitBytes) {
+                    break;
+                }
+                bytes += size;
+                end += Character.charCount(codePoint);
             }
             return text.substring(0, end);
         }

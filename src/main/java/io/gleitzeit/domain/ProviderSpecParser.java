@@ -125,8 +125,7 @@ public final class ProviderSpecParser {
         private String id() {
             JsonNode v = present(doc, "id");
             if (v == null) {
-                problem("id", "missing required field 'id' (expected 1-128 characters of A-Z, a-z, 0-9, "
-                        + "'_', '.' and '-')");
+                problem("id", "missing required field 'id' (" + DefinitionParser.ID_RULE + ")");
                 return null;
             }
             if (!v.isTextual()) {
@@ -134,8 +133,8 @@ public final class ProviderSpecParser {
                 return null;
             }
             if (!PROVIDER_ID.matcher(v.textValue()).matches()) {
-                problem("id", "provider id '" + v.textValue() + "' is invalid (expected 1-128 characters of "
-                        + "A-Z, a-z, 0-9, '_', '.' and '-')");
+                problem("id", "provider id '" + v.textValue() + "' is invalid ("
+                        + DefinitionParser.ID_RULE + ")");
                 return null;
             }
             return v.textValue();

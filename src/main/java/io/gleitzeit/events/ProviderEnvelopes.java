@@ -30,7 +30,7 @@ public final class ProviderEnvelopes {
 
   private ProviderEnvelopes() {}
 
-  /** The envelope id ({@link EventIds}) of envelope {@code sequence}, yielded by a journal event written at {@code at}. */
+  /** The id ({@link EventIds}) of envelope {@code sequence}, yielded by a journal event written at {@code at}. */
   public static String eventId(String providerId, long sequence, Instant at) {
     return EventIds.of(ProviderEntity.persistenceIdOf(providerId).id(), sequence, at);
   }

@@ -40,7 +40,7 @@ public final class WorkflowEnvelopes {
 
   private WorkflowEnvelopes() {}
 
-  /** The envelope id ({@link EventIds}) of envelope {@code sequence}, yielded by a journal event written at {@code at}. */
+  /** The id ({@link EventIds}) of envelope {@code sequence}, yielded by a journal event written at {@code at}. */
   public static String eventId(String workflowId, long sequence, java.time.Instant at) {
     return EventIds.of(WorkflowEntity.persistenceIdOf(workflowId).id(), sequence, at);
   }
@@ -146,7 +146,8 @@ public final class WorkflowEnvelopes {
       b.add("dependency:satisfied", DEPENDENCIES, dependent, null, "info",
           obj().put("dependency", e.taskId()).put("dependent", dependent));
     }
-    consequences(b, e.consequences(), e.taskId());
+    // A completion ends a workflow as failed only when another task failed before it.
+    consequences(b, e.consequences(), null);
   }
 
   private static void failed(Builder b, TaskFailed e) {
@@ -208,7 +209,8 @@ public final class WorkflowEnvelopes {
     }
   }
 
-  private static void consequences(Builder b, Consequences c, String cause) {
+  /** {@code failedTask}: the task whose failure caused these consequences; null when none did. */
+  private static void consequences(Builder b, Consequences c, String failedTask) {
     for (String id : c.readied()) {
       b.add("task:ready", DEPENDENCIES, id, null, "info", obj().put("attempt", 1));
     }
@@ -216,18 +218,19 @@ public final class WorkflowEnvelopes {
       b.add("assignment:requested", COORDINATOR, id, null, "info", obj());
     }
     for (String id : c.skipped()) {
-      b.add("task:skipped", ENGINE, id, null, "info", obj().put("reason", "upstream task " + cause + " failed"));
+      b.add("task:skipped", ENGINE, id, null, "info", obj().put("reason", "upstream task " + failedTask + " failed"));
     }
     for (String id : c.cancelled()) {
       b.add("task:cancelled", ENGINE, id, null, "warning",
-          obj().put("reason", "task " + cause + " failed and the error strategy is stop"));
+          obj().put("reason", "task " + failedTask + " failed and the error strategy is stop"));
     }
     if (c.outcome() != null) {
       String to = c.outcome().wire();
       b.add("workflow:state_changed", ENGINE, null, null, "info", obj().put("from", "running").put("to", to));
       boolean ok = "completed".equals(to);
       b.add("workflow:" + to, ENGINE, null, null, ok ? "info" : "error",
-          ok ? obj() : obj().put("reason", "task " + cause + " failed"));
+          ok ? obj() : obj().put("reason", failedTask == null ? "a task failed earlier"
+              : "task " + failedTask + " failed"));
     }
   }
 
@@ -286,8 +289,8 @@ public final class WorkflowEnvelopes {
                      ObjectNode payload, String timestamp) {
       long seq = event.firstSequence() + envelopes.size();
       String wf = event.workflowId();
-      envelopes.add(new EventEnvelope(eventId(wf, seq, event.at()), type, timestamp, seq, source, wf, wf, taskId, providerId,
-          severity, payload, obj()));
+      envelopes.add(new EventEnvelope(eventId(wf, seq, event.at()), type, timestamp, seq, source, wf, wf, taskId,
+          providerId, severity, payload, obj()));
     }
   }
 

@@ -89,9 +89,9 @@ public final class WorkflowDecisions {
     List<String> requested = requests(state, readied, 1);
     Consequences consequences = new Consequences(readied, requested, List.of(), List.of(), outcome);
     boolean impliedStart = task.state == TaskState.ASSIGNED;
+    Instant start = impliedStart ? startWithin(task, startedAt, at) : null;
     return new TaskCompleted(state.workflowId(), taskId, task.attempt, task.providerId, result, impliedStart,
-        durationMs(task, at), dependents, consequences, at, state.lastSequence + 1,
-        impliedStart ? startWithin(task, startedAt, at) : null);
+        durationMs(task, impliedStart, start, at), dependents, consequences, at, state.lastSequence + 1, start);
   }
 
   public TaskFailed fail(WorkflowState state, String taskId, TaskError error, Instant at) {
@@ -114,10 +114,10 @@ public final class WorkflowDecisions {
       RetryPlan plan = new RetryPlan(task.attempt + 1, delay.toMillis(), at.plus(delay));
       Consequences consequences = new Consequences(List.of(), requests(state, List.of(), 1), List.of(), List.of(), null);
       return new TaskFailed(state.workflowId(), taskId, task.attempt, task.providerId, error, impliedStart,
-          durationMs(task, at), plan, consequences, at, first, start);
+          durationMs(task, impliedStart, start, at), plan, consequences, at, first, start);
     }
     return new TaskFailed(state.workflowId(), taskId, task.attempt, task.providerId, error, impliedStart,
-        durationMs(task, at), null, afterFinalFailure(state, taskId), at, first, start);
+        durationMs(task, impliedStart, start, at), null, afterFinalFailure(state, taskId), at, first, start);
   }
 
   /**
@@ -147,7 +147,7 @@ public final class WorkflowDecisions {
       TaskError error = new TaskError("task lost its provider " + (task.reassignments + 1)
           + " times (limit " + maxReassignments + "); last: " + reason, false, TaskError.REASSIGNMENTS);
       return new TaskFailed(state.workflowId(), taskId, task.attempt, task.providerId, error, false,
-          durationMs(task, at), null, afterFinalFailure(state, taskId), at, state.lastSequence + 1);
+          durationMs(task, false, null, at), null, afterFinalFailure(state, taskId), at, state.lastSequence + 1);
     }
     boolean requested = hasFreeSlot(state, 1);
     return new TaskReassigned(state.workflowId(), taskId, task.attempt, task.attempt + 1, task.providerId, reason,
@@ -330,8 +330,14 @@ public final class WorkflowDecisions {
     return state.failedTasks > 0;
   }
 
-  private static long durationMs(TaskRun task, Instant at) {
-    Instant from = task.startedAt != null ? task.startedAt : task.assignedAt;
+  /**
+   * From the attempt's start to {@code at}: the recorded start, or for an implied one the start the event records
+   * ({@code impliedStartAt}: the provider's, else {@code at} itself), so that duration_ms is completed_at -
+   * started_at. An attempt that never started (lost before it began) counts from its assignment.
+   */
+  private static long durationMs(TaskRun task, boolean impliedStart, Instant reportedStart, Instant at) {
+    Instant from = impliedStart ? (reportedStart != null ? reportedStart : at)
+        : task.startedAt != null ? task.startedAt : task.assignedAt;
     return from == null ? 0 : Math.max(0, Duration.between(from, at).toMillis());
   }
 

@@ -253,6 +253,7 @@ public final class WorkflowState implements JsonSerializable {
     t.providerId = null;
     t.params = null;
     t.result = null;
+    t.error = null; // the task's fields describe its latest attempt (SPEC §4); the failed one's error is in its event
     t.assignedAt = null;
     t.startedAt = null;
     t.completedAt = null;

@@ -347,19 +347,8 @@ class ProvidersApiIT {
     assertEquals("no healthy provider serves llm/generate", gen.path("waiting_for").asText());
   }
 
-  /**
-   * The task once its {@code waiting_for} is set. The coordinator's answer carries no event (it is in memory
-   * only), so this asks again until the answer shows it; every ask is a full round trip, no pause.
-   */
   private JsonNode awaitWaitingFor(String workflowId, String taskId) {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    JsonNode t;
-    do {
-      t = task(api.workflow(workflowId), taskId);
-    } while (t.path("waiting_for").isNull() && System.nanoTime() < deadline);
-    JsonNode last = t;
-    assertFalse(last.path("waiting_for").isNull(), () -> "waiting_for was never set: " + last);
-    return last;
+    return task(api.awaitWaitingFor(workflowId, taskId, WAIT), taskId);
   }
 
   // ---------------------------------------------------------------- a live event stream reader

@@ -111,6 +111,16 @@ class ReplayIT {
     assertEquals(current, ok(api.get("/workflows/" + id + "/state?at_sequence=99999999999999999999999")));
   }
 
+  /** What only the running entity knows is part of the current state too: why a ready task is not running. */
+  @Test
+  void atSequenceBeyondTheLastEventSaysWhatAReadyTaskWaitsFor() {
+    String waiting = "replay-waiting-" + UUID.randomUUID();
+    api.submitAccepted("{\"id\": \"" + waiting + "\", \"tasks\": [{\"id\": \"w\", \"method\": \"no/one\"}]}");
+    JsonNode live = api.awaitWaitingFor(waiting, "w", END);
+    assertEquals(live, ok(api.get("/workflows/" + waiting + "/state?at_sequence=999999")));
+    assertEquals(202, api.post("/workflows/" + waiting + "/cancel", "application/json", "").status());
+  }
+
   // ---- state?at_time= ----
 
   @Test

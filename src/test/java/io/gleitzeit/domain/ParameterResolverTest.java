@@ -251,4 +251,11 @@ class ParameterResolverTest {
                 id -> new TaskOutcome(TextNode.valueOf("ab😀cd"), "completed", "p", 1L));
         assertEquals(TextNode.valueOf("ab…"), ((Resolution.Resolved) r).audit().get(0).value());
     }
+
+    @Test
+    void shouldCountTheLimitInUtf8Bytes() {
+        Resolution r = new ParameterResolver(5).resolve(object("{\"v\": \"${e.result}\"}"),
+                id -> new TaskOutcome(TextNode.valueOf("\u00e9".repeat(10)), "completed", "p", 1L));
+        assertEquals(TextNode.valueOf("\u00e9\u00e9…"), ((Resolution.Resolved) r).audit().get(0).value());
+    }
 }

@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ProviderSpecParserTest {
 
     private static final ProviderSpecParser PARSER = new ProviderSpecParser();
-    private static final String ID_RULE = "(expected 1-128 characters of A-Z, a-z, 0-9, '_', '.' and '-')";
+    private static final String ID_RULE = "(expected 1-128 characters of A-Z, a-z, 0-9, '_', '.' and '-', other "
+            + "than '.' and '..')";
     private static final String TYPES = "external, http, llm, mcp, script, test";
     private static final String FIELDS = "(expected one of: id, type, methods, max_concurrency, labels)";
 
@@ -144,6 +145,8 @@ class ProviderSpecParserTest {
                 arguments(with("id", "\"a b\""), "id", "provider id 'a b' is invalid " + ID_RULE),
                 arguments(with("id", "\"\""), "id", "provider id '' is invalid " + ID_RULE),
                 arguments(with("id", "\"a/b\""), "id", "provider id 'a/b' is invalid " + ID_RULE),
+                arguments(with("id", "\"..\""), "id", "provider id '..' is invalid " + ID_RULE),
+                arguments(with("id", "\".\""), "id", "provider id '.' is invalid " + ID_RULE),
                 arguments(with("id", "\"" + "x".repeat(129) + "\""), "id",
                         "provider id '" + "x".repeat(129) + "' is invalid " + ID_RULE),
                 // type

@@ -279,6 +279,23 @@ public final class ApiTestClient implements AutoCloseable {
 
   // ---- JSON ----
 
+  /**
+   * The workflow once its task's {@code waiting_for} is set. The coordinator's answer carries no event (it is in
+   * memory only), so this asks again until the answer shows it; every ask is a full round trip, no pause.
+   */
+  public JsonNode awaitWaitingFor(String workflowId, String taskId, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    JsonNode w;
+    do {
+      w = workflow(workflowId);
+    } while (task(w, taskId).path("waiting_for").isNull() && System.nanoTime() < deadline);
+    JsonNode last = w;
+    if (task(last, taskId).path("waiting_for").isNull()) {
+      throw new AssertionError("waiting_for of " + taskId + " was never set: " + last);
+    }
+    return last;
+  }
+
   public static JsonNode parse(String text) {
     try {
       return Json.MAPPER.readTree(text);
