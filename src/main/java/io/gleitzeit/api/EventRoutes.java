@@ -41,29 +41,38 @@ final class EventRoutes extends AllDirectives {
         path(PathMatchers.segment("events").slash("stream"), () -> get(this::stream)));
   }
 
-  /** SPEC §5: server-sent events; with workflow_id its history first; Last-Event-ID resumes after that event. */
+  /**
+   * SPEC §5: server-sent events; with workflow_id its history first; Last-Event-ID resumes after that event.
+   * The filters are those of {@code GET /events}, {@code since} and {@code until} included (a bad value is a
+   * 400 as there); {@code limit} and {@code after} page a query and mean nothing to a stream, which ignores them.
+   */
   private Route stream() {
     return parameterMap(params -> optionalHeaderValueByName("Last-Event-ID", lastEventId -> {
-      EventFilter filter;
+      EventIndex.EventQuery query;
       try {
-        filter = EventFilterParams.parse(params);
+        query = EventFilterParams.parseQuery(params);
       } catch (EventFilterParams.BadParameter e) {
         return complete(ApiError.invalidRequest(e.getMessage(), e.parameter()));
       }
+      EventFilter filter = query.filter();
       String resumeAfter = lastEventId.map(String::trim).filter(v -> !v.isEmpty()).orElse(null);
-      if (filter.workflowId() == null && resumeAfter != null) {
-        return onComplete(streams.resume(resumeAfter, filter), resumed -> {
-          if (resumed.isFailure()) {
-            return complete(responses.unavailable(resumed.failed().get()));
-          }
-          return resumed.get().map(this::sse).orElseGet(() -> complete(ApiError.invalidRequest("Last-Event-ID '"
-              + resumeAfter + "' is not a persisted event the event index holds (never written, or removed by "
-              + "retention); reconnect without it to start live", "Last-Event-ID")));
-        });
+      if (filter.workflowId() == null && resumeAfter == null) {
+        return sse(streams.live(filter).filter(query::inTimeWindow));
       }
-      return sse(filter.workflowId() != null
+      var started = filter.workflowId() != null
           ? streams.workflow(filter.workflowId(), resumeAfter, filter)
-          : streams.live(filter));
+          : streams.resume(resumeAfter, filter);
+      return onComplete(started, source -> {
+        if (source.isFailure()) {
+          return complete(responses.unavailable(source.failed().get()));
+        }
+        return source.get().map(s -> sse(s.filter(query::inTimeWindow))).orElseGet(() -> complete(
+            ApiError.invalidRequest(filter.workflowId() != null
+                ? "Last-Event-ID '" + resumeAfter + "' is not an event of workflow " + filter.workflowId()
+                    + "; reconnect without it to replay the workflow's history"
+                : "Last-Event-ID '" + resumeAfter + "' is not a persisted event the event index holds (never "
+                    + "written, or removed by retention); reconnect without it to start live", "Last-Event-ID")));
+      });
     }));
   }
 

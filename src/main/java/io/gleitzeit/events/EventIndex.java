@@ -41,7 +41,20 @@ public final class EventIndex implements AutoCloseable {
    * A query of {@code GET /events}: the filter, {@code since} inclusive and {@code until} exclusive (either
    * may be null), at most {@code limit} envelopes after index position {@code after} (0 = from the start).
    */
-  public record EventQuery(EventFilter filter, Instant since, Instant until, int limit, long after) {}
+  public record EventQuery(EventFilter filter, Instant since, Instant until, int limit, long after) {
+
+    /**
+     * Whether an envelope's time is within {@code since} (inclusive) and {@code until} (exclusive), compared as
+     * the index compares them: envelope times are whole milliseconds, a bound is rounded up to one.
+     */
+    public boolean inTimeWindow(EventEnvelope e) {
+      if (since == null && until == null) {
+        return true;
+      }
+      long at = Timestamps.toEpochMilli(e.timestamp());
+      return (since == null || at >= ceilMillis(since)) && (until == null || at < ceilMillis(until));
+    }
+  }
 
   /** Envelopes as stored (compact JSON), in index order; {@code next} is the position to continue after, or null. */
   public record EventPage(List<String> envelopes, Long next) {}

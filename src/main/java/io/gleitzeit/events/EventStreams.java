@@ -53,23 +53,25 @@ public final class EventStreams {
   }
 
   /**
-   * A workflow's envelopes after {@code afterEventId} (all when null), then its live ones. Subscribes
-   * first and reads the journal once the subscription is in place; live envelopes already read from the
-   * journal are dropped by sequence number.
+   * A workflow's envelopes after {@code afterEventId} (all when null), then its live ones; empty when the
+   * workflow's journal does not hold {@code afterEventId}. Subscribes first and reads the journal once the
+   * subscription is in place; live envelopes already read from the journal are dropped by sequence number.
    */
-  public Source<EventEnvelope, NotUsed> workflow(String workflowId, String afterEventId, EventFilter filter) {
+  public CompletionStage<Optional<Source<EventEnvelope, NotUsed>>> workflow(String workflowId, String afterEventId,
+                                                                           EventFilter filter) {
     Pair<ActorRef<EnvelopeBatch>, Source<EnvelopeBatch, NotUsed>> subscription = subscribe();
-    CompletionStage<List<EventEnvelope>> history = AskPattern.<Topic.Command<EnvelopeBatch>, Topic.TopicStats>ask(
-            live.topic(), Topic::getTopicStats, Duration.ofSeconds(5), system.scheduler())
-        .thenCompose(stats -> journal.envelopes(workflowId));
     // Only the workflow's own stream: a provider's report dead letter names the workflow too.
     Source<EventEnvelope, NotUsed> liveOnes = subscription.second().mapConcat(EnvelopeBatch::envelopes)
         .filter(e -> workflowId.equals(e.workflowId()) && !ProviderEnvelopes.SUPERVISOR.equals(e.sourceComponent()));
-    return Source.completionStage(history).flatMapConcat(all -> {
-      long lastRead = all.isEmpty() ? 0 : all.get(all.size() - 1).sequenceNumber();
-      return Source.from(after(all, afterEventId))
-          .concat(liveOnes.filter(e -> e.sequenceNumber() == null || e.sequenceNumber() > lastRead));
-    }).filter(filter::matches);
+    CompletionStage<Optional<Source<EventEnvelope, NotUsed>>> history = subscribed()
+        .thenCompose(stats -> journal.envelopes(workflowId))
+        .thenApply(all -> after(all, afterEventId).map(replayed -> {
+          long lastRead = all.isEmpty() ? 0 : all.get(all.size() - 1).sequenceNumber();
+          return Source.from(replayed)
+              .concat(liveOnes.filter(e -> e.sequenceNumber() == null || e.sequenceNumber() > lastRead))
+              .filter(filter::matches);
+        }));
+    return unsubscribedUnlessStreamed(history, subscription);
   }
 
   /**
@@ -92,17 +94,40 @@ public final class EventStreams {
         .thenCompose(high -> index.awaitIndexedUpTo(high, CATCH_UP_TIMEOUT))
         .thenCompose(caughtUp -> index.positionOf(afterEventId))
         .thenApply(position -> position.map(after -> {
-          Map<String, Long> sent = new ConcurrentHashMap<>();
-          Source<EventEnvelope, NotUsed> replayed = indexedAfter(after, filter).map(e -> {
-            sent.merge(streamOf(e), e.sequenceNumber(), Math::max);
-            return e;
-          });
-          Source<EventEnvelope, NotUsed> liveOnes = subscription.second().mapConcat(EnvelopeBatch::envelopes)
-              .filter(filter::matches)
-              .filter(e -> e.sequenceNumber() == null || e.sequenceNumber() > sent.getOrDefault(streamOf(e), 0L));
-          return replayed.concat(liveOnes);
+          Source<Pair<Boolean, EventEnvelope>, NotUsed> replayed = indexedAfter(after, filter)
+              .map(e -> Pair.create(true, e));
+          Source<Pair<Boolean, EventEnvelope>, NotUsed> liveOnes = subscription.second()
+              .mapConcat(EnvelopeBatch::envelopes).filter(filter::matches).map(e -> Pair.create(false, e));
+          return replayed.concat(liveOnes).statefulMapConcat(EventStreams::withoutWhatWasReplayed);
         }));
-    return resumed.whenComplete((source, failure) -> {
+    return unsubscribedUnlessStreamed(resumed, subscription);
+  }
+
+  /**
+   * Drops the live envelopes the replay already sent: of each stream, the replay's highest sequence number. One
+   * stage after the concatenation, so it sees the whole replay before any live envelope whatever the concat pulls
+   * ahead; it remembers only the replay's streams, so its memory stays bounded on a stream that runs for days.
+   */
+  private static org.apache.pekko.japi.function.Function<Pair<Boolean, EventEnvelope>, Iterable<EventEnvelope>>
+      withoutWhatWasReplayed() {
+    Map<String, Long> replayedUpTo = new java.util.HashMap<>();
+    return tagged -> {
+      EventEnvelope e = tagged.second();
+      if (e.sequenceNumber() == null) {
+        return List.of(e);
+      }
+      if (tagged.first()) {
+        replayedUpTo.merge(streamOf(e), e.sequenceNumber(), Math::max);
+        return List.of(e);
+      }
+      return e.sequenceNumber() > replayedUpTo.getOrDefault(streamOf(e), 0L) ? List.of(e) : List.of();
+    };
+  }
+
+  /** Ends the live subscription when no stream will be built on it (a failure, or nothing to resume after). */
+  private <T> CompletionStage<Optional<T>> unsubscribedUnlessStreamed(
+      CompletionStage<Optional<T>> built, Pair<ActorRef<EnvelopeBatch>, Source<EnvelopeBatch, NotUsed>> subscription) {
+    return built.whenComplete((source, failure) -> {
       if (failure != null || source.isEmpty()) {
         subscription.second().runWith(Sink.cancelled(), system); // unsubscribes
       }
@@ -134,16 +159,17 @@ public final class EventStreams {
         live.topic(), Topic::getTopicStats, Duration.ofSeconds(5), system.scheduler());
   }
 
-  private static List<EventEnvelope> after(List<EventEnvelope> all, String afterEventId) {
+  /** The envelopes after {@code afterEventId} (all when null); empty when none of them is that one. */
+  private static Optional<List<EventEnvelope>> after(List<EventEnvelope> all, String afterEventId) {
     if (afterEventId == null) {
-      return all;
+      return Optional.of(all);
     }
     for (int i = 0; i < all.size(); i++) {
       if (all.get(i).eventId().equals(afterEventId)) {
-        return new ArrayList<>(all.subList(i + 1, all.size()));
+        return Optional.of(new ArrayList<>(all.subList(i + 1, all.size())));
       }
     }
-    return all;
+    return Optional.empty();
   }
 
   private Pair<ActorRef<EnvelopeBatch>, Source<EnvelopeBatch, NotUsed>> subscribe() {
