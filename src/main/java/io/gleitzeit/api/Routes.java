@@ -15,11 +15,15 @@ import io.gleitzeit.node.Readiness;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -77,12 +81,16 @@ public final class Routes extends AllDirectives {
             path("ready", () -> get(this::ready)))))));
   }
 
+  /** Prometheus' text exposition format, with its version as Prometheus' own client libraries send it. */
+  private static final ContentType PROMETHEUS_TEXT = MediaTypes.customWithOpenCharset("text", "plain",
+      Map.of("version", "0.0.4"), false).toContentType(HttpCharsets.UTF_8);
+
   /** SPEC §5 {@code GET /metrics}: Prometheus text format; workflow counts are read from the list read model. */
   private Route metrics() {
     return completeWithFuture(eventIndex.workflowCounts()
         .thenApply(counts -> {
           metrics.workflows(counts);
-          return HttpResponse.create().withStatus(StatusCodes.OK).withEntity(ContentTypes.TEXT_PLAIN_UTF8,
+          return HttpResponse.create().withStatus(StatusCodes.OK).withEntity(PROMETHEUS_TEXT,
               metrics.scrape().getBytes(StandardCharsets.UTF_8));
         })
         .exceptionally(responses::unavailable));

@@ -1,6 +1,7 @@
 package io.gleitzeit.node;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.gleitzeit.domain.Limits;
 import java.nio.file.Path;
@@ -43,27 +44,66 @@ public record NodeSettings(
     }
   }
 
+  /** Reads the section; a value out of its range is a {@link ConfigException.BadValue} naming the setting. */
   public static NodeSettings from(Config config) {
     Config g = config.getConfig("gleitzeit");
     return new NodeSettings(
         Path.of(g.getString("data-dir")),
         g.getString("http.interface"),
-        g.getInt("http.port"),
-        g.getBytes("http.max-body-bytes"),
-        g.getDuration("http.ask-timeout"),
-        new Limits(g.getInt("limits.max-tasks-per-workflow"), g.getInt("limits.max-params-bytes-per-task")),
+        atLeast(g, "http.port", 0, 65535),
+        positiveBytes(g, "http.max-body-bytes"),
+        positive(g, "http.ask-timeout"),
+        new Limits(atLeast(g, "limits.max-tasks-per-workflow", 1, Integer.MAX_VALUE),
+            atLeast(g, "limits.max-params-bytes-per-task", 1, Integer.MAX_VALUE)),
         g.getStringList("limits.batch-roots"),
-        g.getInt("limits.audit-value-bytes"),
-        g.getInt("engine.max-reassignments"),
-        g.getDuration("engine.idle-passivation"),
-        g.getDuration("engine.reattach-timeout"),
-        g.getDuration("engine.report-timeout"),
-        g.getInt("engine.report-attempts"),
-        g.getDuration("engine.started-report-delay"),
-        g.getDuration("engine.slot-write-delay"),
-        g.getDuration("providers.heartbeat-interval"),
-        g.getInt("providers.unhealthy-after-missed"),
+        atLeast(g, "limits.audit-value-bytes", 0, Integer.MAX_VALUE),
+        atLeast(g, "engine.max-reassignments", 0, Integer.MAX_VALUE),
+        positive(g, "engine.idle-passivation"),
+        positive(g, "engine.reattach-timeout"),
+        positive(g, "engine.report-timeout"),
+        atLeast(g, "engine.report-attempts", 1, Integer.MAX_VALUE),
+        notNegative(g, "engine.started-report-delay"),
+        notNegative(g, "engine.slot-write-delay"),
+        positive(g, "providers.heartbeat-interval"),
+        atLeast(g, "providers.unhealthy-after-missed", 1, Integer.MAX_VALUE),
         builtins(g));
+  }
+
+  private static int atLeast(Config g, String path, int min, int max) {
+    int value = g.getInt(path);
+    if (value < min || value > max) {
+      throw bad(path, max == Integer.MAX_VALUE ? "must be at least " + min + ", got " + value
+          : "must be from " + min + " to " + max + ", got " + value);
+    }
+    return value;
+  }
+
+  private static long positiveBytes(Config g, String path) {
+    long value = g.getBytes(path);
+    if (value < 1) {
+      throw bad(path, "must be at least 1 byte, got " + value);
+    }
+    return value;
+  }
+
+  private static Duration positive(Config g, String path) {
+    Duration value = g.getDuration(path);
+    if (value.isNegative() || value.isZero()) {
+      throw bad(path, "must be longer than 0, got " + g.getValue(path).unwrapped());
+    }
+    return value;
+  }
+
+  private static Duration notNegative(Config g, String path) {
+    Duration value = g.getDuration(path);
+    if (value.isNegative()) {
+      throw bad(path, "must not be negative, got " + g.getValue(path).unwrapped());
+    }
+    return value;
+  }
+
+  private static ConfigException.BadValue bad(String path, String problem) {
+    return new ConfigException.BadValue("gleitzeit." + path, problem);
   }
 
   private static List<BuiltinProvider> builtins(Config g) {

@@ -48,7 +48,7 @@ class MetricsIT {
     ApiTestClient.Response r = api.get("/metrics");
 
     assertEquals(200, r.status());
-    assertTrue(r.contentType().startsWith("text/plain"), r.contentType());
+    assertEquals("text/plain; version=0.0.4; charset=UTF-8", r.contentType());
     String text = r.body();
     String provider = "test-" + node.system().address().getPort().orElseThrow();
     assertTrue(value(text, "gleitzeit_task_duration_seconds_count{method=\"test/echo\",provider=\"" + provider

@@ -164,4 +164,16 @@ class NodeStartFailureIT {
     assertTrue(line.contains("configuration"), "the message says the configuration is bad: " + line);
     assertTrue(line.contains(broken.getFileName().toString()), "the message names " + broken + ": " + line);
   }
+
+  /** A setting of the right type out of its range: a node that started would fail later, and less clearly. */
+  @Test
+  void settingOutOfItsRangeExitsNonZeroNamingIt(TestInfo info) throws IOException {
+    Path dir = caseDir(info);
+    Path conf = Files.writeString(dir.resolve("zero.conf"), "gleitzeit.providers.heartbeat-interval = 0s\n");
+    Failure f = runExpectingFailure(NodeProcess.builder(dir.resolve("data")).config(conf));
+    assertEquals(1, f.exitCode(), "exit code" + evidence(f));
+    String line = messageLine(f);
+    assertTrue(line.contains("bad configuration") && line.contains("gleitzeit.providers.heartbeat-interval")
+        && line.contains("must be longer than 0"), "the message names the setting and its range: " + line);
+  }
 }
