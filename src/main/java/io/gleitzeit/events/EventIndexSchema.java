@@ -148,7 +148,7 @@ final class EventIndexSchema {
   }
 
   /** The index's format: 0 when none is recorded (a new index, or one of format 1, which recorded none). */
-  static int format(Statement s) throws SQLException {
+  private static int format(Statement s) throws SQLException {
     try (ResultSet rs = s.executeQuery("SELECT MAX(version) FROM " + FORMAT_TABLE)) {
       return rs.next() ? rs.getInt(1) : 0;
     }
