@@ -103,7 +103,7 @@ public final class ExternalWorkers implements WorkerChannel {
     connection.tell(ProviderRuntime.WorkerHeartbeat.INSTANCE);
     LOG.info("external worker {} connected ({})", providerId, name);
 
-    WorkerSession session = new WorkerSession(executor, connection, send);
+    WorkerSession session = new WorkerSession(executor, connection, send, key -> held(providerId, key));
     Sink<Message, NotUsed> incoming = Flow.<Message>create()
         .mapAsync(1, m -> frameOf(m, mat))
         .to(Sink.foreach(frame -> frame.ifPresent(session::onFrame)));
@@ -116,6 +116,12 @@ public final class ExternalWorkers implements WorkerChannel {
           });
           return NotUsed.getInstance();
         });
+  }
+
+  private CompletionStage<Boolean> held(String providerId, TaskKey key) {
+    return AskPattern.<ProviderCommand, ProviderCommand.ProviderReply>ask(providers.apply(providerId),
+            ProviderCommand.GetProvider::new, reporting.timeout(), system.scheduler())
+        .thenApply(reply -> reply.view() != null && reply.view().heldTasks().contains(key));
   }
 
   /** A text message as a parsed frame (streamed text is folded first); binary messages are drained and ignored. */

@@ -224,6 +224,32 @@ class ExternalWorkerProtocolIT {
     assertEquals(parse("{\"still\": \"working\"}"), task(api.workflow(id), "e").path("result"));
   }
 
+  /** SPEC §6: an error frame for a frame the server cannot accept, such as an answer to an attempt nobody sent. */
+  @Test
+  void anAnswerForAnAttemptTheProviderDoesNotHoldGetsAnErrorFrame() {
+    ExternalWorker w = worker();
+    Predicate<JsonNode> notHeld = frameType("error")
+        .and(f -> f.path("message").asText().contains("not an attempt this provider holds"));
+
+    w.sendText("{\"type\": \"task:completed\", \"workflow_id\": \"wf-nobody-sent\", \"task_id\": \"t\","
+        + " \"attempt\": 1, \"result\": 42}");
+    JsonNode unknown = w.awaitFrame("error for an unknown attempt", notHeld, WAIT);
+    assertTrue(unknown.path("message").asText().startsWith("task:completed of workflow wf-nobody-sent, task t,"
+        + " attempt 1"), unknown::toString);
+
+    // A second answer to an attempt already answered: refused, and the recorded result stays.
+    String id = api.submitAccepted("""
+        {"tasks": [{"id": "e", "method": "ext/echo", "params": {"first": true}, "provider": "%s"}]}"""
+        .formatted(w.providerId()));
+    assertEquals("completed", api.awaitEnd(id, WAIT).status());
+    int attempt = task(api.workflow(id), "e").path("attempt").asInt();
+    w.sendText("{\"type\": \"task:completed\", \"workflow_id\": \"" + id + "\", \"task_id\": \"e\", \"attempt\": "
+        + attempt + ", \"result\": {\"second\": true}}");
+    w.awaitFrame("error for a second answer", notHeld.and(f -> f.path("message").asText().contains(id)), WAIT);
+    assertEquals(parse("{\"first\": true}"), task(api.workflow(id), "e").path("result"));
+    assertFalse(w.closedFuture().isDone(), "the connection stays open");
+  }
+
   @Test
   void framesOfUnknownTypeAreIgnored() {
     ExternalWorker w = worker();
