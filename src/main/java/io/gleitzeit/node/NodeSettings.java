@@ -50,26 +50,26 @@ public record NodeSettings(
     return new NodeSettings(
         Path.of(g.getString("data-dir")),
         g.getString("http.interface"),
-        atLeast(g, "http.port", 0, 65535),
+        within(g, "http.port", 0, 65535),
         positiveBytes(g, "http.max-body-bytes"),
         positive(g, "http.ask-timeout"),
-        new Limits(atLeast(g, "limits.max-tasks-per-workflow", 1, Integer.MAX_VALUE),
-            atLeast(g, "limits.max-params-bytes-per-task", 1, Integer.MAX_VALUE)),
+        new Limits(within(g, "limits.max-tasks-per-workflow", 1, Integer.MAX_VALUE),
+            within(g, "limits.max-params-bytes-per-task", 1, Integer.MAX_VALUE)),
         g.getStringList("limits.batch-roots"),
-        atLeast(g, "limits.audit-value-bytes", 0, Integer.MAX_VALUE),
-        atLeast(g, "engine.max-reassignments", 0, Integer.MAX_VALUE),
+        within(g, "limits.audit-value-bytes", 0, Integer.MAX_VALUE),
+        within(g, "engine.max-reassignments", 0, Integer.MAX_VALUE),
         positive(g, "engine.idle-passivation"),
         positive(g, "engine.reattach-timeout"),
         positive(g, "engine.report-timeout"),
-        atLeast(g, "engine.report-attempts", 1, Integer.MAX_VALUE),
+        within(g, "engine.report-attempts", 1, Integer.MAX_VALUE),
         notNegative(g, "engine.started-report-delay"),
         notNegative(g, "engine.slot-write-delay"),
         positive(g, "providers.heartbeat-interval"),
-        atLeast(g, "providers.unhealthy-after-missed", 1, Integer.MAX_VALUE),
+        within(g, "providers.unhealthy-after-missed", 1, Integer.MAX_VALUE),
         builtins(g));
   }
 
-  private static int atLeast(Config g, String path, int min, int max) {
+  private static int within(Config g, String path, int min, int max) {
     int value = g.getInt(path);
     if (value < min || value > max) {
       throw bad(path, max == Integer.MAX_VALUE ? "must be at least " + min + ", got " + value
