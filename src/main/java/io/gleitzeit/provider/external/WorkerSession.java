@@ -42,17 +42,16 @@ public final class WorkerSession {
     } else if (frame instanceof InboundFrame.Started s) {
       // For an attempt this connection did not send, the workflow learns of the start at the attempt's end.
       if (!executor.started(s.key())) {
-        refuseUnlessHeld("task:started", s.key());
+        refuseUnlessHeld("task:started", s.key(), null);
       }
     } else if (frame instanceof InboundFrame.Completed c) {
       if (!executor.completed(c.key(), c.result())) {
-        connection.tell(new WorkerOutcome(c.key(), c.result(), null));
-        refuseUnlessHeld("task:completed", c.key());
+        refuseUnlessHeld("task:completed", c.key(), new WorkerOutcome(c.key(), c.result(), null));
       }
     } else if (frame instanceof InboundFrame.Failed f) {
       if (!executor.failed(f.key(), f.message(), f.retryable())) {
-        connection.tell(new WorkerOutcome(f.key(), null, TaskError.ofProvider(f.message(), f.retryable())));
-        refuseUnlessHeld("task:failed", f.key());
+        refuseUnlessHeld("task:failed", f.key(),
+            new WorkerOutcome(f.key(), null, TaskError.ofProvider(f.message(), f.retryable())));
       }
     } else if (frame instanceof InboundFrame.Invalid i) {
       send.accept(WorkerFrames.error(i.problem()));
@@ -60,9 +59,16 @@ public final class WorkerSession {
     // InboundFrame.Unknown: frames of unknown type are ignored (SPEC §6).
   }
 
-  /** An error frame when the provider does not hold {@code key}; nothing when it does, or cannot say. */
-  private void refuseUnlessHeld(String type, TaskKey key) {
+  /**
+   * Forwards {@code outcome} (when there is one) once the provider has said whether it holds {@code key}, and
+   * answers an error frame when it does not; asked first, so that the answer is about the attempt as it stood
+   * before this outcome could release it. When the provider cannot say, the outcome goes on without a frame.
+   */
+  private void refuseUnlessHeld(String type, TaskKey key, WorkerOutcome outcome) {
     heldByProvider.apply(key).whenComplete((held, failure) -> {
+      if (outcome != null) {
+        connection.tell(outcome);
+      }
       if (failure == null && !held) {
         send.accept(WorkerFrames.error(type + " of workflow " + key.workflowId() + ", task " + key.taskId()
             + ", attempt " + key.attempt() + ": not an attempt this provider holds (unknown, already answered, "
