@@ -13,7 +13,9 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import io.gleitzeit.domain.Json;
@@ -35,6 +37,8 @@ public final class EventStreams {
   public static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(10);
 
   private final ActorSystem<?> system;
+  /** Completes every subscriber's live part when the node stops, so that streams end instead of breaking. */
+  private final SharedKillSwitch stopping = KillSwitches.shared("event-streams");
   private final LiveEvents live;
   private final WorkflowJournal journal;
   private final EventIndex index;
@@ -177,7 +181,7 @@ public final class EventStreams {
     Pair<ActorRef<EnvelopeBatch>, Source<EnvelopeBatch, NotUsed>> pre = source.preMaterialize(system);
     live.topic().tell(Topic.subscribe(pre.first()));
     subscribers.incrementAndGet();
-    Source<EnvelopeBatch, NotUsed> counted = pre.second().watchTermination((notUsed, done) -> {
+    Source<EnvelopeBatch, NotUsed> counted = pre.second().via(stopping.flow()).watchTermination((notUsed, done) -> {
       done.whenComplete((d, failure) -> subscribers.decrementAndGet());
       return NotUsed.getInstance();
     });
@@ -185,6 +189,14 @@ public final class EventStreams {
   }
 
   private final java.util.concurrent.atomic.AtomicInteger subscribers = new java.util.concurrent.atomic.AtomicInteger();
+
+  /**
+   * Ends every stream's live part: each stream completes (an SSE response ends normally) instead of failing when
+   * the actor system stops under it. Called first when the node stops.
+   */
+  public void endAll() {
+    stopping.shutdown();
+  }
 
   /** Live stream subscribers connected to this node now (a metric). */
   public int subscribers() {

@@ -60,10 +60,12 @@ public final class GleitzeitNode implements AutoCloseable {
   private final LiveEvents liveEvents;
   private final EventIndex eventIndex;
   private final Retention retention;
+  private final EventStreams streams;
 
   private GleitzeitNode(ActorSystem<Void> system, NodeSettings settings, ServerBinding binding, LiveEvents liveEvents,
-                        EventIndex eventIndex, Retention retention) {
+                        EventIndex eventIndex, Retention retention, EventStreams streams) {
     this.retention = retention;
+    this.streams = streams;
     this.system = system;
     this.settings = settings;
     this.binding = binding;
@@ -181,7 +183,7 @@ public final class GleitzeitNode implements AutoCloseable {
       throw new NodeStartException("cannot listen for HTTP on " + settings.httpInterface() + ":" + settings.httpPort()
           + ": " + rootMessage(e), e);
     }
-    return new GleitzeitNode(system, settings, binding, liveEvents, eventIndex, retention);
+    return new GleitzeitNode(system, settings, binding, liveEvents, eventIndex, retention, streams);
   }
 
   public ActorSystem<Void> system() {
@@ -216,6 +218,8 @@ public final class GleitzeitNode implements AutoCloseable {
 
   @Override
   public void close() {
+    // Live event streams end first, as complete responses: stopped under them they would break with an error.
+    streams.endAll();
     binding.unbind();
     system.terminate();
     awaitTermination(system);

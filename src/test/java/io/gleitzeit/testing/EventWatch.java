@@ -32,7 +32,8 @@ public final class EventWatch implements AutoCloseable {
   /** The SSE {@code id:} of each received envelope, empty where it carried none. */
   private final List<java.util.Optional<String>> sseIds = new CopyOnWriteArrayList<>();
   private final List<Waiter> waiters = new ArrayList<>();
-  private final CompletableFuture<Void> ended = new CompletableFuture<>();
+  /** True when the server ended the stream as a complete response, false when the connection broke. */
+  private final CompletableFuture<Boolean> ended = new CompletableFuture<>();
   private volatile Stream<String> lines;
 
   private EventWatch(String query) {
@@ -95,10 +96,11 @@ public final class EventWatch implements AutoCloseable {
           }
         }
       }
+      ended.complete(true);
     } catch (RuntimeException e) {
       // closed under us by close(), or the connection broke: waiters time out with what was received
+      ended.complete(false);
     }
-    ended.complete(null);
   }
 
   /** The first envelope, delivered before or after this call, that matches. */
@@ -133,6 +135,11 @@ public final class EventWatch implements AutoCloseable {
   /** A predicate on {@code event_type}. */
   public static Predicate<JsonNode> type(String eventType) {
     return e -> eventType.equals(e.path("event_type").asText());
+  }
+
+  /** Completes when the stream ends: true when the server ended it as a complete response, false when it broke. */
+  public CompletableFuture<Boolean> ended() {
+    return ended;
   }
 
   public List<JsonNode> received() {
