@@ -36,15 +36,15 @@ class EmbeddedH2CompactionTest {
   }
 
   @Test
-  void theNodeStartsItForItsDefaultJournalOnlyUnlessTurnedOff() throws Exception {
+  void theNodeStartsItForItsDefaultJournalOnlyWhenTurnedOn() throws Exception {
     Path dataDir = Files.createTempDirectory("gleitzeit-h2-compaction-node-");
-    Config config = NodeConfig.load(0, 0, dataDir, null);
+    Config defaults = NodeConfig.load(0, 0, dataDir, null);
+    assertTrue(EmbeddedH2Compaction.startFor(defaults).isEmpty(), "off by default (conf/persistence.conf says why)");
+    Config config = ConfigFactory
+        .parseString("gleitzeit.journal.h2-compaction.enabled = on").withFallback(defaults);
     try (EmbeddedH2Compaction started = EmbeddedH2Compaction.startFor(config).orElseThrow()) {
       assertTrue(started.chunksFillRate() >= 0, "a store of the journal's own file");
     }
-    Config off = ConfigFactory
-        .parseString("gleitzeit.journal.h2-compaction.enabled = off").withFallback(config);
-    assertTrue(EmbeddedH2Compaction.startFor(off).isEmpty());
     Config server = ConfigFactory.parseString(
         "pekko-persistence-jdbc.shared-databases.slick.db.url = \"jdbc:h2:tcp://127.0.0.1:1/journal;WRITE_DELAY=0\"")
         .withFallback(config);
