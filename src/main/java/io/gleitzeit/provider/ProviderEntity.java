@@ -510,9 +510,20 @@ public final class ProviderEntity
     }
     silentSince = now(); // a restarted entity gives its runtime one deadline to show up
     armDeadline(deps.health().deadline());
-    // A slot is freed by a write after the attempt's outcome is recorded: a crash in between leaves it taken.
-    // Each workflow frees the slots it no longer wants; the others it dispatches again on its own recovery.
-    state.heldKeys().forEach(this::askWhetherWanted);
+    if (!"external".equals(state.spec.type())) {
+      // A built-in provider's attempts ran in the runtime of the process that stopped with this entity's last
+      // run: none of them runs any more. Their slots are freed and they are handed back, so that each runs again
+      // as a new attempt (SPEC §3, reassignment after provider loss) instead of again under the same number.
+      for (TaskKey k : state.heldKeys()) {
+        release(state, k, TaskReleased.RELEASED, 0);
+        handBack(k, "provider " + providerId + " restarted: attempt " + k.attempt() + " stopped with it");
+      }
+    } else {
+      // A slot is freed by a write after the attempt's outcome is recorded: a crash in between leaves it taken.
+      // Each workflow frees the slots it no longer wants; the others it dispatches again on its own recovery, and
+      // a worker that still runs one answers it.
+      state.heldKeys().forEach(this::askWhetherWanted);
+    }
     String reason = state.unhealthy ? "provider " + providerId + " is unhealthy" : null;
     if (reason != null) {
       state.handedBack.forEach(k -> handBack(k, reason));

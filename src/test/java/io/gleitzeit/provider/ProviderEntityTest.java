@@ -860,6 +860,30 @@ class ProviderEntityTest {
         wfB.receiveMessage());
   }
 
+  /**
+   * A built-in provider's runtime lives in the node's process: after a restart of its entity (a crashed node) none
+   * of its attempts runs any more, so each is freed and handed back at once, to run again as a new attempt (SPEC
+   * §3) rather than be sent again under the same number, as an external worker's would be.
+   */
+  @Test
+  void shouldHandBackAndFreeABuiltInProvidersAttemptsWhenItRestarts() {
+    var kit = entity();
+    register(kit, new ProviderSpec(id, "test", List.of("test/*"), 3, Map.of()));
+    kit.runCommand(new Heartbeat(runtime.getRef()));
+    reserve(kit, K1, "test/echo");
+    reserve(kit, K2, "test/echo");
+
+    var restarted = kit.restart();
+
+    String reason = "provider " + id + " restarted: attempt 1 stopped with it";
+    assertEquals(new ReattachAnswer("t1", 1, id, false, reason), wfA.receiveMessage());
+    assertEquals(new ReattachAnswer("t2", 1, id, false, reason), wfB.receiveMessage());
+    pass(Duration.ofSeconds(1)); // the slot-write delay: the releases are written as one group
+    assertEquals(List.of(), kit.getState().heldKeys());
+    assertEquals(0, view(kit).load());
+    assertFalse(restarted.state().unhealthy);
+  }
+
   @Test
   void shouldAskTheWorkflowOfAReservationNeverDispatchedOnceWhetherItStillWantsIt() {
     var kit = EventSourcedBehaviorTestKit.<ProviderCommand, ProviderEvent, ProviderState>create(testKit.system(),
