@@ -372,11 +372,13 @@ public final class ProviderEntity
     if (cmd.cancel() && runtime != null) {
       runtime.tell(new RuntimeCommand.CancelTask(cmd.key()));
     }
-    return release(state, cmd.key(), TaskReleased.RELEASED, 0);
+    freeSlot(state, cmd.key(), TaskReleased.RELEASED, 0);
+    return Effect().noReply();
   }
 
   private ReplyEffect<ProviderEvent, ProviderState> onFinished(ProviderState state, Finished cmd) {
-    return release(state, cmd.key(), cmd.success() ? TaskReleased.SUCCEEDED : TaskReleased.FAILED, cmd.latencyMs());
+    freeSlot(state, cmd.key(), cmd.success() ? TaskReleased.SUCCEEDED : TaskReleased.FAILED, cmd.latencyMs());
+    return Effect().noReply();
   }
 
   /**
@@ -410,19 +412,18 @@ public final class ProviderEntity
     }).thenNoReply();
   }
 
-  private ReplyEffect<ProviderEvent, ProviderState> release(ProviderState state, TaskKey key, String outcome,
-                                                             long latencyMs) {
+  /** Frees the attempt's slot with the next group of slot changes (nothing when it is not held). */
+  private void freeSlot(ProviderState state, TaskKey key, String outcome, long latencyMs) {
     sent.remove(key);
     undispatched.remove(key);
     if (!state.exists() || !pending.holds(state, key)) {
-      return Effect().noReply();
+      return;
     }
     int load = pending.load(state);
     boolean nowAvailable = ProviderStatus.BUSY.equals(state.statusWithLoad(load))
         && load - 1 < state.spec.maxConcurrency();
     addPending(new TaskReleased(providerId, key, outcome, latencyMs, nowAvailable, now(),
         pending.nextSequence(state)));
-    return Effect().noReply();
   }
 
   private void addPending(ProviderEvent event) {
@@ -515,7 +516,7 @@ public final class ProviderEntity
       // run: none of them runs any more. Their slots are freed and they are handed back, so that each runs again
       // as a new attempt (SPEC §3, reassignment after provider loss) instead of again under the same number.
       for (TaskKey k : state.heldKeys()) {
-        release(state, k, TaskReleased.RELEASED, 0);
+        freeSlot(state, k, TaskReleased.RELEASED, 0);
         handBack(k, "provider " + providerId + " restarted: attempt " + k.attempt() + " stopped with it");
       }
     } else {
