@@ -66,7 +66,11 @@ final class ProviderRoutes extends AllDirectives {
     return extractRequestEntity(entity -> {
       Optional<SourceFormat> format = formatOf(entity);
       if (format.isEmpty() || format.get() != SourceFormat.JSON) {
-        return complete(ApiError.unsupportedMediaType(entity.getContentType().toString(), "application/json"));
+        return RefusedBody.answer(entity,
+            ApiError.unsupportedMediaType(entity.getContentType().toString(), "application/json"));
+      }
+      if (RefusedBody.declaredOver(entity, settings.maxBodyBytes())) {
+        return RefusedBody.answer(entity, ApiError.payloadTooLarge(settings.maxBodyBytes()));
       }
       return withSizeLimit(settings.maxBodyBytes(), () -> extractStrictEntity(Duration.ofSeconds(10), strict -> {
         ProviderSpecResult parsed = new ProviderSpecParser().parse(strict.getData().toArray());

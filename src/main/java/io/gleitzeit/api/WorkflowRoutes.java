@@ -78,11 +78,11 @@ final class WorkflowRoutes extends AllDirectives {
     return extractRequestEntity(entity -> {
       Optional<SourceFormat> format = formatOf(entity);
       if (format.isEmpty()) {
-        return complete(ApiError.unsupportedMediaType(entity.getContentType().toString()));
+        return RefusedBody.answer(entity, ApiError.unsupportedMediaType(entity.getContentType().toString()));
       }
       long limit = settings.maxBodyBytes();
-      if (entity.getContentLengthOption().isPresent() && entity.getContentLengthOption().getAsLong() > limit) {
-        return complete(ApiError.payloadTooLarge(limit));
+      if (RefusedBody.declaredOver(entity, limit)) {
+        return RefusedBody.answer(entity, ApiError.payloadTooLarge(limit));
       }
       return withSizeLimit(limit, () -> extractStrictEntity(Duration.ofSeconds(10), strict -> {
         ParseResult parsed = parser.parse(strict.getData().toArray(), format.get());

@@ -22,6 +22,10 @@ import io.gleitzeit.testing.ApiTestClient.Response;
 import io.gleitzeit.testing.Resources;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -335,6 +339,64 @@ class HttpApiIT {
     assertEquals(413, r.status(), r::toString);
     assertEquals("payload_too_large", r.json().path("error").asText(), r::toString);
     assertEquals(404, api.get("/workflows/" + id).status(), "a rejected workflow must not exist");
+  }
+
+  /**
+   * A client that sends its whole body before it reads (Python's urllib, most scripts) must get the 413, not a
+   * broken pipe: answering and closing while the body still arrives makes the client's TCP stack see a reset.
+   */
+  @Test
+  void aClientThatWritesItsWholeBodyFirstGetsThe413AndKeepsItsConnection() throws IOException {
+    byte[] body = ("{\"tasks\": [{\"id\": \"t\", \"method\": \"test/echo\", \"params\": {\"big\": \""
+        + "x".repeat(12 * 1024 * 1024) + "\"}}]}").getBytes(StandardCharsets.UTF_8);
+    URI base = api.uri("/");
+    try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+      socket.setSoTimeout(30_000);
+      OutputStream out = socket.getOutputStream();
+      // One connection for all: each refusal reads the body to its end, so the next request follows on it.
+      String[][] cases = {{"/workflows", "application/json", "413", "payload_too_large"},
+          {"/providers", "application/json", "413", "payload_too_large"},
+          {"/workflows", "text/plain", "415", "unsupported_media_type"},
+          {"/providers", "application/yaml", "415", "unsupported_media_type"}};
+      for (String[] c : cases) {
+        out.write(("POST " + c[0] + " HTTP/1.1\r\nHost: " + base.getHost() + "\r\nContent-Type: " + c[1] + "\r\n"
+            + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(body); // all of it, before reading anything
+        out.flush();
+        RawResponse r = RawResponse.read(socket.getInputStream());
+        assertEquals(Integer.parseInt(c[2]), r.status(), () -> String.join(" ", c) + ": " + r);
+        assertEquals(c[3], parse(r.body()).path("error").asText(), () -> String.join(" ", c) + ": " + r);
+      }
+    }
+  }
+
+  /** A status line, headers and a body of known length, read from a raw connection. */
+  private record RawResponse(int status, Map<String, String> headers, String body) {
+    static RawResponse read(InputStream in) throws IOException {
+      String statusLine = line(in);
+      Map<String, String> headers = new LinkedHashMap<>();
+      for (String header = line(in); !header.isEmpty(); header = line(in)) {
+        int colon = header.indexOf(':');
+        headers.put(header.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT),
+            header.substring(colon + 1).trim());
+      }
+      byte[] body = in.readNBytes(Integer.parseInt(headers.getOrDefault("content-length", "0")));
+      return new RawResponse(Integer.parseInt(statusLine.split(" ")[1]), headers,
+          new String(body, StandardCharsets.UTF_8));
+    }
+
+    private static String line(InputStream in) throws IOException {
+      StringBuilder line = new StringBuilder();
+      for (int c = in.read(); c != '\n'; c = in.read()) {
+        if (c < 0) {
+          throw new IOException("the connection ended after: " + line);
+        }
+        if (c != '\r') {
+          line.append((char) c);
+        }
+      }
+      return line.toString();
+    }
   }
 
   @Test
