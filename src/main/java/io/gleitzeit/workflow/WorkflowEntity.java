@@ -204,7 +204,12 @@ public final class WorkflowEntity
         .onCommand(ReportTaskStarted.class, this::onStarted)
         .onCommand(ReportTaskResult.class, this::onResult)
         .onCommand(WorkflowCommand.PersistReports.class, this::onPersistReports)
-        .onAnyCommand((state, command) -> Effect().stash());
+        .onAnyCommand((state, command) -> {
+          if (pending.onlyStarts()) {
+            ctx.getSelf().tell(WorkflowCommand.PersistReports.STARTS_HELD); // nobody waits out a start hold
+          }
+          return Effect().stash();
+        });
     builder.forAnyState()
         .onCommand(WorkflowCommand.PersistReports.class, this::onPersistReports)
         .onCommand(SubmitWorkflow.class, this::onSubmit)
@@ -505,7 +510,8 @@ public final class WorkflowEntity
    * <p>And a write of nothing but starts waits (at most {@link #START_HOLD}) for an outcome to join it: no
    * step waits for a start to be written (its {@code task:started} keeps the time the provider reported), and
    * most tasks of a busy engine finish within milliseconds, so their start and outcome take one write instead
-   * of two. An outcome or anything else that joins lets the write go at once.
+   * of two. An outcome or anything else that joins lets the write go at once, and so does any command that
+   * would wait for it (a query, a cancel).
    */
   private ReplyEffect<WorkflowEvent, WorkflowState> group(WorkflowState state, WorkflowEvent event,
                                                           Consumer<WorkflowState> then) {
