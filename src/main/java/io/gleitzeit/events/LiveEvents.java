@@ -4,11 +4,12 @@ import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 
 /**
  * The live event stream: Pekko's distributed pub-sub topic carrying every envelope, cluster-wide, as it
- * is persisted. Subscribers (the demo, later the SSE endpoint) subscribe to {@link #topic()}.
+ * is persisted. Subscribers (the demo, the SSE endpoint) subscribe to {@link #topic()}.
  */
 public final class LiveEvents implements EventPublisher {
   public static final String TOPIC_NAME = "gleitzeit-events";
@@ -19,9 +20,19 @@ public final class LiveEvents implements EventPublisher {
     this.topic = topic;
   }
 
+  /**
+   * Starts this node's topic with one subscriber of its own that drops everything, for the node's life. A topic
+   * makes itself known to the other nodes (through the receptionist, which spreads by gossip) only while it has
+   * a local subscriber: without one, the first stream opened on a node missed what other nodes published in the
+   * second or two before they learned of it — a gap in a stream that promises none (found with a workflow
+   * submitted on one node and its stream opened at once on another). Every node then receives every envelope,
+   * streams or not.
+   */
   public static LiveEvents start(ActorSystem<?> system) {
     ActorRef<Topic.Command<EnvelopeBatch>> topic =
         system.systemActorOf(Topic.create(EnvelopeBatch.class, TOPIC_NAME), "live-events", Props.empty());
+    ActorRef<EnvelopeBatch> anchor = system.systemActorOf(Behaviors.ignore(), "live-events-anchor", Props.empty());
+    topic.tell(Topic.subscribe(anchor));
     return new LiveEvents(topic);
   }
 
