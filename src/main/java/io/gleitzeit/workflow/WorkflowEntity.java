@@ -478,6 +478,9 @@ public final class WorkflowEntity
         cmd.replyTo().tell(Done.getInstance());
       });
     }
+    if (overdue(state, task)) {
+      return lateForItsTimeout(state, task, cmd);
+    }
     timers.cancel(timeoutTimer(cmd.taskId()));
     timers.cancel(redispatchTimer(cmd.taskId()));
     WorkflowEvent event = cmd.error() == null
@@ -486,6 +489,44 @@ public final class WorkflowEntity
     List<HeldAttempt> toCancel = heldAmongCancelled(state, event);
     return group(state, event, s -> {
       afterPersist(s, event, toCancel);
+      cmd.replyTo().tell(Done.getInstance());
+    });
+  }
+
+  /** Whether the attempt's timeout (from its dispatch) has run out, whether or not its timer has fired yet. */
+  private boolean overdue(WorkflowState state, TaskRun task) {
+    Duration timeout = state.definitionOf(task.id).timeout();
+    return timeout != null && task.assignedAt != null && !now().isBefore(task.assignedAt.plus(timeout));
+  }
+
+  /** A timeout is a retryable failure (SPEC §7). */
+  private static TaskError timedOutAfter(Duration timeout) {
+    return new TaskError("timed out after " + timeout.toMillis() + " ms", true, TaskError.TIMEOUT);
+  }
+
+  /**
+   * An outcome that arrives after its attempt's timeout ran out, before the timeout's timer fired: the timer
+   * waits its turn behind messages that came first, and after a node's loss the recovered entity hears the
+   * outcomes buffered for it before its timers are due again. Decided as if the timer had come first: the
+   * attempt fails with its timeout, and the outcome is rejected as late.
+   */
+  private ReplyEffect<WorkflowEvent, WorkflowState> lateForItsTimeout(WorkflowState state, TaskRun task,
+                                                                      ReportTaskResult cmd) {
+    timers.cancel(timeoutTimer(task.id));
+    timers.cancel(redispatchTimer(task.id));
+    Duration timeout = state.definitionOf(task.id).timeout();
+    TaskKey key = key(task.id, task.attempt);
+    String providerId = task.providerId;
+    WorkflowEvent timedOut = deps.decisions().fail(state, task.id, timedOutAfter(timeout), now());
+    List<HeldAttempt> toCancel = heldAmongCancelled(state, timedOut);
+    group(state, timedOut, s -> {
+      release(providerId, key, true);
+      afterPersist(s, timedOut, toCancel);
+    });
+    WorkflowEvent rejected = new ReportRejected(workflowId, cmd.taskId(), cmd.attempt(), cmd.providerId(),
+        "arrived after the attempt timed out (" + timeout.toMillis() + " ms)", now(), state.lastSequence + 1);
+    return group(state, rejected, s -> {
+      afterPersist(s, rejected, List.of());
       cmd.replyTo().tell(Done.getInstance());
     });
   }
@@ -604,9 +645,8 @@ public final class WorkflowEntity
       arm(timeoutTimer(cmd.taskId()), cmd, due);
       return Effect().noReply();
     }
-    TaskError error = new TaskError("timed out after " + timeout.toMillis() + " ms", true, TaskError.TIMEOUT);
     String providerId = task.providerId;
-    WorkflowEvent event = deps.decisions().fail(state, cmd.taskId(), error, now());
+    WorkflowEvent event = deps.decisions().fail(state, cmd.taskId(), timedOutAfter(timeout), now());
     List<HeldAttempt> toCancel = heldAmongCancelled(state, event);
     return Effect().persist(event).thenRun(s -> {
       release(providerId, key, true);

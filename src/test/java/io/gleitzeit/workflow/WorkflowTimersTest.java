@@ -318,6 +318,33 @@ class WorkflowTimersTest {
     provider.expectNoMessage(QUIET);
   }
 
+  @Test
+  void shouldTimeOutAnAttemptWhoseOutcomeArrivesAfterItsDeadlineBeforeItsTimer() {
+    // After a node's loss the recovered entity hears the outcome buffered for it before its timers are due again;
+    // here the clock moves past the deadline while the entity's timers do not (no scheduler tick).
+    var kit = submitted("{'id': '$ID', 'tasks': [{'id': 'a', 'method': 'test/sleep', 'params': {'ms': 8000},"
+        + " 'timeout': 3, 'retry': {'max_attempts': 1}}]}");
+    expectRequest("a", 1);
+    settled(kit, new AssignmentGranted("a", 1, "test-1"));
+    provider.expectMessageClass(Dispatch.class);
+    settled(kit, new ReportTaskStarted("a", 1, "test-1"));
+    clock.advance(Duration.ofSeconds(8));
+
+    var late = kit.<Done>runCommand(replyTo -> new ReportTaskResult("a", 1, "test-1",
+        Json.MAPPER.createObjectNode().put("slept_ms", 8000), null, replyTo));
+    assertEquals(Done.getInstance(), late.reply(), "acknowledged, so the provider stops re-delivering it");
+    assertEquals(List.of(TaskFailed.class, ReportRejected.class),
+        late.events().stream().map(Object::getClass).toList(), "timed out first, then the outcome refused");
+    TaskFailed timedOut = late.eventOfType(TaskFailed.class);
+    assertEquals(TaskError.TIMEOUT, timedOut.error().type());
+    assertEquals("timed out after 3000 ms", timedOut.error().message());
+    assertEquals("arrived after the attempt timed out (3000 ms)", ((ReportRejected) late.events().get(1)).reason());
+    assertEquals(TaskState.FAILED, late.state().task("a").state);
+    assertNull(late.state().task("a").result);
+    assertEquals(new Release(key("a", 1), true), provider.expectMessageClass(Release.class),
+        "the provider is told to stop the attempt");
+  }
+
   // ---------------------------------------------------------------- schedule_to_start_timeout
 
   @Test
