@@ -92,7 +92,7 @@ public final class DefinitionParser {
         JsonNode root;
         try {
             root = body == null || body.length == 0 ? null
-                    : (format == SourceFormat.YAML ? Json.YAML : Json.MAPPER).readTree(body);
+                    : format == SourceFormat.YAML ? YamlAliases.readTree(body) : Json.MAPPER.readTree(body);
         } catch (JsonProcessingException e) {
             return invalid("$", SyntaxErrors.describe(e, format.name(), "unexpected content after the end of the "
                     + "definition (expected exactly one " + (format == SourceFormat.YAML ? "YAML document" : "JSON object")

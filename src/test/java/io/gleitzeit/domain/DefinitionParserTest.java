@@ -66,7 +66,34 @@ class DefinitionParserTest {
                         "metadata:\n  n: [1, 2.5, null, true]\ntasks: [{id: a, method: t/x}]\n"),
                 Arguments.of("{\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\",\"params\":{\"s\":\"${x\"}},"
                                 + "{\"id\":\"x\",\"method\":\"t/y\"}]}",
-                        "tasks:\n  - {id: a, method: t/x, params: {s: '${x'}}\n  - {id: x, method: t/y}\n"));
+                        "tasks:\n  - {id: a, method: t/x, params: {s: '${x'}}\n  - {id: x, method: t/y}\n"),
+                // Anchors and aliases: the alias stands for the anchored value (it was read as the anchor's name).
+                Arguments.of("{\"name\":\"hello\",\"description\":\"hello\",\"tasks\":[{\"id\":\"a\","
+                                + "\"method\":\"t/x\",\"params\":{\"p\":[1,2],\"q\":[1,2]}}]}",
+                        "description: &d hello\nname: *d\ntasks: [{id: a, method: t/x, params: {p: &v [1, 2], q: *v}}]\n"),
+                Arguments.of("{\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\",\"params\":{\"x\":1,\"n\":{\"y\":[true,null]},"
+                                + "\"z\":2.5,\"again\":2.5}},{\"id\":\"b\",\"method\":\"t/y\",\"params\":{\"x\":1,"
+                                + "\"n\":{\"y\":[true,null]},\"z\":2.5,\"again\":2.5}}]}",
+                        "tasks:\n  - id: a\n    method: t/x\n    params: &p {x: 1, n: {y: [true, null]}, z: &z 2.5, again: *z}\n"
+                                + "  - id: b\n    method: t/y\n    params: *p\n"));
+    }
+
+    @Test
+    void shouldRefuseAnAliasWithoutItsAnchorOrThatExpandsWithoutBoundOrContainsItself() {
+        List<Problem> unknown = Fixtures.problems("name: *nowhere\ntasks: [{id: a, method: t/x}]\n", SourceFormat.YAML);
+        assertEquals("$", unknown.get(0).path(), unknown::toString);
+
+        StringBuilder laughs = new StringBuilder("l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for (int level = 1; level <= 7; level++) {
+            laughs.append("l").append(level).append(": &l").append(level).append(" [")
+                    .append(String.join(", ", java.util.Collections.nCopies(10, "*l" + (level - 1)))).append("]\n");
+        }
+        List<Problem> bomb = Fixtures.problems(laughs + "tasks: [{id: a, method: t/x}]\n", SourceFormat.YAML);
+        assertEquals("$", bomb.get(0).path(), bomb::toString);
+
+        List<Problem> loop = Fixtures.problems("metadata: &m {self: *m}\ntasks: [{id: a, method: t/x}]\n",
+                SourceFormat.YAML);
+        assertEquals(List.of(new Problem("$", "invalid YAML: an alias refers to a value that contains it")), loop);
     }
 
     @ParameterizedTest

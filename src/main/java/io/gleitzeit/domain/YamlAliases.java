@@ -1,0 +1,119 @@
+package io.gleitzeit.domain;
+
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+/**
+ * YAML read into a tree with its anchors and aliases resolved. Jackson's YAML reader hands an alias ({@code *v})
+ * over as the string {@code "v"}, and loses the anchor of a scalar: a definition that reused a value through an
+ * anchor ran with the anchor's name in its place. A document with aliases is composed by SnakeYAML (which
+ * resolves each alias to the node its anchor marked), copied so that no node is shared, written out again without
+ * anchors, and read by the same mapper as any other: numbers, strings and the duplicate-key check stay as they are.
+ * A document without aliases is read as before.
+ */
+final class YamlAliases {
+
+  /**
+   * The most nodes a document may have once its aliases are expanded: aliases of aliases grow a document
+   * exponentially (the "billion laughs"); a 1 MiB definition has far fewer nodes than this.
+   */
+  static final int MAX_NODES = 1_000_000;
+
+  private YamlAliases() {}
+
+  /** The document as a tree, aliases resolved; null for an empty document. */
+  static JsonNode readTree(byte[] body) throws IOException {
+    if (!hasAlias(body)) {
+      return Json.YAML.readTree(body);
+    }
+    Node root = new Yaml(new LoaderOptions()).compose(
+        new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8));
+    if (root == null) {
+      return null;
+    }
+    DumperOptions options = new DumperOptions();
+    options.setWidth(Integer.MAX_VALUE);
+    options.setAllowUnicode(true);
+    StringWriter text = new StringWriter();
+    new Yaml(options).serialize(unshared(root, new int[] {MAX_NODES}), text);
+    return Json.YAML.readTree(text.toString());
+  }
+
+  /** As deep as Jackson lets any document nest (its default {@code maxNestingDepth}). */
+  static final int MAX_DEPTH = 1000;
+
+  /** A copy of {@code node} in which every alias is a copy of its own: written out, it needs no anchor. */
+  private static Node unshared(Node node, int[] budget) throws IOException {
+    return unshared(node, budget, new IdentityHashMap<>(), 0);
+  }
+
+  private static Node unshared(Node node, int[] budget, Map<Node, Boolean> enclosing, int depth)
+      throws IOException {
+    if (--budget[0] < 0) {
+      throw new IOException("the document's aliases expand it beyond " + MAX_NODES + " values");
+    }
+    if (depth > MAX_DEPTH) {
+      throw new IOException("the document nests deeper than " + MAX_DEPTH + " levels");
+    }
+    if (enclosing.put(node, Boolean.TRUE) != null) {
+      throw new IOException("an alias refers to a value that contains it");
+    }
+    try {
+      return copied(node, budget, enclosing, depth);
+    } finally {
+      enclosing.remove(node);
+    }
+  }
+
+  private static Node copied(Node node, int[] budget, Map<Node, Boolean> enclosing, int depth)
+      throws IOException {
+    if (node instanceof ScalarNode scalar) {
+      return new ScalarNode(scalar.getTag(), scalar.getValue(), null, null, scalar.getScalarStyle());
+    }
+    if (node instanceof SequenceNode sequence) {
+      List<Node> items = new ArrayList<>(sequence.getValue().size());
+      for (Node item : sequence.getValue()) {
+        items.add(unshared(item, budget, enclosing, depth + 1));
+      }
+      return new SequenceNode(sequence.getTag(), items, sequence.getFlowStyle());
+    }
+    MappingNode mapping = (MappingNode) node;
+    List<NodeTuple> entries = new ArrayList<>(mapping.getValue().size());
+    for (NodeTuple entry : mapping.getValue()) {
+      entries.add(new NodeTuple(unshared(entry.getKeyNode(), budget, enclosing, depth + 1),
+          unshared(entry.getValueNode(), budget, enclosing, depth + 1)));
+    }
+    return new MappingNode(mapping.getTag(), entries, mapping.getFlowStyle());
+  }
+
+  private static boolean hasAlias(byte[] body) {
+    try (YAMLParser parser = (YAMLParser) Json.YAML.getFactory().createParser(body)) {
+      for (JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
+        if (parser.isCurrentAlias()) {
+          return true;
+        }
+      }
+      return false;
+    } catch (IOException | RuntimeException e) {
+      return false; // bad YAML: the tree reader reports it, with its position
+    }
+  }
+}
