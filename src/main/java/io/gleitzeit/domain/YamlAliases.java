@@ -9,9 +9,11 @@ import java.io.InputStreamReader;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -20,6 +22,7 @@ import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
 
 /**
  * YAML read into a tree with its anchors and aliases resolved. Jackson's YAML reader hands an alias ({@code *v})
@@ -27,7 +30,8 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * anchor ran with the anchor's name in its place. A document with aliases is composed by SnakeYAML (which
  * resolves each alias to the node its anchor marked), copied so that no node is shared, written out again without
  * anchors, and read by the same mapper as any other: numbers, strings and the duplicate-key check stay as they are.
- * A document without aliases is read as before.
+ * The merge key {@code <<} (YAML 1.1, {@code <<: *defaults}) is applied on the way. A document without aliases is
+ * read as before.
  */
 final class YamlAliases {
 
@@ -96,12 +100,37 @@ final class YamlAliases {
       return new SequenceNode(sequence.getTag(), items, sequence.getFlowStyle());
     }
     MappingNode mapping = (MappingNode) node;
-    List<NodeTuple> entries = new ArrayList<>(mapping.getValue().size());
+    List<NodeTuple> own = new ArrayList<>();
+    List<NodeTuple> merged = new ArrayList<>();
     for (NodeTuple entry : mapping.getValue()) {
-      entries.add(new NodeTuple(unshared(entry.getKeyNode(), budget, enclosing, depth + 1),
-          unshared(entry.getValueNode(), budget, enclosing, depth + 1)));
+      Node value = unshared(entry.getValueNode(), budget, enclosing, depth + 1);
+      if (Tag.MERGE.equals(entry.getKeyNode().getTag())) {
+        // "<<: *defaults" (or a list of them): their entries, the first source winning over later ones.
+        for (Node source : value instanceof SequenceNode list ? list.getValue() : List.of(value)) {
+          if (!(source instanceof MappingNode sourceMapping)) {
+            throw new IOException("a merge key (<<) takes a mapping or a list of mappings");
+          }
+          merged.addAll(sourceMapping.getValue());
+        }
+      } else {
+        own.add(new NodeTuple(unshared(entry.getKeyNode(), budget, enclosing, depth + 1), value));
+      }
     }
+    // The mapping's own keys win over merged ones; merged entries come first, as SnakeYAML orders them.
+    Set<String> taken = new HashSet<>();
+    own.forEach(entry -> taken.add(keyOf(entry)));
+    List<NodeTuple> entries = new ArrayList<>();
+    for (NodeTuple entry : merged) {
+      if (taken.add(keyOf(entry))) {
+        entries.add(entry);
+      }
+    }
+    entries.addAll(own);
     return new MappingNode(mapping.getTag(), entries, mapping.getFlowStyle());
+  }
+
+  private static String keyOf(NodeTuple entry) {
+    return entry.getKeyNode() instanceof ScalarNode key ? key.getValue() : String.valueOf(entry.getKeyNode());
   }
 
   private static boolean hasAlias(byte[] body) {

@@ -75,7 +75,14 @@ class DefinitionParserTest {
                                 + "\"z\":2.5,\"again\":2.5}},{\"id\":\"b\",\"method\":\"t/y\",\"params\":{\"x\":1,"
                                 + "\"n\":{\"y\":[true,null]},\"z\":2.5,\"again\":2.5}}]}",
                         "tasks:\n  - id: a\n    method: t/x\n    params: &p {x: 1, n: {y: [true, null]}, z: &z 2.5, again: *z}\n"
-                                + "  - id: b\n    method: t/y\n    params: *p\n"));
+                                + "  - id: b\n    method: t/y\n    params: *p\n"),
+                // The merge key: the task's own keys win over the merged ones.
+                Arguments.of("{\"metadata\":{\"retries\":2,\"region\":\"eu\"},"
+                                + "\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\",\"params\":{\"retries\":2,\"region\":\"eu\","
+                                + "\"n\":1}},{\"id\":\"b\",\"method\":\"t/x\",\"params\":{\"retries\":2,\"region\":\"us\"}}]}",
+                        "metadata: &defaults {retries: 2, region: eu}\n"
+                                + "tasks:\n  - {id: a, method: t/x, params: {<<: *defaults, n: 1}}\n"
+                                + "  - {id: b, method: t/x, params: {<<: *defaults, region: us}}\n"));
     }
 
     @Test
