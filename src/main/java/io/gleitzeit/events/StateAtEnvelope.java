@@ -69,6 +69,9 @@ public final class StateAtEnvelope {
     for (EventEnvelope envelope : envelopes) {
       boolean done = envelope.sequenceNumber() <= n;
       String taskState = envelope.taskId() == null ? null : TASK_STATES.get(envelope.eventType());
+      if ("task:failed".equals(envelope.eventType()) && envelope.payload().path("will_retry").asBoolean(false)) {
+        taskState = "retry_scheduled"; // SPEC §3: failed is final; a failure that is retried waits for its retry
+      }
       if (taskState != null) {
         if (done) {
           doneState.put(envelope.taskId(), taskState);

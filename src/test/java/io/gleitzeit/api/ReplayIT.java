@@ -103,6 +103,20 @@ class ReplayIT {
     assertEquals(api.workflow(id).path("tasks"), atSequence(end).path("tasks"));
   }
 
+  /** SPEC §3: a failed attempt that will be retried goes running → retry_scheduled; failed is final. */
+  @Test
+  void atSequenceOfAFailureThatWillBeRetriedShowsTheTaskWaitingForItsRetryNotFailed() {
+    long failed = sequenceOf("task:failed", "a");
+    assertTrue(events.stream().anyMatch(e -> e.path("sequence_number").asLong() == failed
+        && e.path("payload").path("will_retry").asBoolean()), () -> "a's failure is retried: " + events);
+    JsonNode a = task(atSequence(failed), "a");
+    assertEquals("retry_scheduled", a.path("state").asText(), a::toString);
+    assertEquals(1, a.path("attempt").asInt(), a::toString);
+    assertTrue(a.path("error").isObject(), a::toString);
+    assertEquals("retry_scheduled", task(atSequence(sequenceOf("task:retry_scheduled", "a")), "a").path("state")
+        .asText());
+  }
+
   @Test
   void atSequenceBeyondTheLastEventIsTheCurrentStateEvenPastTheLargestLong() {
     long last = events.get(events.size() - 1).path("sequence_number").asLong();
