@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,9 +24,17 @@ public final class EngineMetrics {
   private final Map<String, AtomicLong> workflowsByStatus = new ConcurrentHashMap<>();
   private final Map<String, double[]> providers = new ConcurrentHashMap<>();
 
+  /**
+   * Every outcome {@link #taskOutcome} counts. Each starts at 0 when the node starts, so that the series exist before
+   * the first task ends (SPEC §5 lists them; a series that appears only later breaks Prometheus' rate() and alerts).
+   */
+  public static final List<String> OUTCOMES = List.of("completed", "failed", "retried", "reassigned", "cancelled",
+      "skipped");
+
   public EngineMetrics() {
     eventsWritten = Counter.builder("gleitzeit.events.written")
         .description("Event envelopes persisted by this node's entities").register(registry);
+    OUTCOMES.forEach(this::outcomes);
     for (String status : new String[] {"running", "completed", "failed", "cancelled"}) {
       AtomicLong count = new AtomicLong();
       workflowsByStatus.put(status, count);
@@ -36,9 +45,22 @@ public final class EngineMetrics {
 
   /** One attempt finished on a provider of this node. */
   public void taskExecuted(String method, String provider, Duration duration) {
-    Timer.builder("gleitzeit.task.duration").description("Time a provider took to run an attempt")
-        .tag("method", method).tag("provider", provider).publishPercentileHistogram()
-        .register(registry).record(duration);
+    durations(method, provider).record(duration);
+  }
+
+  /**
+   * A provider of this node serves {@code method}: its duration histogram is shown, empty, before its first attempt.
+   * Method patterns ({@code mcp/tool.*}) name no series of their own and are skipped.
+   */
+  public void serves(String method, String provider) {
+    if (!method.contains("*")) {
+      durations(method, provider);
+    }
+  }
+
+  private Timer durations(String method, String provider) {
+    return Timer.builder("gleitzeit.task.duration").description("Time a provider took to run an attempt")
+        .tag("method", method).tag("provider", provider).publishPercentileHistogram().register(registry);
   }
 
   /** How long a ready task waited for a provider: from the request to the grant, at the coordinator. */
@@ -60,8 +82,11 @@ public final class EngineMetrics {
 
   /** A task outcome decided by a workflow on this node: completed, failed, retried, reassigned, cancelled, skipped. */
   public void taskOutcome(String outcome) {
-    Counter.builder("gleitzeit.tasks").description("Task outcomes").tag("outcome", outcome).register(registry)
-        .increment();
+    outcomes(outcome).increment();
+  }
+
+  private Counter outcomes(String outcome) {
+    return Counter.builder("gleitzeit.tasks").description("Task outcomes").tag("outcome", outcome).register(registry);
   }
 
   public void eventsWritten(int count) {

@@ -152,6 +152,9 @@ public final class GleitzeitNode implements AutoCloseable {
       }
       system.systemActorOf(ProviderRuntime.builtIn(spec, executor, workflows, providers, reporting,
           settings.heartbeatInterval()), "provider-" + spec.id(), Props.empty());
+      for (String method : spec.methods()) {
+        metrics.serves(method, spec.id());
+      }
     }
 
     // The event store's query side: projections of the tagged journal into indexed tables (GET /events, /workflows).

@@ -36,6 +36,16 @@ class MetricsIT {
     node.close();
   }
 
+  /** The series SPEC §5 lists exist before the first task: no task of this class skips or runs test/sleep. */
+  @Test
+  void theRequiredSeriesExistBeforeAnyTaskMovesThem() {
+    String text = api.get("/metrics").body();
+    String provider = "test-" + node.system().address().getPort().orElseThrow();
+    assertEquals(0.0, value(text, "gleitzeit_tasks_total{outcome=\"skipped\"}"), text);
+    assertEquals(0.0, value(text, "gleitzeit_task_duration_seconds_count{method=\"test/sleep\",provider=\""
+        + provider + "\"}"), text);
+  }
+
   @Test
   void metricsCountTheTasksAndEventsOfAFinishedWorkflow() throws Exception {
     String id = api.submitAccepted("{\"error_strategy\": \"continue\", \"tasks\": ["
