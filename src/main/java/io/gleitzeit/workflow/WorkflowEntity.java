@@ -519,6 +519,7 @@ public final class WorkflowEntity
     String providerId = task.providerId;
     WorkflowEvent timedOut = deps.decisions().fail(state, task.id, timedOutAfter(timeout), now());
     List<HeldAttempt> toCancel = heldAmongCancelled(state, timedOut);
+    // Both events join the same write; the first one's effect (no reply) is the second one's.
     group(state, timedOut, s -> {
       release(providerId, key, true);
       afterPersist(s, timedOut, toCancel);
