@@ -22,8 +22,6 @@ final class ReportGroup {
   private final Set<String> answersAwaited = new HashSet<>();
   /** Tasks asked for before their readiness was written: the write's own effects must not ask again. */
   private final Set<String> requestedEarly = new HashSet<>();
-  /** Whether every event gathered is a task's start (true while empty). */
-  private boolean onlyStarts = true;
 
   boolean isEmpty() {
     return events.isEmpty();
@@ -32,12 +30,6 @@ final class ReportGroup {
   void add(WorkflowEvent event, Consumer<WorkflowState> then) {
     events.add(event);
     effects.add(then);
-    onlyStarts &= event instanceof WorkflowEvent.TaskStarted;
-  }
-
-  /** Whether the group holds events and all of them are starts: nothing in it is waited for but visibility. */
-  boolean onlyStarts() {
-    return onlyStarts && !events.isEmpty();
   }
 
   /** {@code taskId} was asked for before the write: the write waits for its answer. */
@@ -66,7 +58,6 @@ final class ReportGroup {
     events.clear();
     effects.clear();
     answersAwaited.clear();
-    onlyStarts = true;
     return write;
   }
 }

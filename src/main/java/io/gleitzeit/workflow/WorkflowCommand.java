@@ -117,9 +117,8 @@ public sealed interface WorkflowCommand extends JsonSerializable {
 
   /**
    * To itself: persist the events its providers' reports decided since its last write, together. {@code
-   * INSTANCE} waits while assignments asked for before the write are unanswered, and while the write holds
-   * nothing but starts; {@code HOLD_OVER} (the assignment hold's timer) waits for neither; {@code STARTS_HELD}
-   * (the start hold's timer) writes starts nobody's outcome joined.
+   * INSTANCE} waits while assignments asked for before the write are unanswered; {@code HOLD_OVER} (the hold's
+   * timer) does not.
    */
-  enum PersistReports implements WorkflowCommand { INSTANCE, HOLD_OVER, STARTS_HELD }
+  enum PersistReports implements WorkflowCommand { INSTANCE, HOLD_OVER }
 }

@@ -68,20 +68,12 @@ public final class WorkflowEntity
 
   /**
    * What a workflow entity needs from its node. {@code redispatchAfter}: how long a dispatched attempt may go
-   * unheard of (no start, no outcome) before it is sent to its provider again; {@code startHold}: see {@link
-   * #START_HOLD} ({@code Duration.ZERO} writes starts at once, for tests on a manual clock).
+   * unheard of (no start, no outcome) before it is sent to its provider again.
    */
   public record Dependencies(
       ActorRef<CoordinatorCommand> coordinator, Function<String, RecipientRef<ProviderCommand>> providers,
       EventPublisher publisher, InstantSource clock, WorkflowDecisions decisions, Duration idleTimeout,
-      Duration redispatchAfter, Duration startHold) {
-    public Dependencies(ActorRef<CoordinatorCommand> coordinator,
-                        Function<String, RecipientRef<ProviderCommand>> providers, EventPublisher publisher,
-                        InstantSource clock, WorkflowDecisions decisions, Duration idleTimeout,
-                        Duration redispatchAfter) {
-      this(coordinator, providers, publisher, clock, decisions, idleTimeout, redispatchAfter, START_HOLD);
-    }
-
+      Duration redispatchAfter) {
     public Dependencies(ActorRef<CoordinatorCommand> coordinator,
                         Function<String, RecipientRef<ProviderCommand>> providers, EventPublisher publisher,
                         InstantSource clock, WorkflowDecisions decisions, Duration idleTimeout) {
@@ -147,13 +139,6 @@ public final class WorkflowEntity
   static final Duration ASSIGNMENT_HOLD = Duration.ofMillis(10);
   private static final String HOLD_TIMER = "assignment-hold";
 
-  /**
-   * The longest a write of nothing but starts waits for an outcome to join it (see {@link #group}): a short
-   * task's start and outcome then take one write instead of two. Fires 10–20 ms after it is armed, as above.
-   */
-  static final Duration START_HOLD = Duration.ofMillis(10);
-  private static final String START_HOLD_TIMER = "start-hold";
-
   /** A workflow with fewer events than this never snapshots. */
   static final int SNAPSHOT_MIN_EVENTS = 100;
 
@@ -204,12 +189,7 @@ public final class WorkflowEntity
         .onCommand(ReportTaskStarted.class, this::onStarted)
         .onCommand(ReportTaskResult.class, this::onResult)
         .onCommand(WorkflowCommand.PersistReports.class, this::onPersistReports)
-        .onAnyCommand((state, command) -> {
-          if (pending.onlyStarts()) {
-            ctx.getSelf().tell(WorkflowCommand.PersistReports.STARTS_HELD); // nobody waits out a start hold
-          }
-          return Effect().stash();
-        });
+        .onAnyCommand((state, command) -> Effect().stash());
     builder.forAnyState()
         .onCommand(WorkflowCommand.PersistReports.class, this::onPersistReports)
         .onCommand(SubmitWorkflow.class, this::onSubmit)
@@ -548,16 +528,10 @@ public final class WorkflowEntity
    * of two, and a workflow's first tasks one write after its submission: the submitter hears "accepted" once
    * both are written. A request sent for a write that never happens is harmless: the coordinator answers a
    * repeated request with the same grant, and a recovered entity asks again for every ready task.
-   *
-   * <p>And a write of nothing but starts waits (at most {@link #START_HOLD}) for an outcome to join it: no
-   * step waits for a start to be written (its {@code task:started} keeps the time the provider reported), and
-   * most tasks of a busy engine finish within milliseconds, so their start and outcome take one write instead
-   * of two. An outcome or anything else that joins lets the write go at once, and so does any command that
-   * would wait for it (a query, a cancel).
    */
   private ReplyEffect<WorkflowEvent, WorkflowState> group(WorkflowState state, WorkflowEvent event,
                                                           Consumer<WorkflowState> then) {
-    if (pending.isEmpty() || (pending.onlyStarts() && !(event instanceof TaskStarted))) {
+    if (pending.isEmpty()) {
       ctx.getSelf().tell(WorkflowCommand.PersistReports.INSTANCE); // after the reports already waiting
     }
     state.apply(event);
@@ -583,13 +557,6 @@ public final class WorkflowEntity
     if (pending.isEmpty()) {
       return Effect().noReply();
     }
-    if (pending.onlyStarts() && cmd == WorkflowCommand.PersistReports.INSTANCE && !deps.startHold().isZero()) {
-      if (!timers.isTimerActive(START_HOLD_TIMER)) {
-        timers.startSingleTimer(START_HOLD_TIMER, WorkflowCommand.PersistReports.STARTS_HELD, deps.startHold());
-      }
-      return Effect().noReply();
-    }
-    timers.cancel(START_HOLD_TIMER);
     if (pending.awaitsAnswers() && cmd != WorkflowCommand.PersistReports.HOLD_OVER) {
       if (!timers.isTimerActive(HOLD_TIMER)) {
         timers.startSingleTimer(HOLD_TIMER, WorkflowCommand.PersistReports.HOLD_OVER, ASSIGNMENT_HOLD);

@@ -32,20 +32,6 @@ class ReportGroupTest {
   }
 
   @Test
-  void knowsWhenAllItHoldsIsStarts() {
-    ReportGroup group = new ReportGroup();
-    assertFalse(group.onlyStarts(), "an empty group holds no starts");
-    group.add(started("a", 1), s -> { });
-    group.add(started("b", 2), s -> { });
-    assertTrue(group.onlyStarts());
-    group.add(new WorkflowEvent.ReportRejected("wf", "a", 1, "p", "late", Instant.EPOCH, 3), s -> { });
-    assertFalse(group.onlyStarts());
-    group.drain();
-    group.add(started("c", 4), s -> { });
-    assertTrue(group.onlyStarts(), "a new group starts over");
-  }
-
-  @Test
   void theLastAwaitedAnswerOfAGatheredWriteLetsItGo() {
     ReportGroup group = new ReportGroup();
     group.add(started("a", 1), s -> { });

@@ -97,14 +97,9 @@ class WorkflowEntityTest {
   }
 
   private Behavior<WorkflowCommand> behavior(String workflowId) {
-    return behavior(workflowId, WorkflowEntity.START_HOLD);
-  }
-
-  private Behavior<WorkflowCommand> behavior(String workflowId, Duration startHold) {
     WorkflowDecisions decisions = new WorkflowDecisions(new ParameterResolver(1024), 10, () -> 0.5);
     WorkflowEntity.Dependencies deps = new WorkflowEntity.Dependencies(coordinator.getRef(),
-        id -> provider.getRef(), EventPublisher.NONE, clock, decisions, Duration.ofMinutes(10), Duration.ofSeconds(5),
-        startHold);
+        id -> provider.getRef(), EventPublisher.NONE, clock, decisions, Duration.ofMinutes(10));
     return WorkflowEntity.create(workflowId, deps, self -> passivations.getRef().tell(self));
   }
 
@@ -799,64 +794,6 @@ class WorkflowEntityTest {
       assertEquals(List.of(List.of(WorkflowEvent.WorkflowSubmitted.class, TaskAssigned.class)),
           writes.stream().map(w -> w.stream().map(Object::getClass).toList()).toList());
     }
-  }
-
-  @Test
-  void shouldHoldAStartsWriteUntilAnOutcomeJoinsIt() {
-    String pid = WorkflowEntity.persistenceIdOf("wf-short").id();
-    TestProbe<List<Object>> writing = testKit.createTestProbe();
-    try (RecordedWrites recorded = RecordedWrites.of(testKit.system(), pid, events -> writing.getRef().tell(events))) {
-      List<List<Object>> writes = recorded.writes();
-      // A hold far longer than the test: only an outcome can let a's start be written.
-      ActorRef<WorkflowCommand> workflow = dispatchedChain("wf-short", Duration.ofMinutes(1));
-      writing.receiveMessage(); // the submission's
-
-      workflow.tell(new ReportTaskStarted("a", 1, "test-1"));
-      writing.expectNoMessage(Duration.ofMillis(200));
-      TestProbe<Done> acks = testKit.createTestProbe();
-      workflow.tell(new ReportTaskResult("a", 1, "test-1", Json.MAPPER.createObjectNode().put("x", 1), null,
-          acks.getRef()));
-      assertEquals(new TaskKey("wf-short", "b", 1), coordinator.expectMessageClass(RequestAssignment.class).key());
-      workflow.tell(new AssignmentGranted("b", 1, "test-1"));
-      acks.expectMessage(Done.getInstance());
-
-      // b starts and runs on; a query lets its start's write go rather than wait out the hold.
-      workflow.tell(new ReportTaskStarted("b", 1, "test-1"));
-      TestProbe<WorkflowCommand.WorkflowReply> views = testKit.createTestProbe();
-      workflow.tell(new WorkflowCommand.GetWorkflow(views.getRef()));
-      assertEquals(List.of("completed", "running"),
-          views.receiveMessage(Duration.ofSeconds(10)).view().tasks().stream().map(t -> t.state()).toList());
-
-      assertEquals(List.of(List.of(WorkflowEvent.WorkflowSubmitted.class, TaskAssigned.class),
-              List.of(TaskStarted.class, WorkflowEvent.TaskCompleted.class, TaskAssigned.class),
-              List.of(TaskStarted.class)),
-          writes.stream().map(w -> w.stream().map(Object::getClass).toList()).toList(),
-          "a short task's start and outcome take one write");
-    }
-  }
-
-  @Test
-  void shouldWriteAStartNoOutcomeJoinsOnceTheHoldRunsOut() {
-    String pid = WorkflowEntity.persistenceIdOf("wf-long").id();
-    TestProbe<List<Object>> writing = testKit.createTestProbe();
-    try (RecordedWrites recorded = RecordedWrites.of(testKit.system(), pid, events -> writing.getRef().tell(events))) {
-      dispatchedChain("wf-long", WorkflowEntity.START_HOLD).tell(new ReportTaskStarted("a", 1, "test-1"));
-      writing.receiveMessage(); // the submission's
-      assertEquals(List.of(TaskStarted.class), writing.receiveMessage().stream().map(Object::getClass).toList(),
-          "written on its own, with nobody asking");
-    }
-  }
-
-  /** {@link #CHAIN} as workflow {@code id}, submitted, a granted and dispatched. */
-  private ActorRef<WorkflowCommand> dispatchedChain(String id, Duration startHold) {
-    ActorRef<WorkflowCommand> workflow = testKit.spawn(behavior(id, startHold));
-    TestProbe<WorkflowCommand.SubmitReply> submitted = testKit.createTestProbe();
-    workflow.tell(new WorkflowCommand.SubmitWorkflow(definition(CHAIN.replace("wf-1", id)), submitted.getRef()));
-    coordinator.expectMessageClass(RequestAssignment.class);
-    workflow.tell(new AssignmentGranted("a", 1, "test-1"));
-    submitted.expectMessageClass(Accepted.class);
-    provider.expectMessageClass(Dispatch.class);
-    return workflow;
   }
 
   @Test

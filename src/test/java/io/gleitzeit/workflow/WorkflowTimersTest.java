@@ -92,8 +92,7 @@ class WorkflowTimersTest {
     WorkflowDecisions decisions = new WorkflowDecisions(new ParameterResolver(1024), 10, () -> 0.5);
     TestProbe<ProviderCommand> providerProbe = provider;
     WorkflowEntity.Dependencies deps = new WorkflowEntity.Dependencies(coordinator.getRef(),
-        p -> providerProbe.getRef(), EventPublisher.NONE, clock, decisions, Duration.ofDays(1), Duration.ofSeconds(5),
-        Duration.ZERO); // time passes only when the test says: starts are written at once
+        p -> providerProbe.getRef(), EventPublisher.NONE, clock, decisions, Duration.ofDays(1));
     return EventSourcedBehaviorTestKit.create(testKit.system(), WorkflowEntity.create(id, deps, self -> { }));
   }
 
