@@ -4,7 +4,9 @@ import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.Cluster;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 
 /**
@@ -32,7 +34,8 @@ public final class LiveEvents implements EventPublisher {
     ActorRef<Topic.Command<EnvelopeBatch>> topic =
         system.systemActorOf(Topic.create(EnvelopeBatch.class, TOPIC_NAME), "live-events", Props.empty());
     ActorRef<EnvelopeBatch> anchor = system.systemActorOf(Behaviors.ignore(), "live-events-anchor", Props.empty());
-    topic.tell(Topic.subscribe(anchor));
+    // Once a member: the registration then goes to the nodes there are (conf/cluster.conf), not just to itself.
+    Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> topic.tell(Topic.subscribe(anchor)));
     return new LiveEvents(topic);
   }
 
