@@ -41,6 +41,9 @@ final class YamlAliases {
    */
   static final int MAX_NODES = 1_000_000;
 
+  /** As deep as Jackson lets any document nest (its default {@code maxNestingDepth}). */
+  static final int MAX_DEPTH = 1000;
+
   private YamlAliases() {}
 
   /** The document as a tree, aliases resolved; null for an empty document. */
@@ -60,9 +63,6 @@ final class YamlAliases {
     new Yaml(options).serialize(unshared(root, new int[] {MAX_NODES}), text);
     return Json.YAML.readTree(text.toString());
   }
-
-  /** As deep as Jackson lets any document nest (its default {@code maxNestingDepth}). */
-  static final int MAX_DEPTH = 1000;
 
   /** A copy of {@code node} in which every alias is a copy of its own: written out, it needs no anchor. */
   private static Node unshared(Node node, int[] budget) throws IOException {

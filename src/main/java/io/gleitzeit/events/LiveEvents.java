@@ -24,11 +24,10 @@ public final class LiveEvents implements EventPublisher {
 
   /**
    * Starts this node's topic with one subscriber of its own that drops everything, for the node's life. A topic
-   * makes itself known to the other nodes (through the receptionist, which spreads by gossip) only while it has
-   * a local subscriber: without one, the first stream opened on a node missed what other nodes published in the
-   * second or two before they learned of it — a gap in a stream that promises none (found with a workflow
-   * submitted on one node and its stream opened at once on another). Every node then receives every envelope,
-   * streams or not.
+   * makes itself known to the other nodes (through the receptionist) only while it has a local subscriber: without
+   * one, the first stream opened on a node missed what other nodes published before they learned of it — a gap in
+   * a stream that promises none (found with a workflow submitted on one node and its stream opened at once on
+   * another). Every node then receives every envelope, streams or not.
    */
   public static LiveEvents start(ActorSystem<?> system) {
     ActorRef<Topic.Command<EnvelopeBatch>> topic =
