@@ -19,7 +19,7 @@ abstract class ClientCommand implements Callable<Integer> {
       System.err.println("gleitzeit: no node answers at " + api.baseUrl() + " (set GLEITZEIT_URL, or start one with"
           + " 'scripts/gleitzeit server')");
       return 2;
-    } catch (IOException e) {
+    } catch (IOException | IllegalArgumentException e) {
       System.err.println("gleitzeit: " + e.getMessage());
       return 2;
     } catch (InterruptedException e) {

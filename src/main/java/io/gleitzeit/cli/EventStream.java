@@ -3,7 +3,6 @@ package io.gleitzeit.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gleitzeit.domain.Json;
 import java.io.IOException;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,7 +34,7 @@ final class EventStream {
   /** Hands each envelope to {@code onEvent}; returns the one that ended the workflow, or null if the stream closed. */
   static JsonNode follow(ApiClient api, String workflowId, java.util.function.Consumer<JsonNode> onEvent)
       throws IOException, InterruptedException {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(api.baseUrl() + "/events/stream?workflow_id="
+    HttpRequest request = HttpRequest.newBuilder(api.uri("/events/stream?workflow_id="
         + URLEncoder.encode(workflowId, StandardCharsets.UTF_8))).header("Accept", "text/event-stream").GET().build();
     HttpResponse<Stream<String>> response = HttpClient.newHttpClient().send(request,
         HttpResponse.BodyHandlers.ofLines());

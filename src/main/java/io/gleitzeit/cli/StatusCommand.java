@@ -11,6 +11,6 @@ final class StatusCommand extends ClientCommand {
 
   @Override
   protected int execute() throws IOException, InterruptedException {
-    return print(api.get("/workflows/" + id));
+    return print(api.get("/workflows/" + ApiClient.segment(id)));
   }
 }

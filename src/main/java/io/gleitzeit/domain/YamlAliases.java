@@ -30,8 +30,8 @@ import org.yaml.snakeyaml.nodes.Tag;
  * anchor ran with the anchor's name in its place. A document with aliases is composed by SnakeYAML (which
  * resolves each alias to the node its anchor marked), copied so that no node is shared, written out again without
  * anchors, and read by the same mapper as any other: numbers, strings and the duplicate-key check stay as they are.
- * The merge key {@code <<} (YAML 1.1, {@code <<: *defaults}) is applied on the way. A document without aliases is
- * read as before.
+ * The merge key {@code <<} (YAML 1.1, {@code <<: *defaults} or an inline mapping) is applied on the way. A document
+ * with neither is read as before.
  */
 final class YamlAliases {
 
@@ -48,7 +48,7 @@ final class YamlAliases {
 
   /** The document as a tree, aliases resolved; null for an empty document. */
   static JsonNode readTree(byte[] body) throws IOException {
-    if (!hasAlias(body)) {
+    if (!needsComposing(body)) {
       return Json.YAML.readTree(body);
     }
     Node root = new Yaml(new LoaderOptions()).compose(
@@ -133,10 +133,11 @@ final class YamlAliases {
     return entry.getKeyNode() instanceof ScalarNode key ? key.getValue() : String.valueOf(entry.getKeyNode());
   }
 
-  private static boolean hasAlias(byte[] body) {
+  /** Whether the document has an alias or a merge key ({@code <<}), which Jackson would read as plain values. */
+  private static boolean needsComposing(byte[] body) {
     try (YAMLParser parser = (YAMLParser) Json.YAML.getFactory().createParser(body)) {
       for (JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
-        if (parser.isCurrentAlias()) {
+        if (parser.isCurrentAlias() || (token == JsonToken.FIELD_NAME && "<<".equals(parser.currentName()))) {
           return true;
         }
       }

@@ -1,6 +1,7 @@
 package io.gleitzeit.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gleitzeit.node.GleitzeitNode;
@@ -102,5 +103,26 @@ class ClientCommandsIT {
     CliProcess known = CliProcess.run(node.baseUrl(), "events", id, "--follow");
     assertEquals(0, known.exitCode(), known::toString);
     assertTrue(known.stdout().lines().anyMatch(l -> l.contains("workflow:completed")), known::toString);
+
+    CliProcess watch = CliProcess.run(node.baseUrl(), "watch", "nobody-" + id());
+    assertEquals(1, watch.exitCode(), watch::toString);
+    assertTrue(watch.stderr().contains("HTTP 404"), watch::toString);
+  }
+
+  /** An id is one path segment whatever it holds, and a GLEITZEIT_URL that is not a node's URL is said so. */
+  @Test
+  void oddIdsAndUnusableUrlsGetAMessageNotAStackTrace() throws Exception {
+    for (String odd : new String[] {"a b", "a%zz", "x?y", "x#y"}) {
+      CliProcess status = CliProcess.run(node.baseUrl(), "status", odd);
+      assertEquals(1, status.exitCode(), status::toString);
+      assertTrue(status.stderr().contains("HTTP 404") && status.stderr().contains("'" + odd + "'"), status::toString);
+      assertFalse(status.stderr().contains("\tat "), status::toString);
+    }
+    for (String url : new String[] {"127.0.0.1:8080", "http://127.0.0.1:99999", "not a url", "ftp://127.0.0.1:1"}) {
+      CliProcess providers = CliProcess.run(url, "providers");
+      assertEquals(2, providers.exitCode(), providers::toString);
+      assertTrue(providers.stderr().startsWith("gleitzeit: '" + url + "' is not an http(s) URL"), providers::toString);
+      assertFalse(providers.stderr().contains("\tat "), providers::toString);
+    }
   }
 }

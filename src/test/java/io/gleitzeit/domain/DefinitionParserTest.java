@@ -82,7 +82,10 @@ class DefinitionParserTest {
                                 + "\"n\":1}},{\"id\":\"b\",\"method\":\"t/x\",\"params\":{\"retries\":2,\"region\":\"us\"}}]}",
                         "metadata: &defaults {retries: 2, region: eu}\n"
                                 + "tasks:\n  - {id: a, method: t/x, params: {<<: *defaults, n: 1}}\n"
-                                + "  - {id: b, method: t/x, params: {<<: *defaults, region: us}}\n"));
+                                + "  - {id: b, method: t/x, params: {<<: *defaults, region: us}}\n"),
+                // ... and without an alias: a mapping, or a list of them (the first winning).
+                Arguments.of("{\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\",\"params\":{\"a\":1,\"b\":1,\"c\":9}}]}",
+                        "tasks: [{id: a, method: t/x, params: {<<: [{a: 1, b: 1}, {b: 2, c: 3}], c: 9}}]\n"));
     }
 
     @Test
