@@ -15,7 +15,6 @@ import io.gleitzeit.node.NodeSettings;
 import io.gleitzeit.provider.ProviderCommand;
 import io.gleitzeit.provider.ProviderEntity;
 import io.gleitzeit.provider.ProviderView;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -66,14 +65,14 @@ final class ProviderRoutes extends AllDirectives {
     return extractRequestEntity(entity -> {
       Optional<SourceFormat> format = formatOf(entity);
       if (format.isEmpty() || format.get() != SourceFormat.JSON) {
-        return RefusedBody.answer(entity,
+        return BodyLimit.refuse(entity,
             ApiError.unsupportedMediaType(entity.getContentType().toString(), "application/json"));
       }
-      if (RefusedBody.declaredOver(entity, settings.maxBodyBytes())) {
-        return RefusedBody.answer(entity, ApiError.payloadTooLarge(settings.maxBodyBytes()));
+      if (BodyLimit.declaredOver(entity, settings.maxBodyBytes())) {
+        return BodyLimit.refuse(entity, ApiError.payloadTooLarge(settings.maxBodyBytes()));
       }
-      return withSizeLimit(settings.maxBodyBytes(), () -> extractStrictEntity(Duration.ofSeconds(10), strict -> {
-        ProviderSpecResult parsed = new ProviderSpecParser().parse(strict.getData().toArray());
+      return BodyLimit.readWithin(entity, settings.maxBodyBytes(), body -> {
+        ProviderSpecResult parsed = new ProviderSpecParser().parse(body);
         if (parsed instanceof ProviderSpecResult.Invalid invalid) {
           return complete(ApiError.invalidDefinition("provider registration", invalid.problems()));
         }
@@ -90,7 +89,7 @@ final class ProviderRoutes extends AllDirectives {
                     .thenApply(reply -> json(reply.created() ? StatusCodes.CREATED : StatusCodes.OK,
                         ProviderJson.render(reply.view()))))
             .exceptionally(responses::unavailable));
-      }));
+      });
     });
   }
 

@@ -19,7 +19,6 @@ import io.gleitzeit.workflow.WorkflowCommand.SubmitReply;
 import io.gleitzeit.workflow.WorkflowCommand.WorkflowReply;
 import io.gleitzeit.workflow.WorkflowEntity;
 import io.gleitzeit.workflow.WorkflowView;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -78,14 +77,14 @@ final class WorkflowRoutes extends AllDirectives {
     return extractRequestEntity(entity -> {
       Optional<SourceFormat> format = formatOf(entity);
       if (format.isEmpty()) {
-        return RefusedBody.answer(entity, ApiError.unsupportedMediaType(entity.getContentType().toString()));
+        return BodyLimit.refuse(entity, ApiError.unsupportedMediaType(entity.getContentType().toString()));
       }
       long limit = settings.maxBodyBytes();
-      if (RefusedBody.declaredOver(entity, limit)) {
-        return RefusedBody.answer(entity, ApiError.payloadTooLarge(limit));
+      if (BodyLimit.declaredOver(entity, limit)) {
+        return BodyLimit.refuse(entity, ApiError.payloadTooLarge(limit));
       }
-      return withSizeLimit(limit, () -> extractStrictEntity(Duration.ofSeconds(10), strict -> {
-        ParseResult parsed = parser.parse(strict.getData().toArray(), format.get());
+      return BodyLimit.readWithin(entity, limit, body -> {
+        ParseResult parsed = parser.parse(body, format.get());
         if (parsed instanceof ParseResult.Invalid invalid) {
           return complete(ApiError.invalidDefinition("workflow definition", invalid.problems()));
         }
@@ -99,7 +98,7 @@ final class WorkflowRoutes extends AllDirectives {
                 ? ApiError.unavailable(refused.reason())
                 : ApiError.conflict("a workflow with id '" + definition.id() + "' already exists"));
         return completeWithFuture(answer.exceptionally(responses::unavailable));
-      }));
+      });
     });
   }
 

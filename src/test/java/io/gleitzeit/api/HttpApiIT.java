@@ -370,6 +370,31 @@ class HttpApiIT {
     }
   }
 
+  /** The same for a chunked body, whose length the server learns only as it ends. */
+  @Test
+  void aClientThatWritesItsWholeChunkedBodyFirstGetsThe413AndKeepsItsConnection() throws IOException {
+    byte[] chunk = "x".repeat(64 * 1024).getBytes(StandardCharsets.US_ASCII);
+    URI base = api.uri("/");
+    try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+      socket.setSoTimeout(30_000);
+      OutputStream out = socket.getOutputStream();
+      for (String path : new String[] {"/workflows", "/providers", "/workflows"}) {
+        out.write(("POST " + path + " HTTP/1.1\r\nHost: " + base.getHost() + "\r\nContent-Type: application/json\r\n"
+            + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        for (int i = 0; i < 48; i++) { // 3 MiB, all of it before reading anything
+          out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+          out.write(chunk);
+          out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        RawResponse r = RawResponse.read(socket.getInputStream());
+        assertEquals(413, r.status(), () -> path + ": " + r);
+        assertEquals("payload_too_large", parse(r.body()).path("error").asText(), () -> path + ": " + r);
+      }
+    }
+  }
+
   /** A status line, headers and a body of known length, read from a raw connection. */
   private record RawResponse(int status, Map<String, String> headers, String body) {
     static RawResponse read(InputStream in) throws IOException {
