@@ -27,6 +27,9 @@ final class SubmitCommand extends ClientCommand {
     } catch (NoSuchFileException e) {
       System.err.println("gleitzeit: no such file: " + file);
       return 2;
+    } catch (IOException e) {
+      System.err.println("gleitzeit: cannot read " + file + ": " + e.getMessage());
+      return 2;
     }
     ApiClient.Response response = api.post("/workflows", mediaType(stdin ? "" : file.getFileName().toString(), body),
         body);

@@ -71,6 +71,24 @@ class StreamResumeIT {
         && ApiTestClient.WORKFLOW_ENDS.contains(e.path("event_type").asText());
   }
 
+  /**
+   * The stream's event ids up to {@code last}: a workflow's end is not always its last event (a late report of a
+   * task the failure cancelled is rejected after it), and one that arrives after the test read the events is not
+   * expected.
+   */
+  private static List<String> upTo(List<String> ids, String last) {
+    int end = ids.indexOf(last);
+    return end < 0 ? ids : ids.subList(0, end + 1);
+  }
+
+  private static String last(List<String> ids) {
+    return ids.get(ids.size() - 1);
+  }
+
+  private static Predicate<JsonNode> withId(String eventId) {
+    return e -> eventId.equals(e.path("event_id").asText());
+  }
+
   private static List<JsonNode> persisted(List<JsonNode> envelopes) {
     return envelopes.stream().filter(e -> !e.path("sequence_number").isNull()).toList();
   }
@@ -202,8 +220,9 @@ class StreamResumeIT {
     // One of its events: the rest of its history after it, then live.
     List<JsonNode> events = api.events(id);
     try (EventWatch rest = EventWatch.open(node.baseUrl(), "workflow_id=" + id, ids(events).get(2))) {
-      rest.await("its end", endOf(id), WAIT);
-      assertEquals(ids(events.subList(3, events.size())), ids(persisted(rest.received())));
+      List<String> expected = ids(events.subList(3, events.size()));
+      rest.await("its last event", withId(last(expected)), WAIT);
+      assertEquals(expected, upTo(ids(persisted(rest.received())), last(expected)));
     }
   }
 
@@ -214,9 +233,10 @@ class StreamResumeIT {
     List<JsonNode> events = api.events(id);
     String from = events.get(events.size() / 2).path("timestamp").asText();
     try (EventWatch windowed = EventWatch.open(node.baseUrl(), "workflow_id=" + id + "&since=" + from)) {
-      windowed.await("its end", endOf(id), WAIT);
-      assertEquals(ids(events.stream().filter(e -> e.path("timestamp").asText().compareTo(from) >= 0).toList()),
-          ids(persisted(windowed.received())));
+      List<String> expected = ids(events.stream().filter(e -> e.path("timestamp").asText().compareTo(from) >= 0)
+          .toList());
+      windowed.await("its last event", withId(last(expected)), WAIT);
+      assertEquals(expected, upTo(ids(persisted(windowed.received())), last(expected)));
     }
     for (String bad : List.of("since=yesterday", "until=2026-13-01T00:00:00Z")) {
       Response r = api.send(HttpRequest.newBuilder(api.uri("/events/stream?" + bad))

@@ -118,6 +118,10 @@ class ClientCommandsIT {
       assertTrue(status.stderr().contains("HTTP 404") && status.stderr().contains("'" + odd + "'"), status::toString);
       assertFalse(status.stderr().contains("\tat "), status::toString);
     }
+    String directory = java.nio.file.Files.createTempDirectory("gleitzeit-cli-dir-").toString();
+    CliProcess notAFile = CliProcess.run(node.baseUrl(), "submit", directory);
+    assertEquals(2, notAFile.exitCode(), notAFile::toString);
+    assertTrue(notAFile.stderr().startsWith("gleitzeit: cannot read " + directory), notAFile::toString);
     for (String url : new String[] {"127.0.0.1:8080", "http://127.0.0.1:99999", "not a url", "ftp://127.0.0.1:1"}) {
       CliProcess providers = CliProcess.run(url, "providers");
       assertEquals(2, providers.exitCode(), providers::toString);
