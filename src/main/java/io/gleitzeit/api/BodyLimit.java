@@ -40,6 +40,10 @@ final class BodyLimit extends AllDirectives {
    * when it is longer (a chunked body says its length only by ending).
    */
   static Route readWithin(HttpEntity entity, long limit, Function<byte[], Route> inner) {
+    if (entity instanceof HttpEntity.Strict strict) { // most bodies: already read, no stream to run
+      return strict.getData().size() > limit ? DIRECTIVES.complete(ApiError.payloadTooLarge(limit))
+          : inner.apply(strict.getData().toArray());
+    }
     return DIRECTIVES.extractMaterializer(materializer -> DIRECTIVES.onComplete(
         entity.getDataBytes().completionTimeout(READ_TIMEOUT).runFold(Kept.EMPTY, (kept, chunk) -> kept.with(chunk,
             limit), materializer),

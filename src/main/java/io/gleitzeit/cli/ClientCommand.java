@@ -5,6 +5,8 @@ import io.gleitzeit.domain.Json;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /** The shared shape of the client commands: call the API, print, map failures to an exit code. */
 abstract class ClientCommand implements Callable<Integer> {
@@ -29,6 +31,21 @@ abstract class ClientCommand implements Callable<Integer> {
   }
 
   protected abstract int execute() throws IOException, InterruptedException;
+
+  /**
+   * Follows a workflow's events until it ends, once the node has said it knows the id: the stream of an id nobody
+   * submitted would wait for it for good, so an unknown id is printed as the error it is (exit 1), as for status.
+   */
+  protected static int followKnown(ApiClient node, String id, Consumer<JsonNode> onEvent,
+                                   Function<JsonNode, Integer> onEnd)
+      throws IOException, InterruptedException {
+    ApiClient.Response workflow = node.get("/workflows/" + ApiClient.segment(id));
+    if (workflow.status() != 200) {
+      return print(workflow);
+    }
+    JsonNode end = EventStream.follow(node, id, onEvent);
+    return end == null ? 1 : onEnd.apply(end);
+  }
 
   /** Prints a JSON answer; an error answer goes to stderr with a non-zero exit code. */
   protected static int print(ApiClient.Response response) throws IOException {

@@ -17,12 +17,7 @@ final class EventsCommand extends ClientCommand {
   @Override
   protected int execute() throws IOException, InterruptedException {
     if (follow) {
-      // The stream of an id nobody submitted would wait for it for good: an unknown id is an error, as for status.
-      ApiClient.Response workflow = api.get("/workflows/" + ApiClient.segment(id));
-      if (workflow.status() != 200) {
-        return print(workflow);
-      }
-      return EventStream.follow(api, id, false) == null ? 1 : 0;
+      return followKnown(api, id, e -> System.out.println(EventPrinter.line(e)), end -> 0);
     }
     ApiClient.Response response = api.get("/workflows/" + ApiClient.segment(id) + "/events");
     if (response.status() != 200 || json) {

@@ -35,14 +35,8 @@ final class WatchCommand extends ClientCommand {
   protected int execute() throws IOException, InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
     boolean tty = terminal != null ? terminal : System.console() != null;
-    ApiClient node = client != null ? client : api;
-    // The stream of an id nobody submitted would wait for it for good: an unknown id is an error, as for status.
-    ApiClient.Response workflow = node.get("/workflows/" + ApiClient.segment(id));
-    if (workflow.status() != 200) {
-      return print(workflow);
-    }
     WatchView view = new WatchView(id);
-    var end = EventStream.follow(node, id, envelope -> {
+    return followKnown(client != null ? client : api, id, envelope -> {
       WatchView.Row changed = view.apply(envelope);
       if (tty) {
         out.print(WatchView.CLEAR + view.table());
@@ -50,14 +44,12 @@ final class WatchCommand extends ClientCommand {
         out.println(WatchView.line(changed));
       }
       out.flush();
+    }, end -> {
+      if (!tty) {
+        out.println("workflow " + id + " " + view.status());
+        out.flush();
+      }
+      return "completed".equals(view.status()) ? 0 : 1;
     });
-    if (end == null) {
-      return 1;
-    }
-    if (!tty) {
-      out.println("workflow " + id + " " + view.status());
-      out.flush();
-    }
-    return "completed".equals(view.status()) ? 0 : 1;
   }
 }
