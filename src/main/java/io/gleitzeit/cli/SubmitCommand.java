@@ -1,6 +1,7 @@
 package io.gleitzeit.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gleitzeit.domain.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +45,9 @@ final class SubmitCommand extends ClientCommand {
 
   /**
    * JSON or YAML (SPEC §1: one schema, either format) by the file's extension; for any other name, and for
-   * standard input, by the content: JSON starts with '{' (after blanks), anything else is read as YAML.
+   * standard input, by the content: a text starting with '{' (after blanks) is JSON unless it is not JSON but is
+   * YAML (a flow mapping such as {@code {id: a, tasks: [...]}}); anything else is read as YAML. A text that is
+   * neither goes as JSON when it starts with '{', so the server's error speaks of JSON.
    */
   static String mediaType(String fileName, byte[] body) {
     String name = fileName.toLowerCase(Locale.ROOT);
@@ -57,6 +60,18 @@ final class SubmitCommand extends ClientCommand {
     if (text.startsWith("\uFEFF")) {
       text = text.substring(1).stripLeading();
     }
-    return text.startsWith("{") ? "application/json" : "application/yaml";
+    if (!text.startsWith("{")) {
+      return "application/yaml";
+    }
+    return parses(Json.MAPPER, body) || !parses(Json.YAML, body) ? "application/json" : "application/yaml";
+  }
+
+  private static boolean parses(ObjectMapper mapper, byte[] body) {
+    try {
+      mapper.readTree(body);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 }
