@@ -7,6 +7,9 @@ import io.gleitzeit.events.EventIndex;
 import io.gleitzeit.events.EventStreams;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
@@ -50,7 +53,9 @@ final class EventRoutes extends AllDirectives {
     return parameterMap(params -> optionalHeaderValueByName("Last-Event-ID", lastEventId -> {
       EventIndex.EventQuery query;
       try {
-        query = EventFilterParams.parseQuery(params);
+        Map<String, String> filters = new HashMap<>(params);
+        filters.keySet().removeAll(List.of("limit", "after")); // not even checked: a stream has no pages
+        query = EventFilterParams.parseQuery(filters);
       } catch (EventFilterParams.BadParameter e) {
         return complete(ApiError.invalidRequest(e.getMessage(), e.parameter()));
       }

@@ -3,6 +3,7 @@ package io.gleitzeit.api;
 import static io.gleitzeit.api.Responses.formatOf;
 import static io.gleitzeit.api.Responses.json;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gleitzeit.domain.Json;
 import io.gleitzeit.domain.Problem;
@@ -15,6 +16,7 @@ import io.gleitzeit.node.NodeSettings;
 import io.gleitzeit.provider.ProviderCommand;
 import io.gleitzeit.provider.ProviderEntity;
 import io.gleitzeit.provider.ProviderView;
+import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -73,14 +75,16 @@ final class ProviderRoutes extends AllDirectives {
       }
       return BodyLimit.readWithin(entity, settings.maxBodyBytes(), body -> {
         ProviderSpecResult parsed = new ProviderSpecParser().parse(body);
-        if (parsed instanceof ProviderSpecResult.Invalid invalid) {
-          return complete(ApiError.invalidDefinition("provider registration", invalid.problems()));
+        // Every problem in one answer: a built-in type beside the others too (the parser takes any type).
+        List<Problem> problems = new java.util.ArrayList<>(
+            parsed instanceof ProviderSpecResult.Invalid invalid ? invalid.problems() : List.of());
+        if (builtInTypeIn(body) && problems.stream().noneMatch(p -> p.path().equals("type"))) {
+          problems.add(new Problem("type", "only external providers register over HTTP; " + BUILT_IN));
+        }
+        if (!problems.isEmpty()) {
+          return complete(ApiError.invalidDefinition("provider registration", problems));
         }
         ProviderSpec spec = ((ProviderSpecResult.Valid) parsed).spec();
-        if (!EXTERNAL.equals(spec.type())) {
-          return complete(ApiError.invalidDefinition("provider registration", List.of(new Problem("type",
-              "only external providers register over HTTP; " + BUILT_IN))));
-        }
         return completeWithFuture(providerView(spec.id()).thenCompose(existing -> builtIn(existing)
                 ? CompletableFuture.completedFuture(builtInConflict(spec.id()))
                 : provider(spec.id())
@@ -127,6 +131,16 @@ final class ProviderRoutes extends AllDirectives {
   }
 
   /** A provider a node declared in its configuration: not registered, updated or deregistered over HTTP. */
+  /** Whether a registration names one of the built-in types, which only a node's configuration declares. */
+  private static boolean builtInTypeIn(byte[] body) {
+    try {
+      JsonNode type = Json.MAPPER.readTree(body).path("type");
+      return type.isTextual() && List.of("http", "llm", "mcp", "script", "test").contains(type.textValue());
+    } catch (IOException | RuntimeException e) {
+      return false; // the parser has said what is wrong with it
+    }
+  }
+
   private static boolean builtIn(ProviderView view) {
     return view != null && !EXTERNAL.equals(view.spec().type());
   }

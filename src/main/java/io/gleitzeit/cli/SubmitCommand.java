@@ -17,7 +17,7 @@ import picocli.CommandLine.Parameters;
 final class SubmitCommand extends ClientCommand {
 
   @Parameters(index = "0", description = "the definition file (JSON or YAML), or - for standard input") Path file;
-  @Option(names = "--wait", description = "follow its events until the workflow ends") boolean waitForEnd;
+  @Option(names = "--wait", description = "wait until the workflow ends, then show it as status does") boolean waitForEnd;
 
   @Override
   protected int execute() throws IOException, InterruptedException {
@@ -40,7 +40,11 @@ final class SubmitCommand extends ClientCommand {
     }
     String id = Json.MAPPER.readTree(response.body()).path("workflow_id").asText();
     JsonNode end = EventStream.follow(api, id, true);
-    return end != null && "workflow:completed".equals(end.path("event_type").asText()) ? 0 : 1;
+    if (end == null) {
+      return 1;
+    }
+    print(api.get("/workflows/" + ApiClient.segment(id))); // its tasks' results and errors, as status shows them
+    return "workflow:completed".equals(end.path("event_type").asText()) ? 0 : 1;
   }
 
   /**

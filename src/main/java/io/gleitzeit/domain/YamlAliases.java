@@ -51,7 +51,7 @@ final class YamlAliases {
     if (!needsComposing(body)) {
       return Json.YAML.readTree(body);
     }
-    Node root = new Yaml(new LoaderOptions()).compose(
+    Node root = new Yaml(loaderOptions()).compose(
         new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8));
     if (root == null) {
       return null;
@@ -62,6 +62,20 @@ final class YamlAliases {
     StringWriter text = new StringWriter();
     new Yaml(options).serialize(unshared(root, new int[] {MAX_NODES}), text);
     return Json.YAML.readTree(text.toString());
+  }
+
+  /**
+   * SnakeYAML's own limits off where this class has its own: its 50 aliases of collections per document refused a
+   * definition whose 51 tasks share one {@code params: *common}, and its 50 levels of nesting are less than
+   * Jackson's. What an alias may cost is bounded by {@link #MAX_NODES} and {@link #MAX_DEPTH} instead; the body's
+   * size by the HTTP limit.
+   */
+  private static LoaderOptions loaderOptions() {
+    LoaderOptions options = new LoaderOptions();
+    options.setMaxAliasesForCollections(Integer.MAX_VALUE);
+    options.setNestingDepthLimit(MAX_DEPTH + 1);
+    options.setCodePointLimit(Integer.MAX_VALUE);
+    return options;
   }
 
   /** A copy of {@code node} in which every alias is a copy of its own: written out, it needs no anchor. */

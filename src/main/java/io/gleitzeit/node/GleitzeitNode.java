@@ -141,11 +141,16 @@ public final class GleitzeitNode implements AutoCloseable {
             metrics.taskExecuted(method, providerId, duration), settings.startedReportDelay(),
         (key, providerId, progress) ->
             publisher.publish(java.util.List.of(ProgressEnvelopes.of(key, providerId, clock.instant(), progress))));
+    java.util.Set<String> builtinIds = new java.util.HashSet<>();
     for (NodeSettings.BuiltinProvider builtin : settings.builtinProviders()) {
       ProviderSpec spec;
       TaskExecutor executor;
       try {
         spec = BuiltinProviders.spec(builtin, remotePort);
+        if (!builtinIds.add(spec.id())) {
+          throw new IllegalArgumentException("two built-in providers have the id " + spec.id() + " (an empty id"
+              + " stands for <type>-<remote port>)");
+        }
         executor = BuiltinProviders.executor(builtin, spec.id());
       } catch (IllegalArgumentException e) {
         throw new NodeStartException("bad configuration: " + e.getMessage(), e);

@@ -25,10 +25,26 @@ public final class BuiltinProviders {
 
   private BuiltinProviders() {}
 
-  /** The registration of a configured built-in provider, checked like any {@code POST /providers}. */
+  /** What each built-in type serves: its methods when the configuration names none, and the most it may name. */
+  private static final Map<String, List<String>> METHODS_BY_TYPE = Map.of("test", TestExecutor.METHODS,
+      "http", HttpExecutor.METHODS, "script", ScriptExecutor.METHODS, "llm", LlmExecutor.METHODS,
+      "mcp", McpExecutor.METHODS);
+
+  private static final String TYPES = "test, http, script, llm, mcp";
+
+  /**
+   * The registration of a configured built-in provider, checked like any {@code POST /providers}, and its
+   * methods against what its type serves: an {@code http} provider listing {@code llm/generate} would be handed
+   * (and fail) a share of the llm tasks.
+   */
   public static ProviderSpec spec(BuiltinProvider p, int remotePort) {
     String id = p.id().isBlank() ? p.type() + "-" + remotePort : p.id();
-    List<String> methods = p.methods().isEmpty() ? defaultMethods(p.type()) : p.methods();
+    List<String> served = METHODS_BY_TYPE.get(p.type());
+    if (served == null) {
+      throw new IllegalArgumentException("built-in provider " + id + ": type: unknown type '" + p.type()
+          + "' (built-in types: " + TYPES + ")");
+    }
+    List<String> methods = p.methods().isEmpty() ? served : p.methods();
     var tree = io.gleitzeit.domain.Json.MAPPER.createObjectNode().put("id", id).put("type", p.type())
         .put("max_concurrency", p.maxConcurrency());
     methods.forEach(tree.putArray("methods")::add);
@@ -36,9 +52,39 @@ public final class BuiltinProviders {
     p.labels().forEach(labels::put);
     ProviderSpecResult result = new ProviderSpecParser().parse(tree);
     if (result instanceof ProviderSpecResult.Invalid invalid) {
-      throw new IllegalArgumentException("built-in provider " + id + " is misconfigured: " + invalid.problems());
+      throw new IllegalArgumentException("built-in provider " + id + ": " + invalid.problems().stream()
+          .map(problem -> asConfigured(problem.path()) + ": " + asConfigured(problem.message()))
+          .collect(java.util.stream.Collectors.joining("; ")));
+    }
+    for (String method : methods) {
+      if (!servedBy(served, method)) {
+        throw new IllegalArgumentException("built-in provider " + id + ": methods: the " + p.type()
+            + " type does not serve " + method + " (it serves " + String.join(", ", served) + ")");
+      }
     }
     return ((ProviderSpecResult.Valid) result).spec();
+  }
+
+  /** The configuration spells the API's {@code max_concurrency} as {@code max-concurrency}. */
+  private static String asConfigured(String text) {
+    return text.replace("max_concurrency", "max-concurrency");
+  }
+
+  /**
+   * Whether a configured method (exact, or a prefix ending in {@code *}) is one the type serves: an exact method
+   * it serves or one under its own prefix ({@code mcp/tool.read_file}), or a prefix that takes in at least one of
+   * its methods ({@code mcp/tool.read_*}, {@code llm/*}).
+   */
+  static boolean servedBy(List<String> served, String method) {
+    boolean prefix = method.endsWith("*");
+    String stem = prefix ? method.substring(0, method.length() - 1) : method;
+    for (String own : served) {
+      if (own.endsWith("*") ? stem.startsWith(own.substring(0, own.length() - 1))
+          : own.equals(method) || prefix && own.startsWith(stem)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The executor of a configured built-in provider, its {@code settings} read (and checked) here, once. */
@@ -60,13 +106,7 @@ public final class BuiltinProviders {
       case "llm" -> new LlmExecutor(LlmSettings.from(p.settings()));
       case "mcp" -> new McpExecutor(id, McpSettings.from(p.settings()));
       default -> throw new IllegalArgumentException("no built-in provider of type " + p.type()
-          + " (built-in types: test, http, script, llm, mcp)");
+          + " (built-in types: " + TYPES + ")");
     };
-  }
-
-  private static List<String> defaultMethods(String type) {
-    return Map.of("test", TestExecutor.METHODS, "http", HttpExecutor.METHODS, "script", ScriptExecutor.METHODS,
-        "llm", LlmExecutor.METHODS, "mcp", McpExecutor.METHODS)
-        .getOrDefault(type, List.of());
   }
 }

@@ -441,10 +441,13 @@ class EventQueryIT {
         .getKey();
   }
 
-  /** Follows the workflow's event stream (history, then live) until an envelope of the type arrives. */
+  /**
+   * Follows the workflow's event stream (history, then live) until an envelope of the type arrives. The stream
+   * ignores {@code limit} and {@code after}, values no query would take included (README): it goes past one event.
+   */
   private void awaitEvent(String workflowId, String type) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(api.uri("/events/stream?workflow_id=" + enc(workflowId)))
-        .GET().build();
+    HttpRequest request = HttpRequest.newBuilder(api.uri("/events/stream?workflow_id=" + enc(workflowId)
+        + "&limit=1&after=not-a-cursor")).GET().build();
     HttpResponse<Stream<String>> response = api.http().send(request, HttpResponse.BodyHandlers.ofLines());
     CompletableFuture<Void> found = CompletableFuture.runAsync(() -> {
       try (Stream<String> lines = response.body()) {

@@ -29,6 +29,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -245,6 +246,11 @@ class ProvidersApiIT {
     assertEquals("invalid_definition", llm.json().path("error").asText());
     assertTrue(detailsByPath(llm.json()).get("type").startsWith("only external providers register over HTTP"),
         llm::toString);
+    // ... said beside the registration's other problems, not only once they are mended.
+    Response alsoBroken = register("{\"id\": \"" + uniqueId("t") + "\", \"type\": \"test\", \"methods\": [],"
+        + " \"max_concurrency\": 0}");
+    assertEquals(Set.of("type", "methods", "max_concurrency"), detailsByPath(alsoBroken.json()).keySet(),
+        alsoBroken::toString);
 
     String builtIn = StreamSupport.stream(ApiTestClient.ok(api.get("/providers")).path("providers").spliterator(),
             false)

@@ -70,6 +70,8 @@ class ClientCommandsIT {
 
     assertEquals(0, submitted.exitCode(), submitted::toString);
     assertTrue(submitted.stdout().contains("workflow:completed"), submitted::toString);
+    assertTrue(submitted.stdout().contains("\"text\" : \"hi there\""), "the results, as status shows them: "
+        + submitted);
     assertEquals("hi there", ApiTestClient.task(api.workflow(id), "b").path("result").path("text").asText());
     CliProcess status = CliProcess.run(node.baseUrl(), "status", id);
     assertEquals(0, status.exitCode(), status::toString);

@@ -100,10 +100,22 @@ class DefinitionParserTest {
         }
         List<Problem> bomb = Fixtures.problems(laughs + "tasks: [{id: a, method: t/x}]\n", SourceFormat.YAML);
         assertEquals("$", bomb.get(0).path(), bomb::toString);
+        assertTrue(bomb.get(0).message().contains("beyond " + YamlAliases.MAX_NODES + " values"), bomb::toString);
 
         List<Problem> loop = Fixtures.problems("metadata: &m {self: *m}\ntasks: [{id: a, method: t/x}]\n",
                 SourceFormat.YAML);
         assertEquals(List.of(new Problem("$", "invalid YAML: an alias refers to a value that contains it")), loop);
+    }
+
+    @Test
+    void shouldAcceptManyAliasesOfOneAnchor() {
+        StringBuilder yaml = new StringBuilder("tasks:\n  - {id: t0, method: t/x, params: &common {x: [1, 2]}}\n");
+        for (int i = 1; i <= 120; i++) {
+            yaml.append("  - {id: t").append(i).append(", method: t/x, params: *common}\n");
+        }
+        WorkflowDefinition definition = valid(yaml.toString(), SourceFormat.YAML);
+        assertEquals(121, definition.tasks().size());
+        assertEquals("{\"x\":[1,2]}", definition.tasks().get(120).params().toString());
     }
 
     @ParameterizedTest

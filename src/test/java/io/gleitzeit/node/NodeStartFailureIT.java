@@ -176,4 +176,34 @@ class NodeStartFailureIT {
     assertTrue(line.contains("bad configuration") && line.contains("gleitzeit.providers.heartbeat-interval")
         && line.contains("must be longer than 0"), "the message names the setting and its range: " + line);
   }
+
+  static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> badBuiltinProviders() {
+    return java.util.stream.Stream.of(
+        org.junit.jupiter.params.provider.Arguments.of("twice",
+            "{ id = x, type = test }, { id = x, type = test }",
+            "two built-in providers have the id x"),
+        org.junit.jupiter.params.provider.Arguments.of("foreign-method",
+            "{ id = web, type = http, methods = [\"llm/generate\"], settings { allowed-hosts = [\"127.0.0.1:1\"] } }",
+            "built-in provider web: methods: the http type does not serve llm/generate"),
+        org.junit.jupiter.params.provider.Arguments.of("unknown-type",
+            "{ id = q, type = quantum, max-concurrency = 0 }",
+            "built-in provider q: type: unknown type 'quantum' (built-in types: test, http, script, llm, mcp)"),
+        org.junit.jupiter.params.provider.Arguments.of("zero-concurrency",
+            "{ id = z, type = test, max-concurrency = 0 }",
+            "built-in provider z: max-concurrency: "));
+  }
+
+  /** A mistake in a built-in provider's entry: one line naming the provider and the setting, no Java text. */
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.MethodSource("badBuiltinProviders")
+  void badBuiltinProviderExitsNonZeroNamingIt(String name, String entries, String expected) throws IOException {
+    Path dir = Files.createDirectories(runDir.resolve("builtin-" + name));
+    Path conf = Files.writeString(dir.resolve("providers.conf"), "gleitzeit.providers.builtin = [ " + entries + " ]\n");
+    Failure f = runExpectingFailure(NodeProcess.builder(dir.resolve("data")).config(conf));
+    assertEquals(1, f.exitCode(), "exit code" + evidence(f));
+    String line = messageLine(f);
+    assertTrue(line.startsWith("gleitzeit: cannot start the node: bad configuration: ") && line.contains(expected),
+        "expected '" + expected + "' in: " + line);
+    assertFalse(line.contains("Problem["), "no Java record text: " + line);
+  }
 }

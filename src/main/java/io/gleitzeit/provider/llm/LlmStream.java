@@ -30,6 +30,8 @@ final class LlmStream implements Flow.Subscriber<String> {
   private String model;
   private JsonNode last;
   private JsonNode usage;
+  private JsonNode finishReason;
+  private boolean doneLine;
   private int chunks;
   private long lastReportMs;
   private RuntimeException failure;
@@ -77,6 +79,7 @@ final class LlmStream implements Flow.Subscriber<String> {
     } else if (line.startsWith("data:")) {
       json = line.substring(5).strip();
       if (json.equals("[DONE]")) {
+        doneLine = true;
         return;
       }
     } else {
@@ -110,6 +113,9 @@ final class LlmStream implements Flow.Subscriber<String> {
     } else {
       JsonNode choice = chunk.path("choices").path(0);
       delta = generate ? choice.get("text") : choice.path("delta").get("content");
+      if (choice.hasNonNull("finish_reason")) {
+        finishReason = choice.get("finish_reason");
+      }
     }
     if (delta != null && delta.isTextual()) {
       text.append(delta.asText());
@@ -146,11 +152,18 @@ final class LlmStream implements Flow.Subscriber<String> {
         answer.putObject("message").put("role", "assistant").put("content", text.toString());
       }
     } else {
+      // A stream cut short (the server or a proxy closing it) would otherwise pass for a short answer.
+      if (!doneLine && finishReason == null) {
+        throw new LlmWire.Unexpected("the stream ended before its last chunk (no finish_reason, no [DONE])");
+      }
       ObjectNode choice = answer.putArray("choices").addObject();
       if (generate) {
         choice.put("text", text.toString());
       } else {
         choice.putObject("message").put("role", "assistant").put("content", text.toString());
+      }
+      if (finishReason != null) {
+        choice.set("finish_reason", finishReason);
       }
       if (usage != null) {
         answer.set("usage", usage);

@@ -38,6 +38,17 @@ public final class ScriptExecutor implements TaskExecutor {
 
   private static final AtomicInteger THREADS = new AtomicInteger();
 
+  /**
+   * Runs a program so that the kernel kills it when its parent ends ({@code prctl(PR_SET_PDEATHSIG)}, util-linux's
+   * {@code setpriv}): after a kill -9 of the node, the attempt its restarted provider reports as stopped must not
+   * go on and do its work a second time beside the new attempt. The parent the kernel watches is the thread that
+   * started the process, which waits for it to end ({@link #run}). Empty where {@code setpriv} is missing: the
+   * process then outlives a crashed node (README "Built-in providers").
+   */
+  static final List<String> PARENT_DEATH_SIGNAL = java.util.stream.Stream.of("/usr/bin/setpriv", "/bin/setpriv")
+      .filter(path -> java.nio.file.Files.isExecutable(java.nio.file.Path.of(path))).findFirst()
+      .map(path -> List.of(path, "--pdeathsig", "KILL", "--")).orElse(List.of());
+
   private final ScriptSettings settings;
   private final Map<String, String> nodeEnvironment;
   private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
@@ -107,7 +118,12 @@ public final class ScriptExecutor implements TaskExecutor {
     if (run.cancelled) {
       throw new TaskFailure("script/run " + params.name() + " was cancelled", false);
     }
-    ProcessBuilder builder = new ProcessBuilder(params.commandLine());
+    if (!java.nio.file.Files.isExecutable(params.program())) { // said here: setpriv would only exit 127
+      throw new TaskFailure("script/run: cannot start " + params.program() + ": not an executable file", false);
+    }
+    List<String> commandLine = new java.util.ArrayList<>(PARENT_DEATH_SIGNAL);
+    commandLine.addAll(params.commandLine());
+    ProcessBuilder builder = new ProcessBuilder(commandLine);
     builder.environment().clear();
     builder.environment().putAll(params.environment(settings.envWhitelist(), nodeEnvironment));
     Process process;

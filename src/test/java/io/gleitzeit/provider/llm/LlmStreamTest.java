@@ -88,6 +88,13 @@ class LlmStreamTest {
     completion.line("data: [DONE]");
     assertEquals("one two", LlmWire.result(Api.OPENAI, params(LlmParams.GENERATE), completion.answer(), 1)
         .path("response").asText());
+
+    // A server that ends with a finish_reason and no [DONE] line has answered in full.
+    LlmStream noDoneLine = stream(Api.OPENAI, LlmParams.CHAT);
+    noDoneLine.line("data: {\"choices\":[{\"delta\":{\"content\":\"ok\"},\"finish_reason\":null}]}");
+    noDoneLine.line("data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}");
+    assertEquals("ok", LlmWire.result(Api.OPENAI, params(LlmParams.CHAT), noDoneLine.answer(), 1)
+        .path("content").asText());
   }
 
   @Test
@@ -104,6 +111,11 @@ class LlmStreamTest {
     cut.line("{\"response\":\"a\",\"done\":false}");
     LlmWire.Unexpected early = assertThrows(LlmWire.Unexpected.class, cut::answer);
     assertTrue(early.getMessage().contains("before its closing line"), early.getMessage());
+
+    LlmStream cutOpenAi = stream(Api.OPENAI, LlmParams.CHAT);
+    cutOpenAi.line("data: {\"choices\":[{\"delta\":{\"content\":\"partial\"},\"finish_reason\":null}]}");
+    LlmWire.Unexpected cutShort = assertThrows(LlmWire.Unexpected.class, cutOpenAi::answer);
+    assertTrue(cutShort.getMessage().contains("before its last chunk"), cutShort.getMessage());
 
     LlmStream garbage = stream(Api.OPENAI, LlmParams.CHAT);
     garbage.onNext("data: {not json");
