@@ -15,7 +15,8 @@ gleitzeit_classpath() {
      || [ -n "$(find "$root/src/main" "$root/conf" "$root/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
     echo "gleitzeit: building the jar (mvn package, about a minute the first time) ..." >&2
     mkdir -p "$root/target"
-    if ! (cd "$root" && mvn -B -Dmaven.test.skip=true package) > "$root/target/build.log" 2>&1; then
+    # target/lib afresh: a dependency whose version changed would otherwise be on the class path twice.
+    if ! (cd "$root" && rm -rf target/lib && mvn -B -Dmaven.test.skip=true package) > "$root/target/build.log" 2>&1; then
       tail -40 "$root/target/build.log" >&2
       echo "gleitzeit: the build failed; the whole log is in target/build.log" >&2
       return 1

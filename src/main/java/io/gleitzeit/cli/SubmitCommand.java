@@ -17,7 +17,8 @@ import picocli.CommandLine.Parameters;
 final class SubmitCommand extends ClientCommand {
 
   @Parameters(index = "0", description = "the definition file (JSON or YAML), or - for standard input") Path file;
-  @Option(names = "--wait", description = "wait until the workflow ends, then show it as status does") boolean waitForEnd;
+  @Option(names = "--wait", description = "wait until the workflow ends, then show it as status does")
+  boolean waitForEnd;
 
   @Override
   protected int execute() throws IOException, InterruptedException {
