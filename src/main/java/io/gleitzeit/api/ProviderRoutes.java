@@ -85,6 +85,10 @@ final class ProviderRoutes extends AllDirectives {
           return complete(ApiError.invalidDefinition("provider registration", problems));
         }
         ProviderSpec spec = ((ProviderSpecResult.Valid) parsed).spec();
+        if (!EXTERNAL.equals(spec.type())) { // any other type the parser may come to know
+          return complete(ApiError.invalidDefinition("provider registration", List.of(new Problem("type",
+              "only external providers register over HTTP; " + BUILT_IN))));
+        }
         return completeWithFuture(providerView(spec.id()).thenCompose(existing -> builtIn(existing)
                 ? CompletableFuture.completedFuture(builtInConflict(spec.id()))
                 : provider(spec.id())
@@ -130,7 +134,6 @@ final class ProviderRoutes extends AllDirectives {
         .exceptionally(responses::unavailable));
   }
 
-  /** A provider a node declared in its configuration: not registered, updated or deregistered over HTTP. */
   /** Whether a registration names one of the built-in types, which only a node's configuration declares. */
   private static boolean builtInTypeIn(byte[] body) {
     try {
@@ -141,6 +144,7 @@ final class ProviderRoutes extends AllDirectives {
     }
   }
 
+  /** A provider a node declared in its configuration: not registered, updated or deregistered over HTTP. */
   private static boolean builtIn(ProviderView view) {
     return view != null && !EXTERNAL.equals(view.spec().type());
   }

@@ -43,7 +43,7 @@ public final class ScriptExecutor implements TaskExecutor {
    * {@code setpriv}): after a kill -9 of the node, the attempt its restarted provider reports as stopped must not
    * go on and do its work a second time beside the new attempt. The parent the kernel watches is the thread that
    * started the process, which waits for it to end ({@link #run}). Empty where {@code setpriv} is missing: the
-   * process then outlives a crashed node (README "Built-in providers").
+   * process then outlives a crashed node (README "Decisions").
    */
   static final List<String> PARENT_DEATH_SIGNAL = java.util.stream.Stream.of("/usr/bin/setpriv", "/bin/setpriv")
       .filter(path -> java.nio.file.Files.isExecutable(java.nio.file.Path.of(path))).findFirst()
