@@ -16,7 +16,7 @@ import java.util.Objects;
  * @param maxParallel            optional cap on running tasks, may be null (no cap)
  * @param scheduleToStartTimeout how long a ready task may wait for a provider, may be null (no limit)
  * @param metadata               free JSON object kept and returned; never null
- * @param tasks                  in definition order
+ * @param tasks                  in definition order (held as an immutable {@link TaskList})
  */
 public record WorkflowDefinition(String id, String name, String description, Priority priority,
                                  ErrorStrategy errorStrategy, Integer maxParallel, Duration scheduleToStartTimeout,
@@ -27,16 +27,11 @@ public record WorkflowDefinition(String id, String name, String description, Pri
         priority = priority != null ? priority : Priority.NORMAL;
         errorStrategy = errorStrategy != null ? errorStrategy : ErrorStrategy.STOP;
         metadata = metadata != null ? metadata : JsonNodeFactory.instance.objectNode();
-        tasks = tasks != null ? List.copyOf(tasks) : List.of();
+        tasks = TaskList.of(tasks != null ? tasks : List.of());
     }
 
-    /** The task with this id, or null. A linear scan: index the tasks (e.g. with {@link Dag}) in hot paths. */
+    /** The task with this id, or null; constant time ({@link TaskList}). */
     public TaskDefinition task(String id) {
-        for (TaskDefinition t : tasks) {
-            if (t.id().equals(id)) {
-                return t;
-            }
-        }
-        return null;
+        return ((TaskList) tasks).byId(id);
     }
 }
