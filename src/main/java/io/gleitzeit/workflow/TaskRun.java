@@ -23,6 +23,13 @@ public final class TaskRun {
   public int failures;
   /** A provider has been asked for this ready task and has not answered with a grant yet. */
   public boolean requested;
+  /**
+   * When a provider was first asked for the current attempt; null before. {@code schedule_to_start_timeout} counts
+   * from here (a task that its workflow's max_parallel holds back is not offered yet). Unlike {@link #requested}
+   * it stays when the task is cancelled: a grant for this attempt may still come, so running the task again
+   * needs a new attempt.
+   */
+  public Instant askedAt;
   public String providerId;
   /** The parameters as sent to the provider; null until the task is assigned. */
   public ObjectNode params;

@@ -79,8 +79,11 @@ public final class WorkflowDecisions {
     TaskRun task = state.task(taskId);
     Dag dag = state.dag();
     List<String> dependents = dag.dependentsOf(taskId);
+    // Only a pending dependent becomes ready: one retried by hand while this task had failed may be running,
+    // done or failed already, and is not run again because its dependency now completed.
     List<String> readied = dag.newlyReady(taskId,
-        id -> id.equals(taskId) || state.task(id).state == TaskState.COMPLETED);
+        id -> id.equals(taskId) || state.task(id).state == TaskState.COMPLETED).stream()
+        .filter(id -> state.task(id).state == TaskState.PENDING).toList();
     Set<String> endedNow = Set.of(taskId);
     WorkflowStatus outcome = null;
     if (readied.isEmpty() && allEndedExcept(state, endedNow)) {
@@ -208,8 +211,7 @@ public final class WorkflowDecisions {
       }
       String id = t.id;
       boolean ready = settled.containsAll(state.dag().dependenciesOf(id));
-      // A task that was handed to a provider ran an attempt: its next execution is a new attempt.
-      int attempt = t.providerId != null ? t.attempt + 1 : t.attempt;
+      int attempt = nextAttempt(t);
       reopened.add(new WorkflowEvent.TaskRetriedManually.Reopened(id, attempt, ready));
       if (ready) {
         nowReady.add(id);
@@ -222,12 +224,13 @@ public final class WorkflowDecisions {
   }
 
   /**
-   * SPEC §3: the attempt grows with every new execution. A task cancelled before it was ever asked for (it
-   * waited for its dependencies) runs for the first time; any other ran an attempt, or may still be granted
-   * one (a grant for an old attempt must not fit the new one).
+   * SPEC §3: the attempt grows with every new execution. A task cancelled or skipped before a provider was ever
+   * asked for its attempt (it waited for its dependencies) runs that attempt for the first time; any other ran
+   * it, or may still be granted it (a grant for an old attempt must not fit the new one).
    */
   private static int nextAttempt(TaskRun task) {
-    boolean neverAskedFor = task.state == TaskState.CANCELLED && task.providerId == null && !task.requested;
+    boolean cancelledOrSkipped = task.state == TaskState.CANCELLED || task.state == TaskState.SKIPPED;
+    boolean neverAskedFor = cancelledOrSkipped && task.providerId == null && task.askedAt == null;
     return neverAskedFor ? task.attempt : task.attempt + 1;
   }
 

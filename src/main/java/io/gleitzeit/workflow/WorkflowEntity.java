@@ -655,6 +655,18 @@ public final class WorkflowEntity
     return Effect().noReply();
   }
 
+  /**
+   * Where {@code schedule_to_start_timeout} counts from: when a provider was first asked for the attempt; null
+   * while its workflow's max_parallel holds it back (it waits for its turn without a deadline). A state recovered
+   * from a snapshot of an older version does not know when: from readiness then.
+   */
+  private static Instant offeredAt(TaskRun task) {
+    if (task.askedAt != null) {
+      return task.askedAt;
+    }
+    return task.requested ? task.readyAt : null;
+  }
+
   /** SPEC §1: a ready task that no provider took within schedule_to_start_timeout fails, without retry. */
   private ReplyEffect<WorkflowEvent, WorkflowState> onScheduleToStartDue(WorkflowState state,
                                                                          WorkflowCommand.ScheduleToStartDue cmd) {
@@ -663,8 +675,12 @@ public final class WorkflowEntity
         || state.status != WorkflowStatus.RUNNING) {
       return Effect().noReply();
     }
+    Instant offeredAt = offeredAt(task);
+    if (offeredAt == null) {
+      return Effect().noReply();
+    }
     Duration limit = state.definition.scheduleToStartTimeout();
-    Instant due = task.readyAt.plus(limit);
+    Instant due = offeredAt.plus(limit);
     if (now().isBefore(due)) {
       arm(scheduleToStartTimer(cmd.taskId()), cmd, due);
       return Effect().noReply();
@@ -736,7 +752,7 @@ public final class WorkflowEntity
     TaskRun task = state.task(taskId);
     if (state.definition.scheduleToStartTimeout() != null) {
       arm(scheduleToStartTimer(taskId), new WorkflowCommand.ScheduleToStartDue(taskId, task.attempt),
-          task.readyAt.plus(state.definition.scheduleToStartTimeout()));
+          offeredAt(task).plus(state.definition.scheduleToStartTimeout()));
     }
     askCoordinator(state, taskId);
   }

@@ -130,7 +130,7 @@ public final class WorkflowState implements JsonSerializable {
     for (String id : e.readied()) {
       markReady(tasks.get(id), e.at());
     }
-    markRequested(e.requested());
+    markRequested(e.requested(), e.at());
   }
 
   private void onAssigned(TaskAssigned e) {
@@ -202,14 +202,14 @@ public final class WorkflowState implements JsonSerializable {
     TaskRun t = tasks.get(e.taskId());
     startNewAttempt(t, e.attempt(), e.at());
     t.retryAt = null;
-    t.requested = e.requested();
+    markRequested(t, e.requested(), e.at());
   }
 
   private void onReassigned(TaskReassigned e) {
     TaskRun t = tasks.get(e.taskId());
     startNewAttempt(t, e.attempt(), e.at());
     t.reassignments++;
-    t.requested = e.requested();
+    markRequested(t, e.requested(), e.at());
   }
 
   private void onCancelled(WorkflowEvent.WorkflowCancelled e) {
@@ -234,13 +234,13 @@ public final class WorkflowState implements JsonSerializable {
         startNewAttempt(other, r.attempt(), e.at());
       } else {
         move(other, TaskState.PENDING);
-        other.attempt = r.attempt();
+        forgetAttempt(other, r.attempt());
         other.readyAt = null;
       }
       other.failures = 0;
       other.error = null;
     }
-    markRequested(e.requested());
+    markRequested(e.requested(), e.at());
     if (e.workflowReopened()) {
       status = WorkflowStatus.RUNNING;
       completedAt = null;
@@ -249,7 +249,13 @@ public final class WorkflowState implements JsonSerializable {
 
   private void startNewAttempt(TaskRun t, int attempt, Instant at) {
     markReady(t, at);
+    forgetAttempt(t, attempt);
+  }
+
+  /** The task's fields describe its latest attempt (SPEC §4): a new one starts with nothing of the last. */
+  private static void forgetAttempt(TaskRun t, int attempt) {
     t.attempt = attempt;
+    t.askedAt = null;
     t.providerId = null;
     t.params = null;
     t.result = null;
@@ -264,7 +270,7 @@ public final class WorkflowState implements JsonSerializable {
     for (String id : c.readied()) {
       markReady(tasks.get(id), at);
     }
-    markRequested(c.requested());
+    markRequested(c.requested(), at);
     for (String id : c.skipped()) {
       move(tasks.get(id), TaskState.SKIPPED);
     }
@@ -294,9 +300,16 @@ public final class WorkflowState implements JsonSerializable {
     t.readyAt = at;
   }
 
-  private void markRequested(Iterable<String> ids) {
+  private void markRequested(Iterable<String> ids, Instant at) {
     for (String id : ids) {
-      tasks.get(id).requested = true;
+      markRequested(tasks.get(id), true, at);
+    }
+  }
+
+  private static void markRequested(TaskRun t, boolean requested, Instant at) {
+    t.requested = requested;
+    if (requested && t.askedAt == null) {
+      t.askedAt = at;
     }
   }
 

@@ -54,6 +54,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
@@ -489,20 +490,27 @@ class WorkflowEntityTest {
     WorkflowEvent.TaskRetriedManually event = result.eventOfType(WorkflowEvent.TaskRetriedManually.class);
     assertEquals(2, event.attempt());
     assertTrue(event.workflowReopened());
-    assertEquals(List.of(new WorkflowEvent.TaskRetriedManually.Reopened("s", 1, true),
+    // s had been asked for (never granted) when the failure cancelled it: a grant for attempt 1 may still come.
+    assertEquals(List.of(new WorkflowEvent.TaskRetriedManually.Reopened("s", 2, true),
         new WorkflowEvent.TaskRetriedManually.Reopened("b", 1, false)), event.reopened());
     assertEquals(WorkflowStatus.RUNNING, result.state().status);
     assertEquals(TaskState.READY, result.state().task("a").state);
     assertEquals(TaskState.PENDING, result.state().task("b").state);
     assertEquals(0, result.state().task("a").failures);
     expectRequest("a", 2);
-    expectRequest("s", 1);
+    expectRequest("s", 2);
 
+    var lateGrant = settled(kit, new AssignmentGranted("s", 1, "test-1"));
+    assertTrue(lateGrant.hasNoEvents(), "the grant of the cancelled attempt does not fit the new one");
+    Release release = new Release(new TaskKey("wf-1", "s", 1), false);
+    provider.fishForMessage(Duration.ofSeconds(5), m -> m.equals(release) ? FishingOutcomes.complete()
+        : FishingOutcomes.continueAndIgnore());
+    assertEquals(TaskState.READY, kit.getState().task("s").state);
     grant(kit, "a", 2);
     report(kit, "a", 2, java.util.Map.of(), null);
     expectRequest("b", 1);
-    grant(kit, "s", 1);
-    report(kit, "s", 1, java.util.Map.of(), null);
+    grant(kit, "s", 2);
+    report(kit, "s", 2, java.util.Map.of(), null);
     grant(kit, "b", 1);
     report(kit, "b", 1, java.util.Map.of(), null);
     assertEquals(WorkflowStatus.COMPLETED, kit.getState().status);
@@ -567,6 +575,83 @@ class WorkflowEntityTest {
     WorkflowState after = kit.getState();
     assertEquals(WorkflowStatus.FAILED, after.status, "a is still failed");
     assertEquals(TaskState.COMPLETED, after.task("b").state);
+  }
+
+  @Test
+  void shouldLeaveADependentThatCompletedAfterAManualRetryAloneWhenItsDependencyIsRetriedAndCompletes() {
+    var kit = failedWhileSRan();
+    retry(kit, "b");
+    expectRequestsOf("b", 1, "s", 2);
+    grant(kit, "b", 1);
+    report(kit, "b", 1, java.util.Map.of("done", true), null);
+    grant(kit, "s", 2);
+    report(kit, "s", 2, java.util.Map.of(), null);
+    assertEquals(WorkflowStatus.FAILED, kit.getState().status, "a is still failed");
+
+    retry(kit, "a");
+    expectRequest("a", 2);
+    grant(kit, "a", 2);
+    var completed = settled(kit, new ReportTaskResult("a", 2, "test-1", Json.MAPPER.createObjectNode(), null,
+        testKit.<Done>createTestProbe().getRef())).eventOfType(TaskCompleted.class);
+
+    assertEquals(List.of(), completed.consequences().readied(), "b completed already: it does not run again");
+    assertEquals(WorkflowStatus.COMPLETED, completed.consequences().outcome());
+    WorkflowState after = kit.getState();
+    assertEquals(WorkflowStatus.COMPLETED, after.status);
+    assertEquals(TaskState.COMPLETED, after.task("b").state);
+    assertEquals(1, after.task("b").attempt);
+  }
+
+  @Test
+  void shouldLeaveADependentRunningAfterAManualRetryAloneWhenItsDependencyIsRetriedAndCompletes() {
+    var kit = failedWhileSRan();
+    retry(kit, "b");
+    expectRequestsOf("b", 1, "s", 2);
+    grant(kit, "b", 1);
+    settled(kit, new ReportTaskStarted("b", 1, "test-1", clock.instant()));
+
+    retry(kit, "a");
+    expectRequest("a", 2);
+    grant(kit, "a", 2);
+    var completed = settled(kit, new ReportTaskResult("a", 2, "test-1", Json.MAPPER.createObjectNode(), null,
+        testKit.<Done>createTestProbe().getRef())).eventOfType(TaskCompleted.class);
+
+    assertEquals(List.of(), completed.consequences().readied(), "b runs already: it is not made ready again");
+    assertEquals(TaskState.RUNNING, kit.getState().task("b").state);
+    clock.advance(Duration.ofSeconds(3));
+    report(kit, "b", 1, java.util.Map.of(), null);
+    assertEquals(TaskState.COMPLETED, kit.getState().task("b").state);
+    assertEquals(3000L, kit.getState().task("b").durationMs, "one attempt, timed from its one start");
+  }
+
+  @Test
+  void shouldLeaveADependentThatFailedAfterAManualRetryFailedWhenItsDependencyIsRetriedAndCompletes() {
+    var kit = failedWhileSRan();
+    retry(kit, "b");
+    expectRequestsOf("b", 1, "s", 2);
+    grant(kit, "s", 2);
+    report(kit, "s", 2, java.util.Map.of(), null);
+    grant(kit, "b", 1);
+    report(kit, "b", 1, null, TaskError.ofProvider("b fails on its own", false));
+
+    retry(kit, "a");
+    expectRequest("a", 2);
+    grant(kit, "a", 2);
+    var completed = settled(kit, new ReportTaskResult("a", 2, "test-1", Json.MAPPER.createObjectNode(), null,
+        testKit.<Done>createTestProbe().getRef())).eventOfType(TaskCompleted.class);
+
+    assertEquals(List.of(), completed.consequences().readied(), "a failed task runs again only when retried");
+    assertEquals(WorkflowStatus.FAILED, completed.consequences().outcome(), "b is still failed");
+    assertEquals(TaskState.FAILED, kit.getState().task("b").state);
+    assertEquals(1, kit.getState().task("b").attempt);
+    assertEquals(2, retry(kit, "b").eventOfType(WorkflowEvent.TaskRetriedManually.class).attempt());
+  }
+
+  /** Two requests for a provider, in either order. */
+  private void expectRequestsOf(String task1, int attempt1, String task2, int attempt2) {
+    assertEquals(java.util.Set.of(new TaskKey("wf-1", task1, attempt1), new TaskKey("wf-1", task2, attempt2)),
+        java.util.Set.of(coordinator.expectMessageClass(RequestAssignment.class).key(),
+            coordinator.expectMessageClass(RequestAssignment.class).key()));
   }
 
   @Test
@@ -639,6 +724,26 @@ class WorkflowEntityTest {
     assertTrue(failed.error().message().contains("no healthy provider serves test/unknown"), failed.error().message());
     assertEquals(WorkflowStatus.FAILED, result.state().status);
     assertEquals(TaskState.CANCELLED, result.state().task("b").state);
+  }
+
+  @Test
+  void shouldCountTheScheduleToStartTimeoutFromWhenMaxParallelLetsATaskBeOffered() {
+    var kit = submitted("{'id': 'wf-1', 'schedule_to_start_timeout': 1, 'max_parallel': 1, 'tasks': ["
+        + "{'id': 'a', 'method': 'test/sleep'}, {'id': 'b', 'method': 'test/echo'}]}");
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+    clock.advance(Duration.ofSeconds(3)); // b is ready and held back by max_parallel meanwhile
+    assertTrue(kit.runCommand(new WorkflowCommand.ScheduleToStartDue("b", 1)).hasNoEvents(), "b was never offered");
+    report(kit, "a", 1, java.util.Map.of(), null);
+    expectRequest("b", 1);
+    assertEquals(clock.instant(), kit.getState().task("b").askedAt);
+
+    clock.advance(Duration.ofMillis(999));
+    assertTrue(kit.runCommand(new WorkflowCommand.ScheduleToStartDue("b", 1)).hasNoEvents(),
+        "a second from its offer, not from its readiness three seconds ago");
+    clock.advance(Duration.ofMillis(1));
+    TaskFailed failed = kit.runCommand(new WorkflowCommand.ScheduleToStartDue("b", 1)).eventOfType(TaskFailed.class);
+    assertEquals(TaskError.SCHEDULE_TO_START, failed.error().type());
   }
 
   @Test
