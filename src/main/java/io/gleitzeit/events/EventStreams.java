@@ -13,9 +13,13 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.ActorAttributes;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.SharedKillSwitch;
+import org.apache.pekko.stream.StreamSubscriptionTimeoutTerminationMode;
+import org.apache.pekko.stream.javadsl.AsPublisher;
+import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import io.gleitzeit.domain.Json;
@@ -28,13 +32,21 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
 public final class EventStreams {
 
   /**
-   * How many batches a subscriber may fall behind before its stream fails: a slow client is disconnected
-   * (and may resume with Last-Event-ID) instead of growing the server's memory.
+   * How many envelopes that match its filters a subscriber may fall behind before its stream fails (and as many
+   * journal events on the way to the filter): a slow client is disconnected (and may resume with Last-Event-ID)
+   * instead of growing the server's memory.
    */
   public static final int BUFFERED_BATCHES = 4096;
 
   /** How long a resuming stream waits for the event index to catch up with the journal before giving up. */
   public static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * How long a subscription buffers for a stream that has not started yet: a resume subscribes, then waits for
+   * the index (up to {@link #CATCH_UP_TIMEOUT}) before its response starts. Pekko's default of 5 s cut such a
+   * subscription off, and the response ended with nothing sent (seventh black-box round).
+   */
+  static final Duration UNCLAIMED_SUBSCRIPTION_TIMEOUT = CATCH_UP_TIMEOUT.plusSeconds(20);
 
   private final ActorSystem<?> system;
   /** Completes every subscriber's live part when the node stops, so that streams end instead of breaking. */
@@ -52,7 +64,7 @@ public final class EventStreams {
 
   /** Live envelopes matching the filter, from the moment of subscription. */
   public Source<EventEnvelope, NotUsed> live(EventFilter filter) {
-    return subscribe().second().mapConcat(EnvelopeBatch::envelopes).filter(filter::matches);
+    return subscribe(filter::matches).second();
   }
 
   /**
@@ -62,10 +74,10 @@ public final class EventStreams {
    */
   public CompletionStage<Optional<Source<EventEnvelope, NotUsed>>> workflow(String workflowId, String afterEventId,
                                                                            EventFilter filter) {
-    Pair<ActorRef<EnvelopeBatch>, Source<EnvelopeBatch, NotUsed>> subscription = subscribe();
     // Only the workflow's own stream: a provider's report dead letter names the workflow too.
-    Source<EventEnvelope, NotUsed> liveOnes = subscription.second().mapConcat(EnvelopeBatch::envelopes)
-        .filter(e -> workflowId.equals(e.workflowId()) && !ProviderEnvelopes.SUPERVISOR.equals(e.sourceComponent()));
+    Pair<ActorRef<EnvelopeBatch>, Source<EventEnvelope, NotUsed>> subscription = subscribe(e -> filter.matches(e)
+        && workflowId.equals(e.workflowId()) && !ProviderEnvelopes.SUPERVISOR.equals(e.sourceComponent()));
+    Source<EventEnvelope, NotUsed> liveOnes = subscription.second();
     CompletionStage<Optional<Source<EventEnvelope, NotUsed>>> history = subscribed()
         .thenCompose(stats -> journal.envelopes(workflowId))
         .thenApply(all -> after(all, afterEventId).map(replayed -> {
@@ -91,7 +103,7 @@ public final class EventStreams {
    * stream says exactly what was sent, in bounded memory.
    */
   public CompletionStage<Optional<Source<EventEnvelope, NotUsed>>> resume(String afterEventId, EventFilter filter) {
-    Pair<ActorRef<EnvelopeBatch>, Source<EnvelopeBatch, NotUsed>> subscription = subscribe();
+    Pair<ActorRef<EnvelopeBatch>, Source<EventEnvelope, NotUsed>> subscription = subscribe(filter::matches);
     CompletionStage<Optional<Source<EventEnvelope, NotUsed>>> resumed = subscribed()
         .thenCompose(stats -> index.journalHighWater())
         .thenCompose(high -> index.awaitIndexedUpTo(high, CATCH_UP_TIMEOUT))
@@ -100,7 +112,7 @@ public final class EventStreams {
           Source<Pair<Boolean, EventEnvelope>, NotUsed> replayed = indexedAfter(after, filter)
               .map(e -> Pair.create(true, e));
           Source<Pair<Boolean, EventEnvelope>, NotUsed> liveOnes = subscription.second()
-              .mapConcat(EnvelopeBatch::envelopes).filter(filter::matches).map(e -> Pair.create(false, e));
+              .map(e -> Pair.create(false, e));
           return replayed.concat(liveOnes).statefulMapConcat(EventStreams::withoutWhatWasReplayed);
         }));
     return unsubscribedUnlessStreamed(resumed, subscription);
@@ -129,7 +141,7 @@ public final class EventStreams {
 
   /** Ends the live subscription when no stream will be built on it (a failure, or nothing to resume after). */
   private <T> CompletionStage<Optional<T>> unsubscribedUnlessStreamed(
-      CompletionStage<Optional<T>> built, Pair<ActorRef<EnvelopeBatch>, Source<EnvelopeBatch, NotUsed>> subscription) {
+      CompletionStage<Optional<T>> built, Pair<ActorRef<EnvelopeBatch>, Source<EventEnvelope, NotUsed>> subscription) {
     return built.whenComplete((source, failure) -> {
       if (failure != null || source.isEmpty()) {
         subscription.second().runWith(Sink.cancelled(), system); // unsubscribes
@@ -175,16 +187,32 @@ public final class EventStreams {
     return Optional.empty();
   }
 
-  private Pair<ActorRef<EnvelopeBatch>, Source<EnvelopeBatch, NotUsed>> subscribe() {
-    Source<EnvelopeBatch, ActorRef<EnvelopeBatch>> source = ActorSource.actorRef(
-        batch -> false, batch -> Optional.empty(), BUFFERED_BATCHES, OverflowStrategy.fail());
-    Pair<ActorRef<EnvelopeBatch>, Source<EnvelopeBatch, NotUsed>> pre = source.preMaterialize(system);
+  /**
+   * Subscribes to the live topic now, for a stream that may start seconds later (a resume first waits for the
+   * index): the envelopes that {@code keep} drops are dropped as they arrive, so that only those the stream will
+   * send count against {@link #BUFFERED_BATCHES} meanwhile (a burst of other workflows' events overflowed a
+   * resume still waiting for the index).
+   */
+  private Pair<ActorRef<EnvelopeBatch>, Source<EventEnvelope, NotUsed>> subscribe(
+      java.util.function.Predicate<EventEnvelope> keep) {
+    Source<EventEnvelope, ActorRef<EnvelopeBatch>> source = ActorSource.<EnvelopeBatch>actorRef(
+            batch -> false, batch -> Optional.empty(), BUFFERED_BATCHES, OverflowStrategy.fail())
+        .mapConcat(EnvelopeBatch::envelopes)
+        .filter(keep::test)
+        .buffer(BUFFERED_BATCHES, OverflowStrategy.fail());
+    // Source.preMaterialize, with room for the wait before the stream is run.
+    Pair<ActorRef<EnvelopeBatch>, org.reactivestreams.Publisher<EventEnvelope>> pre = source
+        .toMat(Sink.asPublisher(AsPublisher.WITH_FANOUT), Keep.both())
+        .addAttributes(ActorAttributes.streamSubscriptionTimeout(UNCLAIMED_SUBSCRIPTION_TIMEOUT,
+            StreamSubscriptionTimeoutTerminationMode.cancel()))
+        .run(system);
     live.topic().tell(Topic.subscribe(pre.first()));
     subscribers.incrementAndGet();
-    Source<EnvelopeBatch, NotUsed> counted = pre.second().via(stopping.flow()).watchTermination((notUsed, done) -> {
-      done.whenComplete((d, failure) -> subscribers.decrementAndGet());
-      return NotUsed.getInstance();
-    });
+    Source<EventEnvelope, NotUsed> counted = Source.fromPublisher(pre.second()).via(stopping.flow())
+        .watchTermination((notUsed, done) -> {
+          done.whenComplete((d, failure) -> subscribers.decrementAndGet());
+          return NotUsed.getInstance();
+        });
     return Pair.create(pre.first(), counted);
   }
 

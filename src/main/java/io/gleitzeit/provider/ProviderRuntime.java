@@ -360,8 +360,17 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
             replyTo -> new ReportTaskResult(report.taskId(), report.attempt(), report.providerId(), report.result(),
                 report.error(), replyTo, report.startedAt()),
             reporting.timeout(), getContext().getSystem().scheduler()),
-        (done, failure) -> new Delivered(key, failure == null, failure == null ? null : failure.toString()));
+        (done, failure) -> new Delivered(key, failure == null, failure == null ? null : inWords(failure)));
     return this;
+  }
+
+  /** What a failed delivery ends up saying in a dead letter's reason: no Java class names or actor paths. */
+  private String inWords(Throwable failure) {
+    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    if (cause instanceof java.util.concurrent.TimeoutException) {
+      return "no answer within " + reporting.timeout().toMillis() + " ms";
+    }
+    return cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
   }
 
   private Behavior<Message> onDelivered(Delivered d) {

@@ -83,8 +83,8 @@ class ProviderRuntimeReportingTest {
 
     ReportGivenUp givenUp = entity.expectMessageClass(ReportGivenUp.class);
     assertEquals(KEY, givenUp.key());
-    assertTrue(givenUp.reason().startsWith("the result of attempt 1 was not acknowledged by workflow wf-1 after 2"
-        + " deliveries; last: "), givenUp.reason());
+    assertEquals("the result of attempt 1 was not acknowledged by workflow wf-1 after 2 deliveries; last: no answer"
+        + " within " + REPORTING.timeout().toMillis() + " ms", givenUp.reason(), "in words, no Java class names");
     entity.expectNoMessage(QUIET);
     workflow.expectNoMessage(QUIET);
   }
