@@ -81,6 +81,10 @@ public final class StateAtEnvelope {
       } else if (!done && "workflow:state_changed".equals(envelope.eventType())) {
         statusToCome = true;
       }
+      // A manual retry reopens the tasks that cannot run yet in its task:ready (they get no envelope of their own).
+      if (!done && "task:ready".equals(envelope.eventType())) {
+        envelope.payload().path("reopened_pending").forEach(id -> moreToCome.add(id.asText()));
+      }
     }
     Map<String, TaskView> earlier = new HashMap<>();
     if (before != null) {

@@ -1,0 +1,65 @@
+package io.gleitzeit.events;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.gleitzeit.domain.DefinitionParser;
+import io.gleitzeit.domain.ParameterResolver;
+import io.gleitzeit.domain.ParseResult;
+import io.gleitzeit.domain.SourceFormat;
+import io.gleitzeit.workflow.TaskError;
+import io.gleitzeit.workflow.WorkflowDecisions;
+import io.gleitzeit.workflow.WorkflowEvent;
+import io.gleitzeit.workflow.WorkflowState;
+import io.gleitzeit.workflow.WorkflowView;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+/** {@code state?at_sequence=N} within the journal event of a manual retry. */
+class StateAtEnvelopeTest {
+
+  private static final Instant T0 = Instant.parse("2026-11-27T10:00:00.000Z");
+
+  private final WorkflowDecisions decisions = new WorkflowDecisions(new ParameterResolver(1024), 10, () -> 0.5);
+  private final WorkflowState state = WorkflowState.empty();
+  private final List<WorkflowEvent> events = new ArrayList<>();
+
+  private WorkflowEvent apply(Function<WorkflowState, WorkflowEvent> decision) {
+    WorkflowEvent event = decision.apply(state);
+    state.apply(event);
+    events.add(event);
+    return event;
+  }
+
+  private static String stateOf(WorkflowView view, String taskId) {
+    return view.tasks().stream().filter(t -> t.id().equals(taskId)).findFirst().orElseThrow().state();
+  }
+
+  @Test
+  void aTaskAManualRetryReopensAsPendingIsShownAsItWasUntilTheEnvelopeThatSaysSo() {
+    ParseResult parsed = new DefinitionParser().parse(("{\"id\": \"wf\", \"tasks\": [{\"id\": \"a\", \"method\": "
+        + "\"test/fail\", \"retry\": {\"max_attempts\": 1}}, {\"id\": \"b\", \"method\": \"test/echo\", "
+        + "\"dependencies\": [\"a\"]}]}").getBytes(StandardCharsets.UTF_8), SourceFormat.JSON);
+    apply(s -> decisions.submit(((ParseResult.Valid) parsed).definition(), T0));
+    apply(s -> decisions.assign(s, "a", "test-1", T0));
+    apply(s -> decisions.fail(s, "a", TaskError.ofProvider("boom", false), T0));
+    assertEquals("cancelled", state.task("b").state.wire(), "stop: the failure cancelled b");
+    WorkflowEvent retried = apply(s -> decisions.retryByHand(s, "a", null, T0));
+
+    List<EventEnvelope> envelopes = WorkflowEnvelopes.of(retried);
+    long reopening = envelopes.stream().filter(e -> e.eventType().equals("task:ready") && "a".equals(e.taskId()))
+        .findFirst().orElseThrow().sequenceNumber();
+    WorkflowView justBefore = StateAtEnvelope.of(events, reopening - 1);
+    assertEquals("workflow:state_changed", envelopes.get(0).eventType());
+    assertEquals("running", justBefore.status(), "the status change is envelope " + (reopening - 1));
+    assertEquals("failed", stateOf(justBefore, "a"));
+    assertEquals("cancelled", stateOf(justBefore, "b"), "b is reopened by a's task:ready, not before");
+
+    WorkflowView at = StateAtEnvelope.of(events, reopening);
+    assertEquals("ready", stateOf(at, "a"));
+    assertEquals("pending", stateOf(at, "b"));
+  }
+}
