@@ -20,7 +20,7 @@ final class TaskList extends AbstractList<TaskDefinition> implements RandomAcces
         this.tasks = List.copyOf(tasks);
         this.byId = new HashMap<>(this.tasks.size() * 2);
         for (TaskDefinition t : this.tasks) {
-            byId.putIfAbsent(t.id(), t); // the first of repeated ids, as a scan would find (only a parser input repeats)
+            byId.putIfAbsent(t.id(), t); // the first of repeated ids, as a scan finds (only parser input repeats)
         }
     }
 

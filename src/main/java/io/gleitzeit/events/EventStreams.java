@@ -32,9 +32,9 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
 public final class EventStreams {
 
   /**
-   * How many envelopes that match its filters a subscriber may fall behind before its stream fails (and as many
-   * journal events on the way to the filter): a slow client is disconnected (and may resume with Last-Event-ID)
-   * instead of growing the server's memory.
+   * How many journal events with envelopes that match its filters a subscriber may fall behind before its stream
+   * fails: a slow client is disconnected (and may resume with Last-Event-ID) instead of growing the server's
+   * memory.
    */
   public static final int BUFFERED_BATCHES = 4096;
 
@@ -189,17 +189,19 @@ public final class EventStreams {
 
   /**
    * Subscribes to the live topic now, for a stream that may start seconds later (a resume first waits for the
-   * index): the envelopes that {@code keep} drops are dropped as they arrive, so that only those the stream will
-   * send count against {@link #BUFFERED_BATCHES} meanwhile (a burst of other workflows' events overflowed a
-   * resume still waiting for the index).
+   * index): the envelopes that {@code keep} drops are dropped as they arrive, so that only journal events with
+   * envelopes the stream will send count against {@link #BUFFERED_BATCHES} meanwhile (a burst of other
+   * workflows' events overflowed a resume still waiting for the index).
    */
   private Pair<ActorRef<EnvelopeBatch>, Source<EventEnvelope, NotUsed>> subscribe(
       java.util.function.Predicate<EventEnvelope> keep) {
+    // Batches stay whole in the buffer: one journal event (a workflow's submission) yields thousands of envelopes.
     Source<EventEnvelope, ActorRef<EnvelopeBatch>> source = ActorSource.<EnvelopeBatch>actorRef(
             batch -> false, batch -> Optional.empty(), BUFFERED_BATCHES, OverflowStrategy.fail())
-        .mapConcat(EnvelopeBatch::envelopes)
-        .filter(keep::test)
-        .buffer(BUFFERED_BATCHES, OverflowStrategy.fail());
+        .map(batch -> batch.envelopes().stream().filter(keep).toList())
+        .filter(kept -> !kept.isEmpty())
+        .buffer(BUFFERED_BATCHES, OverflowStrategy.fail())
+        .mapConcat(kept -> kept);
     // Source.preMaterialize, with room for the wait before the stream is run.
     Pair<ActorRef<EnvelopeBatch>, org.reactivestreams.Publisher<EventEnvelope>> pre = source
         .toMat(Sink.asPublisher(AsPublisher.WITH_FANOUT), Keep.both())

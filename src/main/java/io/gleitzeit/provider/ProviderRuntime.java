@@ -366,7 +366,8 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
 
   /** What a failed delivery ends up saying in a dead letter's reason: no Java class names or actor paths. */
   private String inWords(Throwable failure) {
-    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause() : failure;
     if (cause instanceof java.util.concurrent.TimeoutException) {
       return "no answer within " + reporting.timeout().toMillis() + " ms";
     }

@@ -588,11 +588,7 @@ class WorkflowEntityTest {
     report(kit, "s", 2, java.util.Map.of(), null);
     assertEquals(WorkflowStatus.FAILED, kit.getState().status, "a is still failed");
 
-    retry(kit, "a");
-    expectRequest("a", 2);
-    grant(kit, "a", 2);
-    var completed = settled(kit, new ReportTaskResult("a", 2, "test-1", Json.MAPPER.createObjectNode(), null,
-        testKit.<Done>createTestProbe().getRef())).eventOfType(TaskCompleted.class);
+    TaskCompleted completed = retryAAndComplete(kit);
 
     assertEquals(List.of(), completed.consequences().readied(), "b completed already: it does not run again");
     assertEquals(WorkflowStatus.COMPLETED, completed.consequences().outcome());
@@ -610,11 +606,7 @@ class WorkflowEntityTest {
     grant(kit, "b", 1);
     settled(kit, new ReportTaskStarted("b", 1, "test-1", clock.instant()));
 
-    retry(kit, "a");
-    expectRequest("a", 2);
-    grant(kit, "a", 2);
-    var completed = settled(kit, new ReportTaskResult("a", 2, "test-1", Json.MAPPER.createObjectNode(), null,
-        testKit.<Done>createTestProbe().getRef())).eventOfType(TaskCompleted.class);
+    TaskCompleted completed = retryAAndComplete(kit);
 
     assertEquals(List.of(), completed.consequences().readied(), "b runs already: it is not made ready again");
     assertEquals(TaskState.RUNNING, kit.getState().task("b").state);
@@ -634,17 +626,23 @@ class WorkflowEntityTest {
     grant(kit, "b", 1);
     report(kit, "b", 1, null, TaskError.ofProvider("b fails on its own", false));
 
-    retry(kit, "a");
-    expectRequest("a", 2);
-    grant(kit, "a", 2);
-    var completed = settled(kit, new ReportTaskResult("a", 2, "test-1", Json.MAPPER.createObjectNode(), null,
-        testKit.<Done>createTestProbe().getRef())).eventOfType(TaskCompleted.class);
+    TaskCompleted completed = retryAAndComplete(kit);
 
     assertEquals(List.of(), completed.consequences().readied(), "a failed task runs again only when retried");
     assertEquals(WorkflowStatus.FAILED, completed.consequences().outcome(), "b is still failed");
     assertEquals(TaskState.FAILED, kit.getState().task("b").state);
     assertEquals(1, kit.getState().task("b").attempt);
     assertEquals(2, retry(kit, "b").eventOfType(WorkflowEvent.TaskRetriedManually.class).attempt());
+  }
+
+  /** Retries the failed task a by hand and reports its new attempt complete: what its dependents do is decided. */
+  private TaskCompleted retryAAndComplete(
+      EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> kit) {
+    retry(kit, "a");
+    expectRequest("a", 2);
+    grant(kit, "a", 2);
+    return settled(kit, new ReportTaskResult("a", 2, "test-1", Json.MAPPER.createObjectNode(), null,
+        testKit.<Done>createTestProbe().getRef())).eventOfType(TaskCompleted.class);
   }
 
   /** Two requests for a provider, in either order. */
