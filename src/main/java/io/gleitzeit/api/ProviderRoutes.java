@@ -75,20 +75,17 @@ final class ProviderRoutes extends AllDirectives {
       }
       return BodyLimit.readWithin(entity, settings.maxBodyBytes(), body -> {
         ProviderSpecResult parsed = new ProviderSpecParser().parse(body);
-        // Every problem in one answer: a built-in type beside the others too (the parser takes any type).
+        // Every problem in one answer: a built-in type (which the parser accepts) beside the others too.
         List<Problem> problems = new java.util.ArrayList<>(
             parsed instanceof ProviderSpecResult.Invalid invalid ? invalid.problems() : List.of());
-        if (builtInTypeIn(body) && problems.stream().noneMatch(p -> p.path().equals("type"))) {
+        String type = parsed instanceof ProviderSpecResult.Valid valid ? valid.spec().type() : typeIn(body);
+        if (type != null && !EXTERNAL.equals(type) && problems.stream().noneMatch(p -> p.path().equals("type"))) {
           problems.add(new Problem("type", "only external providers register over HTTP; " + BUILT_IN));
         }
         if (!problems.isEmpty()) {
           return complete(ApiError.invalidDefinition("provider registration", problems));
         }
         ProviderSpec spec = ((ProviderSpecResult.Valid) parsed).spec();
-        if (!EXTERNAL.equals(spec.type())) { // any other type the parser may come to know
-          return complete(ApiError.invalidDefinition("provider registration", List.of(new Problem("type",
-              "only external providers register over HTTP; " + BUILT_IN))));
-        }
         return completeWithFuture(providerView(spec.id()).thenCompose(existing -> builtIn(existing)
                 ? CompletableFuture.completedFuture(builtInConflict(spec.id()))
                 : provider(spec.id())
@@ -134,13 +131,16 @@ final class ProviderRoutes extends AllDirectives {
         .exceptionally(responses::unavailable));
   }
 
-  /** Whether a registration names one of the built-in types, which only a node's configuration declares. */
-  private static boolean builtInTypeIn(byte[] body) {
+  /**
+   * The textual {@code type} of a registration the parser refused for other reasons, or null: a type it did not
+   * refuse is one it knows, and any but external is one only a node's configuration declares.
+   */
+  private static String typeIn(byte[] body) {
     try {
       JsonNode type = Json.MAPPER.readTree(body).path("type");
-      return type.isTextual() && List.of("http", "llm", "mcp", "script", "test").contains(type.textValue());
+      return type.isTextual() ? type.textValue() : null;
     } catch (IOException | RuntimeException e) {
-      return false; // the parser has said what is wrong with it
+      return null; // the parser has said what is wrong with it
     }
   }
 

@@ -82,9 +82,8 @@ public final class EventStreams {
         .thenCompose(stats -> journal.envelopes(workflowId))
         .thenApply(all -> after(all, afterEventId).map(replayed -> {
           long lastRead = all.isEmpty() ? 0 : all.get(all.size() - 1).sequenceNumber();
-          return Source.from(replayed)
-              .concat(liveOnes.filter(e -> e.sequenceNumber() == null || e.sequenceNumber() > lastRead))
-              .filter(filter::matches);
+          return Source.from(replayed).filter(filter::matches) // the live ones were filtered on arrival
+              .concat(liveOnes.filter(e -> e.sequenceNumber() == null || e.sequenceNumber() > lastRead));
         }));
     return unsubscribedUnlessStreamed(history, subscription);
   }

@@ -366,8 +366,7 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
 
   /** What a failed delivery ends up saying in a dead letter's reason: no Java class names or actor paths. */
   private String inWords(Throwable failure) {
-    Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-        ? failure.getCause() : failure;
+    Throwable cause = causeOf(failure);
     if (cause instanceof java.util.concurrent.TimeoutException) {
       return "no answer within " + reporting.timeout().toMillis() + " ms";
     }
@@ -401,8 +400,13 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     return this;
   }
 
+  /** The failure itself, not the CompletionException a CompletionStage wraps it in. */
+  private static Throwable causeOf(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+  }
+
   private static TaskError errorOf(Throwable failure) {
-    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    Throwable cause = causeOf(failure);
     if (cause instanceof TaskFailure tf) {
       return TaskError.ofProvider(tf.getMessage(), tf.retryable(),
           tf.retryAfter() == null ? null : tf.retryAfter().toMillis());
