@@ -205,17 +205,20 @@ public final class WorkflowEnvelopes {
       }
     }
     for (String id : e.requested()) {
-      b.add("assignment:requested", COORDINATOR, id, null, "info", obj());
+      int attempt = id.equals(e.taskId()) ? e.attempt() : e.reopened().stream()
+          .filter(r -> r.taskId().equals(id)).mapToInt(WorkflowEvent.TaskRetriedManually.Reopened::attempt)
+          .findFirst().orElse(e.attempt());
+      b.add("assignment:requested", COORDINATOR, id, null, "info", obj().put("attempt", attempt));
     }
   }
 
   /** {@code failedTask}: the task whose failure caused these consequences; null when none did. */
   private static void consequences(Builder b, Consequences c, String failedTask) {
     for (String id : c.readied()) {
-      b.add("task:ready", DEPENDENCIES, id, null, "info", obj().put("attempt", 1));
+      b.add("task:ready", DEPENDENCIES, id, null, "info", obj().put("attempt", c.attemptOf(id)));
     }
     for (String id : c.requested()) {
-      b.add("assignment:requested", COORDINATOR, id, null, "info", obj());
+      b.add("assignment:requested", COORDINATOR, id, null, "info", obj().put("attempt", c.attemptOf(id)));
     }
     for (String id : c.skipped()) {
       b.add("task:skipped", ENGINE, id, null, "info", obj().put("reason", "upstream task " + failedTask + " failed"));

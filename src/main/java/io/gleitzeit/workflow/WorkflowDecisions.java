@@ -22,8 +22,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.DoubleSupplier;
 
@@ -90,7 +92,7 @@ public final class WorkflowDecisions {
       outcome = anyFailed(state) ? WorkflowStatus.FAILED : WorkflowStatus.COMPLETED;
     }
     List<String> requested = requests(state, readied, 1);
-    Consequences consequences = new Consequences(readied, requested, List.of(), List.of(), outcome);
+    Consequences consequences = consequences(state, readied, requested, List.of(), outcome);
     boolean impliedStart = task.state == TaskState.ASSIGNED;
     Instant start = impliedStart ? startWithin(task, startedAt, at) : null;
     return new TaskCompleted(state.workflowId(), taskId, task.attempt, task.providerId, result, impliedStart,
@@ -115,7 +117,7 @@ public final class WorkflowDecisions {
         delay = Duration.ofMillis(error.retryAfterMs()); // SPEC §7: Retry-After waits at least that long
       }
       RetryPlan plan = new RetryPlan(task.attempt + 1, delay.toMillis(), at.plus(delay));
-      Consequences consequences = new Consequences(List.of(), requests(state, List.of(), 1), List.of(), List.of(), null);
+      Consequences consequences = consequences(state, List.of(), requests(state, List.of(), 1), List.of(), null);
       return new TaskFailed(state.workflowId(), taskId, task.attempt, task.providerId, error, impliedStart,
           durationMs(task, impliedStart, start, at), plan, consequences, at, first, start);
     }
@@ -279,7 +281,22 @@ public final class WorkflowDecisions {
     endedNow.add(taskId);
     WorkflowStatus outcome = allEndedExcept(state, endedNow) ? WorkflowStatus.FAILED : null;
     List<String> requested = outcome == null ? requests(state, List.of(), 1) : List.of();
-    return new Consequences(List.of(), requested, skipped, List.of(), outcome);
+    return consequences(state, List.of(), requested, skipped, outcome);
+  }
+
+  /** Consequences that name the attempt of each readied or requested task that is not at its first. */
+  private static Consequences consequences(WorkflowState state, List<String> readied, List<String> requested,
+                                           List<String> skipped, WorkflowStatus outcome) {
+    Map<String, Integer> attempts = new HashMap<>();
+    for (List<String> ids : List.of(readied, requested)) {
+      for (String id : ids) {
+        int attempt = state.task(id).attempt;
+        if (attempt != 1) {
+          attempts.put(id, attempt);
+        }
+      }
+    }
+    return new Consequences(readied, requested, skipped, List.of(), outcome, attempts);
   }
 
   /**

@@ -61,6 +61,11 @@ final class SampleEvents {
     events.put("TaskCompletedWithStart-v2", new TaskCompleted("wf-1", "a", 1, "test-1", Json.MAPPER.createObjectNode()
         .put("x", 1), true, 12, List.of("b"),
         new Consequences(List.of("b"), List.of("b"), List.of(), List.of(), null), AT, 14, AT));
+    // v3: consequences name the attempt of a requested task that is not at its first (here a's retry, which
+    // max_parallel held back until b completed).
+    events.put("TaskCompletedRequestingARetry-v3", new TaskCompleted("wf-1", "b", 1, "test-1",
+        Json.MAPPER.createObjectNode(), false, 12, List.of(),
+        new Consequences(List.of(), List.of("a"), List.of(), List.of(), null, Map.of("a", 2)), AT, 14));
     events.put("TaskFailedWithStart-v2", new TaskFailed("wf-1", "a", 1, "test-1", TaskError.ofProvider("boom", true),
         true, 5, new RetryPlan(2, 1000, AT.plusSeconds(1)), Consequences.NONE, AT, 13, AT));
     events.put("TaskFailed-v1", new TaskFailed("wf-1", "a", 1, "test-1", TaskError.ofProvider("boom", true), true, 5,

@@ -1,6 +1,7 @@
 package io.gleitzeit.workflow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -413,6 +414,33 @@ class WorkflowEntityTest {
 
     assertEquals(List.of("b"), done.eventOfType(TaskCompleted.class).consequences().requested());
     expectRequest("b", 1);
+  }
+
+  @Test
+  void shouldNameTheAttemptOfARetryThatMaxParallelHeldBackWhenASlotFrees() {
+    var kit = submitted("{'id': 'wf-1', 'max_parallel': 1, 'tasks': ["
+        + "{'id': 'a', 'method': 'test/flaky', 'retry': {'backoff': 'fixed', 'base_delay': 1, 'jitter': false}},"
+        + "{'id': 'b', 'method': 'test/echo'}]}");
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+    report(kit, "a", 1, null, TaskError.ofProvider("flaky", true));
+    expectRequest("b", 1);
+    grant(kit, "b", 1);
+    clock.advance(Duration.ofSeconds(1));
+    assertFalse(kit.runCommand(new RetryDue("a", 1)).eventOfType(TaskRetryReady.class).requested(),
+        "b holds the one slot");
+
+    var done = kit.<Done>runCommand(replyTo -> new ReportTaskResult("b", 1, "test-1",
+        Json.MAPPER.createObjectNode(), null, replyTo));
+
+    Consequences consequences = done.eventOfType(TaskCompleted.class).consequences();
+    assertEquals(List.of("a"), consequences.requested());
+    assertEquals(2, consequences.attemptOf("a"));
+    var requested = io.gleitzeit.events.WorkflowEnvelopes.of(done.eventOfType(TaskCompleted.class)).stream()
+        .filter(e -> e.eventType().equals("assignment:requested")).toList();
+    assertEquals(1, requested.size());
+    assertEquals(2, requested.get(0).payload().path("attempt").asInt(), requested.get(0).payload().toString());
+    expectRequest("a", 2);
   }
 
   @Test
