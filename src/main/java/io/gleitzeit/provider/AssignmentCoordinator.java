@@ -20,6 +20,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -86,6 +87,8 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
   private final Set<TaskKey> inFlight = new HashSet<>();
   private final Map<TaskKey, Waiting> waitingByKey = new HashMap<>();
   private final TreeSet<Waiting> waiting = new TreeSet<>(BY_PRIORITY);
+  /** The reason each waiting request's workflow was last told (its {@code waiting_for}). */
+  private final Map<TaskKey, String> toldWhy = new HashMap<>();
   private final Map<TaskKey, String> grants = new LinkedHashMap<>(16, 0.75f, false) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<TaskKey, String> eldest) {
@@ -125,7 +128,7 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
       Waiting w = new Waiting(request, arrivals++, System.nanoTime());
       if (!tryReserve(w)) {
         enqueue(w);
-        workflows.apply(key.workflowId()).tell(new AssignmentWaiting(key.taskId(), key.attempt(), whyWaiting(request)));
+        tellWhyWaiting(request);
       }
     }
     return this;
@@ -185,13 +188,33 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
   }
 
   private Behavior<Message> onStatus(ProviderStatus status) {
-    if (ProviderStatus.DEREGISTERED.equals(status.status())) {
-      view.remove(status.id());
-    } else {
-      view.put(status.id(), status);
-    }
+    ProviderStatus before = ProviderStatus.DEREGISTERED.equals(status.status())
+        ? view.remove(status.id()) : view.put(status.id(), status);
     drain();
+    if (!Objects.equals(whatReasonsSee(before), whatReasonsSee(view.get(status.id())))) {
+      // A provider appeared, left, lost its health or changed its methods: what a waiting task waits for may
+      // have changed with it (a load change alone leaves every reason as it was, and happens at every slot).
+      waiting.forEach(w -> tellWhyWaiting(w.request()));
+    }
     return this;
+  }
+
+  /** What of a provider's status the reasons of {@link #whyWaiting} depend on: not its load. */
+  private static List<Object> whatReasonsSee(ProviderStatus p) {
+    return p == null ? null : List.of(p.spec(), p.connected(), healthy(p));
+  }
+
+  private static boolean healthy(ProviderStatus p) {
+    return ProviderStatus.AVAILABLE.equals(p.status()) || ProviderStatus.BUSY.equals(p.status());
+  }
+
+  /** Tells the request's workflow why it waits, unless that is what it was told last. */
+  private void tellWhyWaiting(RequestAssignment request) {
+    TaskKey key = request.key();
+    String why = whyWaiting(request);
+    if (!why.equals(toldWhy.put(key, why))) {
+      workflows.apply(key.workflowId()).tell(new AssignmentWaiting(key.taskId(), key.attempt(), why));
+    }
   }
 
   private void enqueue(Waiting w) {
@@ -206,6 +229,7 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
       if (pick(w.request()).isPresent()) {
         it.remove();
         waitingByKey.remove(w.request().key());
+        toldWhy.remove(w.request().key());
         tryReserve(w);
       }
     }
@@ -218,16 +242,16 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
         return "pinned provider " + request.pinnedProvider() + " is not registered";
       } else if (!pinned.spec().serves(request.method())) {
         return "pinned provider " + request.pinnedProvider() + " does not serve " + request.method();
-      } else if (!pinned.accepting()) {
-        return "pinned provider " + request.pinnedProvider() + " is " + (pinned.connected() ? pinned.status()
-            : "not connected");
+      } else if (!pinned.connected()) {
+        return "pinned provider " + request.pinnedProvider() + " is not connected";
+      } else if (!healthy(pinned)) {
+        return "pinned provider " + request.pinnedProvider() + " is " + pinned.status();
       }
       return "pinned provider " + request.pinnedProvider() + " is at capacity";
     }
     // A healthy, connected provider that is merely full still serves the method: say so, not "no provider".
     boolean served = view.values().stream()
-        .anyMatch(p -> p.spec().serves(request.method()) && p.connected()
-            && (ProviderStatus.AVAILABLE.equals(p.status()) || ProviderStatus.BUSY.equals(p.status())));
+        .anyMatch(p -> p.spec().serves(request.method()) && p.connected() && healthy(p));
     return served
         ? "every provider serving " + request.method() + " is at capacity"
         : "no healthy provider serves " + request.method();

@@ -32,9 +32,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -122,6 +124,11 @@ public final class ProviderEntity
   /** Since when silence counts: the last heartbeat, or the registration or restart that gave a grace period. */
   private Instant silentSince;
   private final Map<TaskKey, Dispatch> waitingForRuntime = new LinkedHashMap<>();
+  /**
+   * In memory only: runtimes of earlier connections of an external worker, told to detach and not stopped yet.
+   * Their heartbeats still on the way are ignored: they would take the provider back from the newer connection.
+   */
+  private final Set<ActorRef<RuntimeCommand>> detached = new HashSet<>();
   /**
    * In memory only: each held attempt as it was sent, and to which runtime. A runtime that replaces that one
    * (an external worker that reconnected within the grace, a built-in runtime restarted with its node) is
@@ -234,11 +241,14 @@ public final class ProviderEntity
       return Effect().reply(cmd.replyTo(), new ProviderReply(viewOf(state)));
     }
     ProviderEvent event = new ProviderDeregistered(providerId, state.heldKeys(), now(), state.lastSequence + 1);
-    ActorRef<RuntimeCommand> detached = runtime;
+    ActorRef<RuntimeCommand> last = runtime;
     return Effect().persist(event).thenRun(s -> {
       timers.cancel(DEADLINE_TIMER);
-      if (detached != null) {
-        ((ProviderDeregistered) event).handedBack().forEach(k -> detached.tell(new RuntimeCommand.CancelTask(k)));
+      if (last != null) {
+        ((ProviderDeregistered) event).handedBack().forEach(k -> last.tell(new RuntimeCommand.CancelTask(k)));
+        if (external(s)) {
+          detach(last, "provider " + providerId + " was deregistered");
+        }
       }
       runtime = null;
       sent.clear();
@@ -248,12 +258,16 @@ public final class ProviderEntity
   }
 
   private ReplyEffect<ProviderEvent, ProviderState> onHeartbeat(ProviderState state, Heartbeat cmd) {
-    if (!state.exists() || state.deregistered) {
+    if (!state.exists() || state.deregistered || detached.contains(cmd.runtime())) {
       return Effect().noReply();
     }
     boolean attached = runtime == null || !runtime.equals(cmd.runtime());
     if (attached) {
-      if (runtime != null) {
+      if (runtime != null && external(state)) {
+        // One connection per external provider: two would both be sent every attempt, and run each twice. The
+        // newer one is the worker that is still there (the older may be a socket that died without closing).
+        detach(runtime, "another connection of provider " + providerId + " replaced this one");
+      } else if (runtime != null) {
         ctx.unwatch(runtime);
       }
       // A runtime that stops (a closed WebSocket, a stopped node) takes no more work from now on; what it
@@ -298,7 +312,13 @@ public final class ProviderEntity
     int missed = (int) (silent.toMillis() / deps.health().heartbeatInterval().toMillis());
     ProviderEvent event = new ProviderMarkedUnhealthy(providerId, missed, state.heldKeys(), now(),
         state.lastSequence + 1);
+    ActorRef<RuntimeCommand> quiet = runtime;
     return Effect().persist(event).thenRun(s -> {
+      if (quiet != null) {
+        // A worker that stopped heartbeating may still be connected: it is told to stop the attempts handed back,
+        // and an answer for one of them gets an error frame (the attempt is no longer its).
+        ((ProviderMarkedUnhealthy) event).handedBack().forEach(k -> quiet.tell(new RuntimeCommand.CancelTask(k)));
+      }
       runtime = null;
       waitingForRuntime.clear();
       sent.clear();
@@ -493,6 +513,7 @@ public final class ProviderEntity
   }
 
   private void runtimeStopped(ProviderState state, org.apache.pekko.actor.typed.Terminated stopped) {
+    detached.remove(stopped.getRef());
     if (runtime != null && runtime.equals(stopped.getRef())) {
       runtime = null;
       publishStatus(state);
@@ -541,6 +562,16 @@ public final class ProviderEntity
       e.handedBack().forEach(k -> handBack(k, "provider " + providerId + " was deregistered"));
     }
     publishStatus(state);
+  }
+
+  /** Tells a runtime that the provider takes no more work from it; watched until it stops. */
+  private void detach(ActorRef<RuntimeCommand> old, String reason) {
+    detached.add(old);
+    old.tell(new RuntimeCommand.Detach(reason));
+  }
+
+  private static boolean external(ProviderState state) {
+    return state.exists() && "external".equals(state.spec.type());
   }
 
   private void handBack(TaskKey k, String reason) {

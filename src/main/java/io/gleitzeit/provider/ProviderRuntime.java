@@ -82,6 +82,9 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
   /** An external worker said it is alive. */
   public enum WorkerHeartbeat implements Message { INSTANCE }
 
+  /** An external worker's socket closed: stop once the messages sent before this one are handled. */
+  public enum Stop implements Message { INSTANCE }
+
   /** An external worker reported an outcome for an attempt this runtime may not know (e.g. after a reconnect). */
   public record WorkerOutcome(TaskKey key, JsonNode result, TaskError error) implements Message {}
 
@@ -178,6 +181,12 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     return newReceiveBuilder()
         .onMessage(ExecuteTask.class, this::onExecute)
         .onMessage(CancelTask.class, this::onCancel)
+        .onMessage(RuntimeCommand.Detach.class, d -> {
+          getContext().getLog().info("provider {}: {}", providerId, d.reason());
+          executor.detached(d.reason());
+          return Behaviors.stopped();
+        })
+        .onMessage(Stop.class, s -> Behaviors.stopped())
         .onMessage(Started.class, this::onStarted)
         .onMessage(StillRunning.class, s -> reportStart(s.key()))
         .onMessage(Progress.class, p -> {
@@ -196,6 +205,13 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
         .onMessage(Registered.class, this::onRegistered)
         .onMessage(AvailabilityChanged.class, a -> onAvailability(a.availability()))
         .onSignal(PostStop.class, stop -> {
+          // A start not reported yet would otherwise be lost with this runtime (a worker that says it started
+          // and closes its socket at once); its outcome, should it come, goes through another runtime.
+          held.forEach((key, h) -> {
+            if (h.startedAt != null) {
+              reportStart(key);
+            }
+          });
           if (executor instanceof SupervisedExecutor supervised) {
             supervised.close(); // its processes must not outlive the node
           }

@@ -11,4 +11,10 @@ public sealed interface RuntimeCommand extends JsonSerializable, ProviderRuntime
 
   /** Stop the attempt if it still runs; its outcome will be rejected by the workflow anyway. */
   record CancelTask(TaskKey key) implements RuntimeCommand {}
+
+  /**
+   * The provider no longer takes work from this runtime (another connection of its external worker replaced it,
+   * or it was deregistered): the runtime tells its worker why and stops, which closes the worker's connection.
+   */
+  record Detach(String reason) implements RuntimeCommand {}
 }

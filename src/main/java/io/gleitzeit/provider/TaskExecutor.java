@@ -28,4 +28,7 @@ public interface TaskExecutor {
 
   /** Stop the attempt where possible; its outcome is ignored either way. */
   default void cancel(TaskKey key) {}
+
+  /** The provider takes no more work from this executor's runtime, for {@code reason}; it stops right after. */
+  default void detached(String reason) {}
 }

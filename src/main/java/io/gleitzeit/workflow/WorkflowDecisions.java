@@ -106,8 +106,10 @@ public final class WorkflowDecisions {
   /** {@code startedAt}: when the attempt began at its provider, if it says (the start is then implied). */
   public TaskFailed fail(WorkflowState state, String taskId, TaskError error, Instant at, Instant startedAt) {
     TaskRun task = state.task(taskId);
-    Instant start = task.state == TaskState.ASSIGNED ? startWithin(task, startedAt, at) : null;
-    boolean impliedStart = task.state == TaskState.ASSIGNED;
+    // A provider's answer implies that its attempt began; a timeout decided here does not: an attempt that never
+    // said it started has no start, and its duration counts from its assignment.
+    boolean impliedStart = task.state == TaskState.ASSIGNED && !TaskError.TIMEOUT.equals(error.type());
+    Instant start = impliedStart ? startWithin(task, startedAt, at) : null;
     RetryPolicy policy = state.definitionOf(taskId).retry();
     long first = state.lastSequence + 1;
     int failures = task.failures + 1;

@@ -204,6 +204,25 @@ class AssignmentCoordinatorTest {
   }
 
   @Test
+  void shouldTellAWaitingTaskAgainWhenWhatItWaitsForChangesButNotWhenOnlyLoadDoes() {
+    statuses.tell(status("p1", 1.0, 1, 1));
+    request("a");
+    assertEquals(new AssignmentWaiting("a", 1, "every provider serving test/echo is at capacity"),
+        workflows.receiveMessage());
+
+    statuses.tell(status("p1", 0.9, 1, 2)); // another spec (more room), still full: the same reason
+    Reserve reserve = expectReserve("p1", "a");
+    reserve.replyTo().tell(new ProviderCommand.Refused(reserve.key(), "full", status("p1", 0.9, 2, 2)));
+    statuses.tell(status("p1", 0.8, 2, 2));
+    workflows.expectNoMessage(QUIET);
+
+    statuses.tell(new ProviderStatus(spec("p1", 2), ProviderStatus.UNHEALTHY, 0.0, 2, true, 3));
+    assertEquals(new AssignmentWaiting("a", 1, "no healthy provider serves test/echo"), workflows.receiveMessage());
+    statuses.tell(new ProviderStatus(spec("p1", 2), ProviderStatus.DEREGISTERED, 0.0, 0, false, 4));
+    workflows.expectNoMessage(QUIET);
+  }
+
+  @Test
   void shouldHandOutWaitingRequestsHighestPriorityFirstAsSlotsFree() {
     statuses.tell(status("p1", 1.0, 1, 1));
     request("low", "test/echo", Priority.LOW, null);

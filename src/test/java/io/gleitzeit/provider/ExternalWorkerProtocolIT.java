@@ -23,7 +23,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
@@ -248,6 +251,85 @@ class ExternalWorkerProtocolIT {
     w.awaitFrame("error for a second answer", notHeld.and(f -> f.path("message").asText().contains(id)), WAIT);
     assertEquals(parse("{\"first\": true}"), task(api.workflow(id), "e").path("result"));
     assertFalse(w.closedFuture().isDone(), "the connection stays open");
+  }
+
+  /** Two connections of one provider would each be sent every attempt: the newer one replaces the older. */
+  @Test
+  void aSecondConnectionOfAProviderReplacesTheFirstSoThatNoAttemptRunsTwice() throws Exception {
+    ExternalWorker first = worker();
+    ExternalWorker second = ExternalWorker.start(new ExternalWorker.Options(node.baseUrl(), first.providerId())
+        .register(false));
+    workers.add(second);
+
+    JsonNode replaced = first.awaitFrame("error frame of the replaced connection", frameType("error"), WAIT);
+    assertEquals("another connection of provider " + first.providerId() + " replaced this one",
+        replaced.path("message").asText(), replaced::toString);
+    first.closedFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    String id = api.submitAccepted("""
+        {"tasks": [{"id": "a", "method": "ext/echo", "provider": "%1$s"},
+                   {"id": "b", "method": "ext/echo", "provider": "%1$s"}]}""".formatted(first.providerId()));
+    assertEquals("completed", api.awaitEnd(id, WAIT).status());
+    assertEquals(0, first.received().stream().filter(frameType("task:execute")).count(), first.received()::toString);
+    assertEquals(2, second.received().stream().filter(frameType("task:execute")).count(),
+        second.received()::toString);
+  }
+
+  @Test
+  void deregisteringAProviderTellsItsWorkerWhyAndClosesItsConnection() throws Exception {
+    ExternalWorker w = worker();
+
+    ok(api.send(java.net.http.HttpRequest.newBuilder(api.uri("/providers/" + w.providerId())).DELETE()));
+
+    JsonNode error = w.awaitFrame("error frame", frameType("error"), WAIT);
+    assertEquals("provider " + w.providerId() + " was deregistered", error.path("message").asText(),
+        error::toString);
+    w.closedFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  /** A worker that reports the start and closes its socket at once: the start is not lost with the connection. */
+  @Test
+  void aStartSentRightBeforeTheSocketClosesIsRecorded() throws Exception {
+    String providerId = "ext-" + UUID.randomUUID().toString().substring(0, 8);
+    assertEquals(201, api.post("/providers", "application/json", """
+        {"id": "%s", "type": "external", "methods": ["raw/work"], "max_concurrency": 1}""".formatted(providerId))
+        .status());
+    BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
+    WebSocket ws = ExternalWorker.rawConnect(node.baseUrl(), providerId, new WebSocket.Listener() {
+      private final StringBuilder text = new StringBuilder();
+
+      @Override
+      public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
+        text.append(data);
+        if (last) {
+          frames.add(parse(text.toString()));
+          text.setLength(0);
+        }
+        socket.request(1);
+        return null;
+      }
+    }).join();
+    try {
+      String id = api.submitAccepted("""
+          {"tasks": [{"id": "s", "method": "raw/work", "provider": "%s"}]}""".formatted(providerId));
+      JsonNode execute;
+      do {
+        execute = frames.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertNotNull(execute, "no task:execute");
+      } while (!"task:execute".equals(execute.path("type").asText()));
+      assertEquals(id, execute.path("workflow_id").asText(), execute::toString);
+
+      ws.sendText("{\"type\": \"task:started\", \"workflow_id\": \"" + id + "\", \"task_id\": \"s\","
+          + " \"attempt\": 1}", true).join();
+      ws.sendClose(WebSocket.NORMAL_CLOSURE, "done").join();
+
+      try (EventWatch events = EventWatch.open(node.baseUrl(), "workflow_id=" + id)) {
+        JsonNode started = events.await("task:started", EventWatch.type("task:started"), WAIT);
+        assertEquals(1, started.path("payload").path("attempt").asInt(), started::toString);
+      }
+    } finally {
+      ws.abort();
+      api.send(java.net.http.HttpRequest.newBuilder(api.uri("/providers/" + providerId)).DELETE());
+    }
   }
 
   @Test

@@ -395,10 +395,12 @@ class ProviderEntityTest {
   // ---------------------------------------------------------------- dispatch
 
   @Test
-  void shouldForwardADispatchToTheRuntimeOfTheLastHeartbeat() {
+  void shouldForwardADispatchToTheNewerConnectionOfAnExternalWorkerAndDetachTheOlder() {
     var kit = connected(2);
     TestProbe<RuntimeCommand> newer = testKit.createTestProbe();
     kit.runCommand(new Heartbeat(newer.getRef()));
+    assertEquals(new RuntimeCommand.Detach("another connection of provider " + id + " replaced this one"),
+        runtime.receiveMessage());
     reserve(kit, K1, "test/echo");
     var params = Json.MAPPER.createObjectNode().put("x", 1);
 
@@ -406,6 +408,11 @@ class ProviderEntityTest {
 
     assertTrue(result.hasNoEvents());
     assertEquals(new ExecuteTask(K1, "test/echo", params, 30_000L), newer.receiveMessage());
+    // A heartbeat of the older connection still on its way does not take the provider back.
+    kit.runCommand(new Heartbeat(runtime.getRef()));
+    reserve(kit, K2, "test/echo");
+    kit.runCommand(new Dispatch(K2, "test/echo", params, null));
+    assertEquals(new ExecuteTask(K2, "test/echo", params, null), newer.receiveMessage());
     runtime.expectNoMessage(QUIET);
   }
 
@@ -650,6 +657,8 @@ class ProviderEntityTest {
     assertEquals(0, state.load());
     assertEquals(List.of(K1, K2), state.handedBack);
     assertEquals(ProviderStatus.UNHEALTHY, state.status());
+    assertEquals(List.of(new CancelTask(K1), new CancelTask(K2)), runtime.receiveSeveralMessages(2),
+        "a worker still connected stops what was taken from it");
     List<EventEnvelope> envelopes = List.copyOf(published);
     assertEquals(List.of("provider:unhealthy"), publishedTypes());
     assertEquals("error", envelopes.get(0).severity());
@@ -794,7 +803,8 @@ class ProviderEntityTest {
     List<EventEnvelope> envelopes = List.copyOf(published);
     assertEquals(List.of("provider:deregistered"), publishedTypes());
     assertEquals(2, envelopes.get(0).payload().get("handed_back").size());
-    assertEquals(List.of(new CancelTask(K1), new CancelTask(K2)), runtime.receiveSeveralMessages(2));
+    assertEquals(List.of(new CancelTask(K1), new CancelTask(K2),
+        new RuntimeCommand.Detach("provider " + id + " was deregistered")), runtime.receiveSeveralMessages(3));
     assertEquals(new ReattachAnswer("t1", 1, id, false, "provider " + id + " was deregistered"), wfA.receiveMessage());
     assertEquals(new ReattachAnswer("t2", 1, id, false, "provider " + id + " was deregistered"), wfB.receiveMessage());
 

@@ -2,6 +2,7 @@ package io.gleitzeit.workflow;
 
 import io.gleitzeit.testing.MutableClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,6 +41,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
@@ -315,6 +317,32 @@ class WorkflowTimersTest {
     pass(Duration.ofSeconds(1));
     expectRequest("a", 2);
     provider.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void shouldTimeOutAnAttemptThatNeverStartedWithoutInventingAStart() {
+    var kit = submitted("{'id': '$ID', 'tasks': [{'id': 'a', 'method': 'test/sleep', 'params': {'ms': 60000},"
+        + " 'timeout': 1, 'retry': {'max_attempts': 1}}]}");
+    expectRequest("a", 1);
+    settled(kit, new AssignmentGranted("a", 1, "test-1"));
+    provider.expectMessageClass(Dispatch.class);
+
+    pass(Duration.ofSeconds(1));
+    // Dispatched again meanwhile (no start was reported), then told to stop once it timed out.
+    provider.fishForMessage(Duration.ofSeconds(5), m -> m.equals(new Release(key("a", 1), true))
+        ? FishingOutcomes.complete()
+        : FishingOutcomes.continueAndIgnore());
+
+    TaskFailed timedOut = assertInstanceOf(TaskFailed.class, last(journal(kit)));
+    assertEquals(TaskError.TIMEOUT, timedOut.error().type());
+    assertFalse(timedOut.impliedStart(), "the provider never said it started");
+    assertEquals(1_000L, timedOut.durationMs(), "counted from the assignment");
+    assertEquals(List.of("task:failed"), io.gleitzeit.events.WorkflowEnvelopes.of(timedOut).stream()
+        .map(io.gleitzeit.events.EventEnvelope::eventType).filter(t -> t.startsWith("task:")).toList());
+    WorkflowState state = kit.getState();
+    assertEquals(TaskState.FAILED, state.task("a").state);
+    assertNull(state.task("a").startedAt);
+    assertEquals(1_000L, state.task("a").durationMs);
   }
 
   @Test

@@ -50,6 +50,12 @@ public final class WebSocketExecutor implements TaskExecutor {
     }
   }
 
+  /** Tells the worker why its connection is about to close (the runtime stops, which closes it). */
+  @Override
+  public void detached(String reason) {
+    send.accept(WorkerFrames.error(reason));
+  }
+
   /** The worker's {@code task:started}; false when this connection sent no such attempt. */
   public boolean started(TaskKey key) {
     Pending p = pending.get(key);
