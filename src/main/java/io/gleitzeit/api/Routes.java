@@ -26,6 +26,7 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
@@ -123,7 +124,14 @@ public final class Routes extends AllDirectives {
       String code = status.intValue() == 404 ? "not_found"
           : status.intValue() == 413 ? "payload_too_large"
           : status.intValue() == 415 ? "unsupported_media_type" : "invalid_request";
-      return ApiError.of(status, code, text, List.of());
+      HttpResponse answer = ApiError.of(status, code, text, List.of()).addHeaders(response.getHeaders());
+      int methods = text.indexOf("supported methods: ");
+      if (status.intValue() == 405 && answer.getHeader("Allow").isEmpty() && methods >= 0) {
+        // RFC 9110 §15.5.6: a 405 names the methods the resource has; Pekko says them only in its text.
+        answer = answer.addHeader(RawHeader.create("Allow", text.substring(methods + "supported methods: ".length())
+            .strip()));
+      }
+      return answer;
     });
   }
 }

@@ -10,7 +10,8 @@ import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "dead-letters", description = "List the dead letter queue (oldest first), one line each.")
+@Command(name = "dead-letters", mixinStandardHelpOptions = true,
+    description = "List the dead letter queue (oldest first), one line each.")
 final class DeadLettersCommand extends ClientCommand {
 
   private static final int REASON_CHARS = 80;

@@ -20,7 +20,8 @@ import picocli.CommandLine.Option;
  * through {@code ${...}}, the events streamed live with the substitution audit, then provider health and
  * statistics. Without Node.js it runs the same kind of workflow on the built-in test provider, and says so.
  */
-@Command(name = "demo", description = "Start an embedded node, run the demo workflow, show its events and results, stop.")
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Start an embedded node, run the demo workflow, show its events and results, stop.")
 final class DemoCommand implements Callable<Integer> {
 
   /** How long the MCP server may take to start and list its tools before the demo falls back. */

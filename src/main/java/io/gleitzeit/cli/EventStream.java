@@ -3,6 +3,7 @@ package io.gleitzeit.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gleitzeit.domain.Json;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,16 +23,10 @@ final class EventStream {
 
   private EventStream() {}
 
-  /** Prints each event; returns the envelope that ended the workflow, or null if the stream closed first. */
-  static JsonNode follow(ApiClient api, String workflowId, boolean quiet) throws IOException, InterruptedException {
-    return follow(api, workflowId, envelope -> {
-      if (!quiet || WORKFLOW_ENDS.contains(envelope.path("event_type").asText())) {
-        System.out.println(EventPrinter.line(envelope));
-      }
-    });
-  }
-
-  /** Hands each envelope to {@code onEvent}; returns the one that ended the workflow, or null if the stream closed. */
+  /**
+   * Hands each envelope to {@code onEvent}; returns the one that ended the workflow, or null (said on standard
+   * error) when the stream closed first.
+   */
   static JsonNode follow(ApiClient api, String workflowId, java.util.function.Consumer<JsonNode> onEvent)
       throws IOException, InterruptedException {
     HttpRequest request = HttpRequest.newBuilder(api.uri("/events/stream?workflow_id="
@@ -55,7 +50,12 @@ final class EventStream {
           return envelope;
         }
       }
+    } catch (UncheckedIOException e) {
+      // The connection broke mid-stream (the node was killed or stopped): said below, in one line.
     }
+    System.err.println("gleitzeit: the event stream of workflow " + workflowId + " ended before the workflow did"
+        + " (the node at " + api.baseUrl() + " stopped?); 'scripts/gleitzeit status " + workflowId
+        + "' shows where it stands");
     return null;
   }
 }

@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "events", description = "Print a workflow's events, one line each.")
+@Command(name = "events", mixinStandardHelpOptions = true,
+    description = "Print a workflow's events, one line each.")
 final class EventsCommand extends ClientCommand {
 
   @Parameters(index = "0", description = "workflow id") String id;

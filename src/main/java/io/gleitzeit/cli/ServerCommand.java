@@ -10,7 +10,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "server", description = "Run one node (embedded H2 journal in the data directory).")
+@Command(name = "server", mixinStandardHelpOptions = true,
+    description = "Run one node (embedded H2 journal in the data directory).")
 final class ServerCommand implements Callable<Integer> {
 
   @Option(names = "--http-port", description = "HTTP port (default 8080)") Integer httpPort;

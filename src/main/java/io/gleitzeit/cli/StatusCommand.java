@@ -4,7 +4,8 @@ import java.io.IOException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "status", description = "Show a workflow and its tasks.")
+@Command(name = "status", mixinStandardHelpOptions = true,
+    description = "Show a workflow and its tasks.")
 final class StatusCommand extends ClientCommand {
 
   @Parameters(index = "0", description = "workflow id") String id;

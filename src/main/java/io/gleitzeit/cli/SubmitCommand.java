@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "submit", description = "Submit a workflow definition (JSON or YAML file).")
+@Command(name = "submit", mixinStandardHelpOptions = true,
+    description = "Submit a workflow definition (JSON or YAML file).")
 final class SubmitCommand extends ClientCommand {
 
   @Parameters(index = "0", description = "the definition file (JSON or YAML), or - for standard input") Path file;
@@ -35,12 +36,17 @@ final class SubmitCommand extends ClientCommand {
     }
     ApiClient.Response response = api.post("/workflows", mediaType(stdin ? "" : file.getFileName().toString(), body),
         body);
-    int code = print(response);
-    if (code != 0 || !waitForEnd) {
-      return code;
+    if (!waitForEnd || response.status() >= 400) {
+      return print(response);
     }
+    // Standard output gets only the workflow as it ended, so that a script can read it; progress goes to stderr.
+    System.err.println(response.body().strip());
     String id = Json.MAPPER.readTree(response.body()).path("workflow_id").asText();
-    JsonNode end = EventStream.follow(api, id, true);
+    JsonNode end = EventStream.follow(api, id, envelope -> {
+      if (EventStream.WORKFLOW_ENDS.contains(envelope.path("event_type").asText())) {
+        System.err.println(EventPrinter.line(envelope));
+      }
+    });
     if (end == null) {
       return 1;
     }

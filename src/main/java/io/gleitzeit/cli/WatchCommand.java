@@ -12,7 +12,8 @@ import picocli.CommandLine.Spec;
  * On a terminal the table is redrawn after every change; otherwise (a pipe, a file) one line per change.
  * Exits when the workflow ends: 0 when it completed, 1 otherwise.
  */
-@Command(name = "watch", description = "Show a workflow's tasks changing state live, until it ends.")
+@Command(name = "watch", mixinStandardHelpOptions = true,
+    description = "Show a workflow's tasks changing state live, until it ends.")
 final class WatchCommand extends ClientCommand {
 
   @Parameters(index = "0", description = "workflow id") String id;

@@ -27,7 +27,20 @@ final class SyntaxErrors {
         }
         // Jackson names a redacted source inside its messages; the line and column already say where.
         message = message.replaceAll("\\[Source: [^;\\]]*; ", "[");
-        return b.append(": ").append(message).toString();
+        return b.append(": ").append(inWords(message)).toString();
+    }
+
+    /** The parser's message without the Java names some of them carry (a user cannot act on those). */
+    private static String inWords(String message) {
+        if (message.contains("Invalid UTF-8")) {
+            // JSON is UTF-8 (RFC 8259); a charset parameter does not change how a body is read.
+            return "the text is not valid UTF-8 (a definition is read as UTF-8)";
+        }
+        if (message.startsWith("Expected a field name (Scalar value in YAML)")) {
+            return "a mapping key must be a plain value, not a list or a mapping";
+        }
+        // "... exceeds the maximum allowed (1000, from `StreamReadConstraints.getMaxNestingDepth()`)"
+        return message.replaceAll(", from `StreamReadConstraints\\.\\w+\\(\\)`", "");
     }
 
     static String oneLine(String s) {

@@ -486,6 +486,19 @@ class HttpApiIT {
   }
 
   @Test
+  void aWrongMethodIs405NamingTheAllowedOnesAndHeadIsAnsweredWhereGetIs() {
+    Response delete = api.send(HttpRequest.newBuilder(api.uri("/workflows")).DELETE());
+    assertEquals(405, delete.status(), delete::toString);
+    assertErrorBody(delete);
+    assertEquals(java.util.Optional.of("POST, GET"), delete.headers().firstValue("Allow"), delete::toString);
+
+    Response head = api.send(HttpRequest.newBuilder(api.uri("/health/alive"))
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    assertEquals(200, head.status(), head::toString);
+    assertEquals("", head.body(), head::toString);
+  }
+
+  @Test
   void requestsRejectedBeforeRoutingStillGetTheJsonErrorBody() {
     // SPEC §5: errors are {"error", "message", "details"}; also those the HTTP layer answers on its own.
     Response longUri = api.get("/workflows/" + "x".repeat(3000));

@@ -9,8 +9,17 @@ import io.gleitzeit.node.NodeConfig;
 import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.CliProcess;
 import io.gleitzeit.testing.Resources;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -69,9 +78,11 @@ class ClientCommandsIT {
     CliProcess submitted = CliProcess.run(node.baseUrl(), "submit", file.toString(), "--wait");
 
     assertEquals(0, submitted.exitCode(), submitted::toString);
-    assertTrue(submitted.stdout().contains("workflow:completed"), submitted::toString);
-    assertTrue(submitted.stdout().contains("\"text\" : \"hi there\""), "the results, as status shows them: "
-        + submitted);
+    assertTrue(submitted.stderr().contains("workflow:completed"), "progress goes to stderr: " + submitted);
+    // Standard output is the workflow as it ended, as status shows it, and nothing else: a script can read it.
+    var ended = ApiTestClient.parse(submitted.stdout());
+    assertEquals("completed", ended.path("status").asText(), submitted::toString);
+    assertEquals("hi there", ApiTestClient.task(ended, "b").path("result").path("text").asText(), submitted::toString);
     assertEquals("hi there", ApiTestClient.task(api.workflow(id), "b").path("result").path("text").asText());
     CliProcess status = CliProcess.run(node.baseUrl(), "status", id);
     assertEquals(0, status.exitCode(), status::toString);
@@ -130,5 +141,66 @@ class ClientCommandsIT {
       assertTrue(providers.stderr().startsWith("gleitzeit: '" + url + "' is not an http(s) URL"), providers::toString);
       assertFalse(providers.stderr().contains("\tat "), providers::toString);
     }
+  }
+
+  /** A node that dies while a command follows a workflow's events: one line saying so, exit 1, no stack trace. */
+  @Test
+  void aStreamThatBreaksOffBeforeTheWorkflowEndsIsSaidInOneLine() throws Exception {
+    try (ServerSocket dying = dyingNode()) {
+      String url = "http://127.0.0.1:" + dying.getLocalPort();
+      Path file = Files.writeString(dir.resolve("gone.json"),
+          "{\"id\": \"gone\", \"tasks\": [{\"id\": \"a\", \"method\": \"test/echo\"}]}");
+      for (String[] args : new String[][] {{"events", "gone", "--follow"}, {"submit", file.toString(), "--wait"}}) {
+        CliProcess cli = CliProcess.run(url, args);
+        assertEquals(1, cli.exitCode(), cli::toString);
+        assertTrue(cli.stderr().contains("gleitzeit: the event stream of workflow gone ended before the workflow did"),
+            cli::toString);
+        assertFalse(cli.stderr().contains("\tat ") || cli.stderr().contains("Exception"), cli::toString);
+      }
+    }
+  }
+
+  /**
+   * A stand-in for a node that accepts workflow "gone" and answers for it, then dies in the middle of its event
+   * stream: one event, and the connection closes inside the chunked body.
+   */
+  private static ServerSocket dyingNode() throws IOException {
+    ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread serving = new Thread(() -> {
+      while (!server.isClosed()) {
+        try (Socket socket = server.accept()) {
+          BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+              StandardCharsets.ISO_8859_1));
+          String request = in.readLine();
+          int length = 0;
+          for (String line = in.readLine(); line != null && !line.isEmpty(); line = in.readLine()) {
+            if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
+              length = Integer.parseInt(line.substring("content-length:".length()).trim());
+            }
+          }
+          in.skip(length);
+          OutputStream out = socket.getOutputStream();
+          if (request.contains("/events/stream")) {
+            String event = "data: {\"event_id\": \"e1\", \"event_type\": \"workflow:submitted\", \"timestamp\":"
+                + " \"2026-11-27T10:00:00.000Z\", \"sequence_number\": 1, \"workflow_id\": \"gone\", \"task_id\": null,"
+                + " \"provider_id\": null, \"severity\": \"info\", \"payload\": {}}\n\n";
+            out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + Integer.toHexString(event.length()) + "\r\n" + event + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.flush(); // and no last chunk: the socket closes as the node's process dies
+          } else {
+            boolean post = request.startsWith("POST");
+            String body = "{\"workflow_id\": \"gone\", \"status\": \"running\"" + (post ? "}" : ", \"tasks\": []}");
+            out.write(("HTTP/1.1 " + (post ? "202 Accepted" : "200 OK") + "\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body)
+                .getBytes(StandardCharsets.ISO_8859_1));
+          }
+        } catch (IOException | RuntimeException e) {
+          // the test closed the server, or a client went away: nothing to answer
+        }
+      }
+    }, "dying-node");
+    serving.setDaemon(true);
+    serving.start();
+    return server;
   }
 }

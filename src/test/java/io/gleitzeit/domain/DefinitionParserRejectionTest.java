@@ -360,4 +360,22 @@ class DefinitionParserRejectionTest {
             }
         }
     }
+
+    /** Messages a parser gives with Java names in them (a class, a Jackson setting) are said in words. */
+    @Test
+    void shouldSayInWordsWhatTheParsersSayInJava() {
+        byte[] latin1 = "{\"name\": \"caf\u00e9\", \"tasks\": [{\"id\": \"a\", \"method\": \"t/x\"}]}"
+                .getBytes(StandardCharsets.ISO_8859_1);
+        for (SourceFormat format : SourceFormat.values()) {
+            ParseResult result = new DefinitionParser().parse(latin1, format);
+            List<Problem> problems = assertInstanceOf(ParseResult.Invalid.class, result, result::toString).problems();
+            assertTrue(problems.get(0).message().endsWith(": the text is not valid UTF-8 (a definition is read as"
+                    + " UTF-8)"), problems::toString);
+        }
+        String complexKey = problems(T + ", params: {? [1, 2] : x}}]", SourceFormat.YAML).get(0).message();
+        assertTrue(complexKey.endsWith("a mapping key must be a plain value, not a list or a mapping"), complexKey);
+        String deep = problems("{\"tasks\": " + "[".repeat(1001), SourceFormat.JSON).get(0).message();
+        assertTrue(deep.contains("exceeds the maximum allowed (1000)") && !deep.contains("StreamReadConstraints"),
+                deep);
+    }
 }

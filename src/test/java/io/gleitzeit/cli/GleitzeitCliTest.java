@@ -1,0 +1,31 @@
+package io.gleitzeit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The command line's own answers, before any command runs. */
+class GleitzeitCliTest {
+
+  @Test
+  void everyCommandAnswersHelpWithItsUsage() {
+    for (String command : List.of("server", "demo", "submit", "status", "events", "watch", "providers",
+        "dead-letters")) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      CommandLine cli = new CommandLine(new GleitzeitCli());
+      cli.setOut(new java.io.PrintWriter(new PrintStream(out, true, StandardCharsets.UTF_8), true));
+
+      int exit = cli.execute(command, "--help");
+
+      String usage = out.toString(StandardCharsets.UTF_8);
+      assertEquals(0, exit, command + ": " + usage);
+      assertTrue(usage.startsWith("Usage: gleitzeit " + command), command + ": " + usage);
+    }
+  }
+}
