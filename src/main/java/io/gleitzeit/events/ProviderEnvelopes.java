@@ -36,6 +36,9 @@ public final class ProviderEnvelopes {
   }
 
   public static List<EventEnvelope> of(ProviderEvent event) {
+    if (event instanceof ProviderEvent.SlotsChanged e) {
+      return e.changes().stream().flatMap(change -> of(change).stream()).toList();
+    }
     List<EventEnvelope> out = new ArrayList<>(event.envelopeCount());
     if (event instanceof ProviderRegistered e) {
       add(out, event, "provider:registered", "info", spec(e.spec()).put("update", e.update()));

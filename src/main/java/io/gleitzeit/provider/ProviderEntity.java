@@ -31,6 +31,7 @@ import io.gleitzeit.workflow.WorkflowCommand.ReattachAnswer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -111,6 +112,8 @@ public final class ProviderEntity
   private static final String DEADLINE_TIMER = "heartbeat-deadline";
   private static final String SLOT_WRITE_TIMER = "slot-write";
   private static final String UNDISPATCHED_TIMER = "undispatched";
+  /** Slot changes per journal event at most: a burst's changes stay rows of a few kilobytes, kept in line by H2. */
+  private static final int SLOT_CHANGES = 200;
 
   private final String providerId;
   private final Dependencies deps;
@@ -457,11 +460,19 @@ public final class ProviderEntity
     pending.add(event);
   }
 
-  /** One write for every slot change decided since the last one; then the commands that waited for it. */
+  /**
+   * One write for every slot change decided since the last one, as one journal event per {@link #SLOT_CHANGES}
+   * changes; then the commands that waited for it.
+   */
   private ReplyEffect<ProviderEvent, ProviderState> onPersistSlots(ProviderState state, PersistSlots cmd) {
-    List<ProviderEvent> events = pending.drain();
-    if (events.isEmpty()) {
+    List<ProviderEvent> changes = pending.drain();
+    if (changes.isEmpty()) {
       return Effect().none().thenNoReply().thenUnstashAll();
+    }
+    List<ProviderEvent> events = new ArrayList<>();
+    for (int from = 0; from < changes.size(); from += SLOT_CHANGES) {
+      List<ProviderEvent> group = changes.subList(from, Math.min(changes.size(), from + SLOT_CHANGES));
+      events.add(group.size() == 1 ? group.get(0) : new ProviderEvent.SlotsChanged(providerId, group));
     }
     return Effect().persist(events).thenRun(s -> {
       deps.publisher().publish(events.stream().flatMap(e -> ProviderEnvelopes.of(e).stream()).toList());

@@ -1,5 +1,7 @@
 package io.gleitzeit.provider;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.gleitzeit.domain.ProviderSpec;
 import io.gleitzeit.serialization.JsonSerializable;
 import java.time.Instant;
@@ -65,6 +67,44 @@ public sealed interface ProviderEvent extends JsonSerializable {
     @Override
     public int envelopeCount() {
       return nowAvailable ? 1 : 0;
+    }
+  }
+
+  /**
+   * The slot changes of one group write ({@link TaskAcquired} and {@link TaskReleased}, in the order they were
+   * decided) as one journal event. A provider takes and frees a slot for every attempt it runs: a row per change
+   * made its bookkeeping two of the seven journal rows of a task. Each change keeps its own time and sequence
+   * numbers, so its envelopes are those it yields on its own. A group of one change is written as that change.
+   */
+  record SlotsChanged(
+      String providerId,
+      @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "change")
+      @JsonSubTypes({@JsonSubTypes.Type(value = TaskAcquired.class, name = "acquired"),
+          @JsonSubTypes.Type(value = TaskReleased.class, name = "released")})
+      List<ProviderEvent> changes) implements ProviderEvent {
+
+    public SlotsChanged {
+      changes = List.copyOf(changes);
+      if (changes.isEmpty()
+          || !changes.stream().allMatch(c -> c instanceof TaskAcquired || c instanceof TaskReleased)) {
+        throw new IllegalArgumentException("slot changes are TaskAcquired and TaskReleased events, at least one");
+      }
+    }
+
+    /** When the last change was decided. */
+    @Override
+    public Instant at() {
+      return changes.get(changes.size() - 1).at();
+    }
+
+    @Override
+    public long firstSequence() {
+      return changes.get(0).firstSequence();
+    }
+
+    @Override
+    public int envelopeCount() {
+      return changes.stream().mapToInt(ProviderEvent::envelopeCount).sum();
     }
   }
 

@@ -87,6 +87,8 @@ public final class ProviderState implements JsonSerializable {
       deregistered = true;
       handedBack = List.copyOf(e.handedBack());
       held.clear();
+    } else if (event instanceof ProviderEvent.SlotsChanged e) {
+      e.changes().forEach(this::apply);
     } else if (event instanceof TaskAcquired e) {
       held.put(e.key().toString(), new HeldTask(e.key(), e.method(), e.at()));
     } else if (event instanceof TaskReleased e) {

@@ -25,17 +25,21 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ProviderEnvelopesTest {
 
   /** Each sample's envelopes as (type, severity) pairs, in order. */
-  private static final Map<String, List<List<String>>> EXPECTED = Map.of(
-      "ProviderRegistered-v1", List.of(List.of("provider:registered", "info"), List.of("provider:available", "info")),
-      "ProviderRegisteredUpdate-v1", List.of(List.of("provider:registered", "info")),
-      "TaskAcquired-v1", List.of(),
-      "TaskAcquiredBusy-v1", List.of(List.of("provider:busy", "warning")),
-      "TaskReleasedAvailable-v1", List.of(List.of("provider:available", "info")),
-      "TaskReleased-v1", List.of(),
-      "ProviderMarkedUnhealthy-v1", List.of(List.of("provider:unhealthy", "error")),
-      "ProviderRecovered-v1", List.of(List.of("provider:recovered", "info"), List.of("provider:available", "info")),
-      "ProviderDeregistered-v1", List.of(List.of("provider:deregistered", "info")),
-      "ReportUndeliverable-v1", List.of(List.of("dead_letter:added", "error")));
+  private static final Map<String, List<List<String>>> EXPECTED = Map.ofEntries(
+      Map.entry("ProviderRegistered-v1", List.of(List.of("provider:registered", "info"),
+          List.of("provider:available", "info"))),
+      Map.entry("ProviderRegisteredUpdate-v1", List.of(List.of("provider:registered", "info"))),
+      Map.entry("TaskAcquired-v1", List.of()),
+      Map.entry("TaskAcquiredBusy-v1", List.of(List.of("provider:busy", "warning"))),
+      Map.entry("TaskReleasedAvailable-v1", List.of(List.of("provider:available", "info"))),
+      Map.entry("TaskReleased-v1", List.of()),
+      Map.entry("ProviderMarkedUnhealthy-v1", List.of(List.of("provider:unhealthy", "error"))),
+      Map.entry("ProviderRecovered-v1", List.of(List.of("provider:recovered", "info"),
+          List.of("provider:available", "info"))),
+      Map.entry("ProviderDeregistered-v1", List.of(List.of("provider:deregistered", "info"))),
+      Map.entry("ReportUndeliverable-v1", List.of(List.of("dead_letter:added", "error"))),
+      Map.entry("SlotsChanged-v1", List.of(List.of("provider:available", "info"),
+          List.of("provider:busy", "warning"))));
 
   static Stream<Arguments> samples() {
     return SampleProviderEvents.all().entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));

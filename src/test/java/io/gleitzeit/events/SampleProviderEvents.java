@@ -46,6 +46,12 @@ final class SampleProviderEvents {
     events.put("ProviderDeregistered-v1", new ProviderDeregistered(PROVIDER, List.of(K1), AT, 9));
     events.put("ReportUndeliverable-v1", new ProviderEvent.ReportUndeliverable(PROVIDER, K2, "the result of attempt 3"
         + " was not acknowledged by workflow wf-2 after 10 deliveries; last: AskTimeoutException", AT, 10));
+    // A group write of slot changes: each change keeps its own sequence numbers (here 11 and 12) and time (AT for
+    // all, as every sample envelope has the time AT; ProviderStateTest applies changes of different times).
+    events.put("SlotsChanged-v1", new ProviderEvent.SlotsChanged(PROVIDER, List.of(
+        new TaskAcquired(PROVIDER, new TaskKey("wf-3", "a", 1), "llm/generate", false, AT, 11),
+        new TaskReleased(PROVIDER, K2, TaskReleased.SUCCEEDED, 250, true, AT, 11),
+        new TaskAcquired(PROVIDER, new TaskKey("wf-3", "b", 1), "llm/generate", true, AT, 12))));
     return events;
   }
 }

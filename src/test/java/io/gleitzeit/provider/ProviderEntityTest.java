@@ -480,9 +480,10 @@ class ProviderEntityTest {
       provider.tell(new GetProvider(views.getRef()));
       assertEquals(3, views.receiveMessage().view().load());
       assertEquals(2, writes.size(), "one write for the registration, one for the three reservations");
-      assertEquals(List.of(new TaskAcquired(id, K1, "test/echo", false, T0, 3),
+      assertEquals(List.of(new ProviderEvent.SlotsChanged(id, List.of(
+          new TaskAcquired(id, K1, "test/echo", false, T0, 3),
           new TaskAcquired(id, K2, "test/echo", false, T0, 3),
-          new TaskAcquired(id, K3, "test/echo", true, T0, 3)), writes.get(1));
+          new TaskAcquired(id, K3, "test/echo", true, T0, 3)))), writes.get(1), "one journal event for the three");
       assertEquals(List.of("provider:registered", "provider:available", "provider:heartbeat", "provider:busy"),
           publishedTypes());
 
@@ -521,9 +522,9 @@ class ProviderEntityTest {
       pass(delay);
 
       assertEquals(1, views.receiveMessage().view().load(), "the query waited for the write");
-      assertEquals(List.of(new TaskAcquired(id, K1, "test/echo", false, T0, 3),
-          new TaskReleased(id, K1, TaskReleased.SUCCEEDED, 7, false, T0, 3),
-          new TaskAcquired(id, K2, "test/echo", false, T0, 3)), writes.get(1), "one write for all three");
+      assertEquals(List.of(new ProviderEvent.SlotsChanged(id, List.of(new TaskAcquired(id, K1, "test/echo", false, T0,
+          3), new TaskReleased(id, K1, TaskReleased.SUCCEEDED, 7, false, T0, 3),
+          new TaskAcquired(id, K2, "test/echo", false, T0, 3)))), writes.get(1), "one write, one event, for all three");
       assertEquals(2, writes.size());
     }
   }
