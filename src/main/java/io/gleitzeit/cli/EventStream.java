@@ -24,6 +24,26 @@ final class EventStream {
   private EventStream() {}
 
   /**
+   * Whether {@code end} (a workflow:completed, failed or cancelled envelope) is where the workflow stands now: an
+   * end replayed from its history may have been undone since by a manual retry or a requeue (SPEC §3: failed or
+   * cancelled back to running), and the stream then goes on to the workflow's last end, the one its
+   * {@code completed_at} names. When the node cannot say, the end stands.
+   */
+  private static boolean isTheEnd(ApiClient api, String workflowId, JsonNode end) throws InterruptedException {
+    try {
+      ApiClient.Response now = api.get("/workflows/" + ApiClient.segment(workflowId));
+      if (now.status() != 200) {
+        return true;
+      }
+      JsonNode workflow = Json.MAPPER.readTree(now.body());
+      return !"running".equals(workflow.path("status").asText())
+          && end.path("timestamp").asText().equals(workflow.path("completed_at").asText());
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
+  /**
    * Hands each envelope to {@code onEvent}; returns the one that ended the workflow, or null (said on standard
    * error) when the stream closed first.
    */
@@ -46,7 +66,7 @@ final class EventStream {
         }
         JsonNode envelope = Json.MAPPER.readTree(line.substring(5).trim());
         onEvent.accept(envelope);
-        if (WORKFLOW_ENDS.contains(envelope.path("event_type").asText())) {
+        if (WORKFLOW_ENDS.contains(envelope.path("event_type").asText()) && isTheEnd(api, workflowId, envelope)) {
           return envelope;
         }
       }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -199,6 +200,13 @@ final class BatchExpansion {
         String paramsField = paramsField(join);
         JsonNode params = join.get(paramsField);
         if (params != null) {
+            // The limit applies to the params the user wrote: ${batch.results} becomes a placeholder per file,
+            // and a join over the 10,000 files a batch may have would pass 64 KiB by itself.
+            int size = Json.compact(params).getBytes(StandardCharsets.UTF_8).length;
+            if (size > limits.maxParamsBytes()) {
+                problems.add(new Problem(FieldPaths.key("join", paramsField), "params too large: " + size
+                        + " bytes of compact JSON (limit " + limits.maxParamsBytes() + ")"));
+            }
             Function<String, JsonNode> values = key -> {
                 ArrayNode list = JsonNodeFactory.instance.arrayNode();
                 if (key.equals("files")) {

@@ -126,7 +126,7 @@ public final class DefinitionParser {
         if (batch.document() == null) {
             return new ParseResult.Invalid(batch.problems());
         }
-        ParseResult parsed = new Walk(batch.document()).run();
+        ParseResult parsed = new Walk(batch.document(), batch.join() ? batch.batchTasks() : -1).run();
         if (parsed instanceof ParseResult.Invalid invalid) {
             return new ParseResult.Invalid(BatchExpansion.translate(invalid.problems(), batch.batchTasks(),
                     batch.join()));
@@ -180,10 +180,20 @@ public final class DefinitionParser {
     /** One validation run over one document; collects problems instead of stopping at the first. */
     private final class Walk {
         private final ObjectNode doc;
+        /**
+         * The index of a batch's join, whose params the expansion wrote (a placeholder per file): its size limit
+         * was checked on the params as written; -1 when there is none.
+         */
+        private final int expandedJoin;
         private final List<Problem> problems = new ArrayList<>();
 
         Walk(ObjectNode doc) {
+            this(doc, -1);
+        }
+
+        Walk(ObjectNode doc, int expandedJoin) {
             this.doc = doc;
+            this.expandedJoin = expandedJoin;
         }
 
         ParseResult run() {
@@ -304,7 +314,7 @@ public final class DefinitionParser {
             if (params != null) {
                 finiteNumbers(params, paramsPath);
                 int size = Json.compact(params).getBytes(StandardCharsets.UTF_8).length;
-                if (size > limits.maxParamsBytes()) {
+                if (size > limits.maxParamsBytes() && i != expandedJoin) {
                     problem(paramsPath, "params too large: " + size + " bytes of compact JSON (limit "
                             + limits.maxParamsBytes() + ")");
                 }

@@ -344,7 +344,11 @@ public final class WorkflowEntity
       return Effect().reply(replyTo, control(ControlReply.Outcome.CONFLICT, "task '" + taskId
           + "' is " + task.state.wire() + "; only a failed or cancelled task can run again", state));
     }
-    WorkflowEvent event = deps.decisions().retryByHand(state, taskId, deadLetterId, now());
+    // A failed task's attempt is in the dead letter queue (SPEC §7): running it again by hand takes it out, as a
+    // requeue would, so that the queue does not keep a letter nothing can requeue any more.
+    String requeued = deadLetterId != null || task.state != TaskState.FAILED ? deadLetterId
+        : WorkflowEnvelopes.deadLetterId(workflowId, taskId, task.attempt);
+    WorkflowEvent event = deps.decisions().retryByHand(state, taskId, requeued, now());
     return Effect().persist(event).thenRun(s -> afterPersist(s, event, List.of()))
         .thenReply(replyTo, s -> control(ControlReply.Outcome.DONE, "running again as attempt "
             + s.task(taskId).attempt, s));

@@ -189,6 +189,28 @@ class DeadLetterIT {
     assertTrue(bad.stderr().contains("HTTP 400"), bad::toString);
   }
 
+  /** A failed task retried by hand leaves the queue too: its dead letter is requeued by the retry. */
+  @Test
+  void aManualRetryOfAFailedTaskTakesItsDeadLetterOutOfTheQueue() {
+    String id = id();
+    api.submitAccepted("{\"id\": \"" + id + "\", \"tasks\": [{\"id\": \"flaky\", \"method\": \"test/flaky\","
+        + " \"params\": {\"fail_times\": 1, \"value\": 7}, \"retry\": {\"max_attempts\": 1}}]}");
+    assertEquals("failed", api.awaitEnd(id, END).status());
+    String letterId = WorkflowEnvelopes.deadLetterId(id, "flaky", 1);
+
+    try (EventWatch watch = EventWatch.open(node.baseUrl(), "workflow_id=" + enc(id))) {
+      Response retried = api.post("/workflows/" + enc(id) + "/tasks/flaky/retry", "application/json", "");
+      assertEquals(202, retried.status(), retried::toString);
+      watch.await("workflow:completed", EventWatch.type("workflow:completed"), END);
+    }
+
+    JsonNode requeuedEvent = only(indexed(id), "dead_letter:requeued");
+    assertEquals(letterId, requeuedEvent.path("payload").path("dead_letter_id").asText());
+    assertEquals(2, requeuedEvent.path("payload").path("attempt").asInt());
+    assertEquals(List.of(), listed("workflow_id=" + enc(id) + "&status=pending"));
+    assertEquals(List.of(letterId), ids(listed("workflow_id=" + enc(id) + "&status=requeued")));
+  }
+
   // ---------------------------------------------------------------- filters and paging
 
   @Test

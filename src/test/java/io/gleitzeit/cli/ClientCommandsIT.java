@@ -143,6 +143,28 @@ class ClientCommandsIT {
     }
   }
 
+  /** A failed workflow that a manual retry reopened: following it goes past the old end to the real one. */
+  @Test
+  void followingAWorkflowThatARetryReopenedGoesOnToItsRealEnd() throws Exception {
+    String id = id();
+    api.submitAccepted("{\"id\": \"" + id + "\", \"tasks\": [{\"id\": \"f\", \"method\": \"test/flaky\","
+        + " \"params\": {\"fail_times\": 1, \"value\": 1}, \"retry\": {\"max_attempts\": 1}}]}");
+    assertEquals("failed", api.awaitEnd(id, java.time.Duration.ofSeconds(30)).status());
+    try (var events = io.gleitzeit.testing.EventWatch.open(node.baseUrl(), "workflow_id=" + id)) {
+      assertEquals(202, api.post("/workflows/" + id + "/tasks/f/retry", "application/json", "").status());
+      events.await("workflow:completed", io.gleitzeit.testing.EventWatch.type("workflow:completed"),
+          java.time.Duration.ofSeconds(30));
+    }
+
+    CliProcess follow = CliProcess.run(node.baseUrl(), "events", id, "--follow");
+    assertEquals(0, follow.exitCode(), follow::toString);
+    assertTrue(follow.stdout().lines().anyMatch(l -> l.contains("workflow:failed")), follow::toString);
+    assertTrue(follow.stdout().strip().lines().reduce((a, b) -> b).orElse("").contains("workflow:completed"),
+        "it ends at the real end: " + follow);
+    CliProcess watch = CliProcess.run(node.baseUrl(), "watch", id);
+    assertEquals(0, watch.exitCode(), "completed in the end: " + watch);
+  }
+
   /** A node that dies while a command follows a workflow's events: one line saying so, exit 1, no stack trace. */
   @Test
   void aStreamThatBreaksOffBeforeTheWorkflowEndsIsSaidInOneLine() throws Exception {

@@ -88,6 +88,23 @@ class BatchWorkflowTest {
         assertEquals("Summarize:\n${read_1.result.text}\n${read_2.result.text}", join.params().path("prompt").asText());
     }
 
+    /** The params limit holds the join's params as written: expanded, they name every batch task's result. */
+    @Test
+    void shouldCheckTheJoinsParamsAsWrittenNotAsExpanded() {
+        Limits small = new Limits(10_000, 100);
+        String join = "{'id': 'all', 'method': 'test/echo', 'params': {'texts': '${batch.results.text}'}}";
+        WorkflowDefinition wf = assertInstanceOf(ParseResult.Valid.class, parse(batch("**", READ.replace(
+                "'label': 'file ${batch.index}: ${batch.name}', ", ""), join), small), "5 files").definition();
+        assertTrue(Json.compact(wf.tasks().get(5).params()).length() > 100, "expanded, the join's params are larger");
+
+        String tooLarge = "{'id': 'all', 'method': 'test/echo', 'params': {'texts': '${batch.results.text}', 'note': '"
+                + "x".repeat(100) + "'}}";
+        List<Problem> problems = problems(batch("**", READ.replace("'label': 'file ${batch.index}: ${batch.name}', ",
+                ""), tooLarge), small);
+        assertEquals(List.of("join.params"), problems.stream().map(Problem::path).toList(), problems::toString);
+        assertTrue(problems.get(0).message().startsWith("params too large: "), problems::toString);
+    }
+
     @Test
     void shouldNameTasksAfterTheTemplateAndItsFileAndDefaultTheIds() {
         WorkflowDefinition wf = valid(batch("*.md", "{'name': 'Read', 'method': 'test/echo', 'params': {'f': '${batch.name}'}}",

@@ -518,6 +518,8 @@ class WorkflowEntityTest {
     WorkflowEvent.TaskRetriedManually event = result.eventOfType(WorkflowEvent.TaskRetriedManually.class);
     assertEquals(2, event.attempt());
     assertTrue(event.workflowReopened());
+    assertEquals(io.gleitzeit.events.WorkflowEnvelopes.deadLetterId("wf-1", "a", 1), event.requeuedDeadLetter(),
+        "the failed attempt's dead letter leaves the queue");
     // s had been asked for (never granted) when the failure cancelled it: a grant for attempt 1 may still come.
     assertEquals(List.of(new WorkflowEvent.TaskRetriedManually.Reopened("s", 2, true),
         new WorkflowEvent.TaskRetriedManually.Reopened("b", 1, false)), event.reopened());
@@ -570,6 +572,7 @@ class WorkflowEntityTest {
     assertEquals(WorkflowCommand.ControlReply.Outcome.DONE, result.reply().outcome());
     WorkflowEvent.TaskRetriedManually event = result.eventOfType(WorkflowEvent.TaskRetriedManually.class);
     assertEquals(2, event.attempt(), "s ran an attempt before it was cancelled");
+    assertNull(event.requeuedDeadLetter(), "a cancelled task has no dead letter");
     assertEquals(List.of(), event.reopened(), "b waits for a, which stays failed: it could never run");
     assertEquals(TaskState.CANCELLED, result.state().task("b").state);
     expectRequest("s", 2);
