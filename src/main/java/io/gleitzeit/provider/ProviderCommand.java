@@ -3,6 +3,7 @@ package io.gleitzeit.provider;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gleitzeit.domain.ProviderSpec;
 import io.gleitzeit.serialization.JsonSerializable;
+import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /** What a provider entity is told or asked. */
@@ -23,6 +24,9 @@ public sealed interface ProviderCommand extends JsonSerializable {
 
   /** The provider's runtime is alive; also how the entity learns where to send work. */
   record Heartbeat(ActorRef<RuntimeCommand> runtime) implements ProviderCommand {}
+
+  /** A runtime's answer to {@link RuntimeCommand.ReportHeld}: the asked attempts it holds. */
+  record RuntimeHolds(ActorRef<RuntimeCommand> runtime, List<TaskKey> held) implements ProviderCommand {}
 
   /** A coordinator asks for a slot for this attempt. Idempotent by key. */
   record Reserve(TaskKey key, String method, ActorRef<ReserveReply> replyTo) implements ProviderCommand {}

@@ -35,6 +35,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -133,6 +134,12 @@ public final class ProviderEntity
    */
   private final Set<ActorRef<RuntimeCommand>> detached = new HashSet<>();
   /**
+   * In memory only: a restarted built-in provider's held attempts that its runtime has not yet said it still
+   * holds, and dispatches of them that wait for that answer (see {@link #resume}).
+   */
+  private final Set<TaskKey> unverified = new LinkedHashSet<>();
+  private final Map<TaskKey, Dispatch> awaitingCheck = new HashMap<>();
+  /**
    * In memory only: each held attempt as it was sent, and to which runtime. A runtime that replaces that one
    * (an external worker that reconnected within the grace, a built-in runtime restarted with its node) is
    * sent the attempt again: it never had it, and nothing else would ever answer it.
@@ -207,6 +214,7 @@ public final class ProviderEntity
         .onCommand(Deregister.class, settled(this::onDeregister))
         .onCommand(GetProvider.class, settled((s, c) -> Effect().reply(c.replyTo(), new ProviderReply(viewOf(s)))))
         .onCommand(Heartbeat.class, settled(this::onHeartbeat))
+        .onCommand(ProviderCommand.RuntimeHolds.class, settled(this::onRuntimeHolds))
         .onCommand(HeartbeatDeadline.class, settled(this::onDeadline))
         .onCommand(ProviderCommand.ReportGivenUp.class, settled(this::onReportGivenUp))
         .onCommand(CheckHeld.class, settled(this::onCheckHeld))
@@ -254,6 +262,8 @@ public final class ProviderEntity
         }
       }
       runtime = null;
+      unverified.clear();
+      awaitingCheck.clear();
       sent.clear();
       undispatched.clear();
       afterPersist(s, event);
@@ -282,6 +292,9 @@ public final class ProviderEntity
     silentSince = lastHeartbeat;
     armDeadline(deps.health().deadline());
     deps.publisher().publish(List.of(ProviderEnvelopes.heartbeat(providerId, now(), state.status(), state.load())));
+    if (!unverified.isEmpty()) {
+      runtime.tell(new RuntimeCommand.ReportHeld(List.copyOf(unverified), ctx.getSelf()));
+    }
     if (attached) {
       waitingForRuntime.values().forEach(d -> forward(d));
       waitingForRuntime.clear();
@@ -324,6 +337,8 @@ public final class ProviderEntity
       }
       runtime = null;
       waitingForRuntime.clear();
+      unverified.clear(); // handed back with the rest
+      awaitingCheck.clear();
       sent.clear();
       undispatched.clear();
       afterPersist(s, event);
@@ -377,6 +392,8 @@ public final class ProviderEntity
     undispatched.remove(cmd.key());
     if (!state.exists() || !pending.holds(state, cmd.key())) {
       handBack(cmd.key(), "provider " + providerId + " no longer holds attempt " + cmd.key().attempt());
+    } else if (unverified.contains(cmd.key())) {
+      awaitingCheck.put(cmd.key(), cmd); // a runtime that started afresh must not run it again as the same attempt
     } else if (runtime == null) {
       waitingForRuntime.put(cmd.key(), cmd); // sent when the runtime attaches, or handed back when it never does
     } else {
@@ -392,6 +409,7 @@ public final class ProviderEntity
 
   private ReplyEffect<ProviderEvent, ProviderState> onRelease(ProviderState state, Release cmd) {
     waitingForRuntime.remove(cmd.key());
+    awaitingCheck.remove(cmd.key());
     if (cmd.cancel() && runtime != null) {
       runtime.tell(new RuntimeCommand.CancelTask(cmd.key()));
     }
@@ -544,13 +562,13 @@ public final class ProviderEntity
     silentSince = now(); // a restarted entity gives its runtime one deadline to show up
     armDeadline(deps.health().deadline());
     if (!"external".equals(state.spec.type())) {
-      // A built-in provider's attempts ran in the runtime of the process that stopped with this entity's last
-      // run: none of them runs any more. Their slots are freed and they are handed back, so that each runs again
-      // as a new attempt (SPEC §3, reassignment after provider loss) instead of again under the same number.
-      for (TaskKey k : state.heldKeys()) {
-        freeSlot(state, k, TaskReleased.RELEASED, 0);
-        handBack(k, "provider " + providerId + " restarted: attempt " + k.attempt() + " stopped with it");
-      }
+      // A built-in provider's attempts run in the runtime of one node. When this entity starts again, that runtime
+      // may have stopped with its node (a crash or a restart: none of them runs any more) or be alive (only the
+      // entity moved, to another node, as shards do when nodes join or leave). Its runtime says which when it next
+      // heartbeats: those it does not hold are freed and handed back, so that each runs again as a new attempt
+      // (SPEC §3, reassignment after provider loss) instead of again under the same number; the others run on.
+      // A runtime that never comes back turns the provider unhealthy, which hands them all back.
+      unverified.addAll(state.heldKeys());
     } else {
       // A slot is freed by a write after the attempt's outcome is recorded: a crash in between leaves it taken.
       // Each workflow frees the slots it no longer wants; the others it dispatches again on its own recovery, and
@@ -573,6 +591,30 @@ public final class ProviderEntity
       e.handedBack().forEach(k -> handBack(k, "provider " + providerId + " was deregistered"));
     }
     publishStatus(state);
+  }
+
+  /** The runtime's answer about the attempts a restart left unverified (see {@link #resume}). */
+  private ReplyEffect<ProviderEvent, ProviderState> onRuntimeHolds(ProviderState state,
+                                                                  ProviderCommand.RuntimeHolds cmd) {
+    if (!cmd.runtime().equals(runtime)) {
+      return Effect().noReply(); // not the runtime attached now: the next heartbeat asks that one
+    }
+    for (TaskKey k : List.copyOf(unverified)) {
+      unverified.remove(k);
+      Dispatch waiting = awaitingCheck.remove(k);
+      if (!pending.holds(state, k)) {
+        continue; // freed meanwhile
+      }
+      if (cmd.held().contains(k)) {
+        if (waiting != null) {
+          forward(waiting); // the runtime ignores an attempt it already runs
+        }
+      } else {
+        freeSlot(state, k, TaskReleased.RELEASED, 0);
+        handBack(k, "provider " + providerId + " restarted: attempt " + k.attempt() + " stopped with it");
+      }
+    }
+    return Effect().noReply();
   }
 
   /** Tells a runtime that the provider takes no more work from it; watched until it stops. */

@@ -187,6 +187,11 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
           return Behaviors.stopped();
         })
         .onMessage(Stop.class, s -> Behaviors.stopped())
+        .onMessage(RuntimeCommand.ReportHeld.class, r -> {
+          r.replyTo().tell(new ProviderCommand.RuntimeHolds(getContext().getSelf().narrow(),
+              r.keys().stream().filter(held::containsKey).toList()));
+          return this;
+        })
         .onMessage(Started.class, this::onStarted)
         .onMessage(StillRunning.class, s -> reportStart(s.key()))
         .onMessage(Progress.class, p -> {

@@ -2,6 +2,8 @@ package io.gleitzeit.provider;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gleitzeit.serialization.JsonSerializable;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
 
 /** What a provider runtime (a built-in provider on a node, or an external worker's connection) is told. */
 public sealed interface RuntimeCommand extends JsonSerializable, ProviderRuntime.Message {
@@ -17,4 +19,7 @@ public sealed interface RuntimeCommand extends JsonSerializable, ProviderRuntime
    * or it was deregistered): the runtime tells its worker why and stops, which closes the worker's connection.
    */
   record Detach(String reason) implements RuntimeCommand {}
+
+  /** Which of {@code keys} does this runtime hold (running, or its outcome not yet acknowledged)? */
+  record ReportHeld(List<TaskKey> keys, ActorRef<ProviderCommand> replyTo) implements RuntimeCommand {}
 }

@@ -877,7 +877,7 @@ class ProviderEntityTest {
    * §3) rather than be sent again under the same number, as an external worker's would be.
    */
   @Test
-  void shouldHandBackAndFreeABuiltInProvidersAttemptsWhenItRestarts() {
+  void shouldHandBackAndFreeABuiltInProvidersAttemptsWhenItRestartsAndItsRuntimeStartedAfresh() {
     var kit = entity();
     register(kit, new ProviderSpec(id, "test", List.of("test/*"), 3, Map.of()));
     kit.runCommand(new Heartbeat(runtime.getRef()));
@@ -885,14 +885,50 @@ class ProviderEntityTest {
     reserve(kit, K2, "test/echo");
 
     var restarted = kit.restart();
+    wfA.expectNoMessage(QUIET); // nothing is decided before the runtime says what it holds
+    var params = Json.MAPPER.createObjectNode();
+    kit.runCommand(new Dispatch(K1, "test/echo", params, null)); // the workflow's re-dispatch waits for that too
+    TestProbe<RuntimeCommand> fresh = testKit.createTestProbe(); // the node's new runtime, after a crash
+    kit.runCommand(new Heartbeat(fresh.getRef()));
+    RuntimeCommand.ReportHeld asked = fresh.expectMessageClass(RuntimeCommand.ReportHeld.class);
+    assertEquals(List.of(K1, K2), asked.keys());
+    kit.runCommand(new ProviderCommand.RuntimeHolds(fresh.getRef(), List.of()));
 
     String reason = "provider " + id + " restarted: attempt 1 stopped with it";
     assertEquals(new ReattachAnswer("t1", 1, id, false, reason), wfA.receiveMessage());
     assertEquals(new ReattachAnswer("t2", 1, id, false, reason), wfB.receiveMessage());
+    fresh.expectNoMessage(QUIET); // not run again under the same attempt
     pass(Duration.ofSeconds(1)); // the slot-write delay: the releases are written as one group
     assertEquals(List.of(), kit.getState().heldKeys());
     assertEquals(0, view(kit).load());
     assertFalse(restarted.state().unhealthy);
+  }
+
+  /** Shards move between nodes: a built-in provider's entity restarts elsewhere while its runtime runs on. */
+  @Test
+  void shouldKeepABuiltInProvidersAttemptsWhenItMovedAndItsRuntimeStillRunsThem() {
+    var kit = entity();
+    register(kit, new ProviderSpec(id, "test", List.of("test/*"), 3, Map.of()));
+    kit.runCommand(new Heartbeat(runtime.getRef()));
+    reserve(kit, K1, "test/echo");
+    reserve(kit, K2, "test/echo");
+
+    kit.restart();
+    var params = Json.MAPPER.createObjectNode();
+    kit.runCommand(new Dispatch(K1, "test/echo", params, null));
+    kit.runCommand(new Heartbeat(runtime.getRef()));
+    assertEquals(List.of(K1, K2), runtime.expectMessageClass(RuntimeCommand.ReportHeld.class).keys());
+    kit.runCommand(new ProviderCommand.RuntimeHolds(runtime.getRef(), List.of(K1)));
+
+    assertEquals(new ExecuteTask(K1, "test/echo", params, null), runtime.receiveMessage(),
+        "the waiting re-dispatch goes on; a runtime that runs the attempt ignores it");
+    String reason = "provider " + id + " restarted: attempt 1 stopped with it";
+    assertEquals(new ReattachAnswer("t2", 1, id, false, reason), wfB.receiveMessage(), "K2 it no longer holds");
+    wfA.expectNoMessage(QUIET);
+    pass(Duration.ofSeconds(1));
+    assertEquals(List.of(K1), kit.getState().heldKeys());
+    kit.runCommand(new Heartbeat(runtime.getRef()));
+    runtime.expectNoMessage(QUIET); // nothing left to ask
   }
 
   @Test
