@@ -167,6 +167,38 @@ class EventQueryIT {
     return Duration.between(since, Instant.now()).toMillis();
   }
 
+  // ---- GET /events/stream ----
+
+  /**
+   * An idle stream is kept open with an SSE comment (":"), not an empty "data:" line, which an EventSource would
+   * deliver as a message with empty data. Waits for the first keep-alive (15 s).
+   */
+  @Test
+  void anIdleStreamIsKeptAliveWithACommentNotAnEmptyMessage() throws Exception {
+    HttpRequest request = HttpRequest.newBuilder(api.uri("/events/stream?type=dead_letter:requeued&workflow_id="
+        + enc("nobody-" + UUID.randomUUID()))).GET().build();
+    HttpResponse<Stream<String>> response = api.http().send(request, HttpResponse.BodyHandlers.ofLines());
+    assertEquals("text/event-stream", response.headers().firstValue("Content-Type").orElse(""));
+    CompletableFuture<List<String>> untilKeepAlive = CompletableFuture.supplyAsync(() -> {
+      List<String> lines = new ArrayList<>();
+      try (Stream<String> body = response.body()) {
+        for (Iterator<String> it = body.iterator(); it.hasNext(); ) {
+          String line = it.next();
+          lines.add(line);
+          if (line.startsWith(":")) {
+            return lines;
+          }
+        }
+      }
+      throw new AssertionError("the stream ended without a keep-alive: " + lines);
+    });
+    try {
+      assertEquals(List.of(":"), untilKeepAlive.get(30, TimeUnit.SECONDS), "a comment, and nothing before it");
+    } finally {
+      response.body().close();
+    }
+  }
+
   // ---- GET /events ----
 
   @Test
