@@ -31,6 +31,7 @@ import io.gleitzeit.workflow.WorkflowCommand;
 import io.gleitzeit.workflow.WorkflowDecisions;
 import io.gleitzeit.workflow.WorkflowEntity;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -137,8 +138,17 @@ public final class GleitzeitNode implements AutoCloseable {
     // The bound port, not the configured one: port 0 picks a free port.
     int remotePort = cluster.selfMember().address().getPort().orElse(0);
     ProviderRuntime.Reporting reporting = new ProviderRuntime.Reporting(settings.reportTimeout(),
-        settings.reportAttempts(), (method, providerId, duration, success) ->
-            metrics.taskExecuted(method, providerId, duration), settings.startedReportDelay(),
+        settings.reportAttempts(), new ProviderRuntime.ExecutionListener() {
+          @Override
+          public void executed(String method, String providerId, Duration duration, boolean success) {
+            metrics.taskExecuted(method, providerId, duration);
+          }
+
+          @Override
+          public void serves(String method, String providerId) {
+            metrics.serves(method, providerId);
+          }
+        }, settings.startedReportDelay(),
         (key, providerId, progress) ->
             publisher.publish(java.util.List.of(ProgressEnvelopes.of(key, providerId, clock.instant(), progress))));
     java.util.Set<String> builtinIds = new java.util.HashSet<>();

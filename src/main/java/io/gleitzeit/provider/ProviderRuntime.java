@@ -73,6 +73,12 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
   public interface ExecutionListener {
     void executed(String method, String providerId, Duration duration, boolean success);
 
+    /**
+     * Told of each exact method a registration of this runtime's provider names (an MCP server's tools, known once
+     * it runs), so that their series exist before the first attempt.
+     */
+    default void serves(String method, String providerId) {}
+
     ExecutionListener NONE = (method, providerId, duration, success) -> { };
   }
 
@@ -227,6 +233,7 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
 
   private void register(ProviderSpec spec) {
     this.registering = spec;
+    spec.methods().forEach(m -> reporting.executions().serves(m, providerId)); // before any view shows them
     getContext().pipeToSelf(
         AskPattern.<ProviderCommand, RegisterReply>ask(providers.apply(providerId),
             replyTo -> new Register(spec, replyTo), reporting.timeout(), getContext().getSystem().scheduler()),

@@ -130,6 +130,10 @@ class BuiltinMcpIT {
     assertEquals("mcp", fs.path("type").asText());
     JsonNode flaky = awaitProvider("flaky-fs", p -> p.path("methods").size() > 0);
     assertEquals(List.of("mcp/tool.list_allowed_directories"), methods(flaky), "narrowed to its configured methods");
+    // The tools' series are in /metrics at 0 once registered, before any attempt (README "HTTP API").
+    String metrics = api.get("/metrics").body();
+    assertTrue(metrics.contains("gleitzeit_task_duration_seconds_count{method=\"mcp/tool.list_directory\","
+        + "provider=\"fs\"} 0"), metrics);
 
     JsonNode wf = api.runToEnd(q("{'id': 'mcp-chain-1', 'tasks': ["
         + "{'id': 'list', 'method': 'mcp/tool.list_directory', 'params': {'path': '" + files + "'}},"
