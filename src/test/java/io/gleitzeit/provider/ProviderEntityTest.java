@@ -878,11 +878,7 @@ class ProviderEntityTest {
    */
   @Test
   void shouldHandBackAndFreeABuiltInProvidersAttemptsWhenItRestartsAndItsRuntimeStartedAfresh() {
-    var kit = entity();
-    register(kit, new ProviderSpec(id, "test", List.of("test/*"), 3, Map.of()));
-    kit.runCommand(new Heartbeat(runtime.getRef()));
-    reserve(kit, K1, "test/echo");
-    reserve(kit, K2, "test/echo");
+    var kit = builtInHoldingK1AndK2();
 
     var restarted = kit.restart();
     wfA.expectNoMessage(QUIET); // nothing is decided before the runtime says what it holds
@@ -904,14 +900,20 @@ class ProviderEntityTest {
     assertFalse(restarted.state().unhealthy);
   }
 
-  /** Shards move between nodes: a built-in provider's entity restarts elsewhere while its runtime runs on. */
-  @Test
-  void shouldKeepABuiltInProvidersAttemptsWhenItMovedAndItsRuntimeStillRunsThem() {
+  /** A built-in provider's entity whose runtime has taken K1 and K2. */
+  private EventSourcedBehaviorTestKit<ProviderCommand, ProviderEvent, ProviderState> builtInHoldingK1AndK2() {
     var kit = entity();
     register(kit, new ProviderSpec(id, "test", List.of("test/*"), 3, Map.of()));
     kit.runCommand(new Heartbeat(runtime.getRef()));
     reserve(kit, K1, "test/echo");
     reserve(kit, K2, "test/echo");
+    return kit;
+  }
+
+  /** Shards move between nodes: a built-in provider's entity restarts elsewhere while its runtime runs on. */
+  @Test
+  void shouldKeepABuiltInProvidersAttemptsWhenItMovedAndItsRuntimeStillRunsThem() {
+    var kit = builtInHoldingK1AndK2();
 
     kit.restart();
     var params = Json.MAPPER.createObjectNode();
