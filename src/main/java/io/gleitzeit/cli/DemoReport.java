@@ -33,10 +33,12 @@ final class DemoReport {
   void providers(JsonNode list) {
     out.println("\nProvider health (GET /providers):");
     for (JsonNode p : list.path("providers")) {
-      out.printf("  %-12s %-7s %-10s health %.2f  load %d/%d  %d methods  success %.0f%%  avg %d ms%n",
+      int methods = p.path("methods").size();
+      out.printf("  %-12s %-7s %-10s health %.2f  load %d/%d  %d %s  success %.0f%%  avg %d ms%n",
           p.path("id").asText(), p.path("type").asText(), p.path("status").asText(),
           p.path("health_score").asDouble(), p.path("load").asInt(), p.path("max_concurrency").asInt(),
-          p.path("methods").size(), p.path("success_rate").asDouble() * 100, p.path("average_latency_ms").asLong());
+          methods, methods == 1 ? "method " : "methods", p.path("success_rate").asDouble() * 100,
+          p.path("average_latency_ms").asLong());
     }
   }
 
