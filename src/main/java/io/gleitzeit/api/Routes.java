@@ -22,13 +22,15 @@ import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpMethod;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.model.headers.Allow;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.MethodRejection;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
@@ -117,21 +119,26 @@ public final class Routes extends AllDirectives {
   }
 
   private RejectionHandler rejections() {
-    return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
+    return RejectionHandler.newBuilder().handleAll(MethodRejection.class, this::methodNotAllowed).build()
+        .withFallback(RejectionHandler.defaultHandler()).mapRejectionResponse(response -> {
       String text = response.entity() instanceof HttpEntity.Strict strict
           ? strict.getData().utf8String() : response.status().reason();
       StatusCode status = response.status();
       String code = status.intValue() == 404 ? "not_found"
           : status.intValue() == 413 ? "payload_too_large"
           : status.intValue() == 415 ? "unsupported_media_type" : "invalid_request";
-      HttpResponse answer = ApiError.of(status, code, text, List.of()).addHeaders(response.getHeaders());
-      int methods = text.indexOf("supported methods: ");
-      if (status.intValue() == 405 && answer.getHeader("Allow").isEmpty() && methods >= 0) {
-        // RFC 9110 §15.5.6: a 405 names the methods the resource has; Pekko says them only in its text.
-        answer = answer.addHeader(RawHeader.create("Allow", text.substring(methods + "supported methods: ".length())
-            .strip()));
-      }
-      return answer;
+      return ApiError.of(status, code, text, List.of()).addHeaders(response.getHeaders());
     });
+  }
+
+  /** Pekko's 405, with the {@code Allow} header RFC 9110 §15.5.6 asks for (Pekko names the methods only in text). */
+  private Route methodNotAllowed(List<MethodRejection> rejections) {
+    HttpMethod[] supported = rejections.stream().map(MethodRejection::supported).distinct()
+        .toArray(HttpMethod[]::new);
+    String names = java.util.Arrays.stream(supported).map(HttpMethod::name)
+        .collect(java.util.stream.Collectors.joining(", "));
+    return complete(HttpResponse.create().withStatus(StatusCodes.METHOD_NOT_ALLOWED)
+        .addHeader(Allow.create(supported))
+        .withEntity("HTTP method not allowed, supported methods: " + names));
   }
 }

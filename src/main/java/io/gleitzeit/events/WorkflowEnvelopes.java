@@ -21,7 +21,9 @@ import io.gleitzeit.workflow.WorkflowEvent.TaskStarted;
 import io.gleitzeit.workflow.WorkflowEvent.WorkflowSubmitted;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -204,11 +206,10 @@ public final class WorkflowEnvelopes {
             e.taskId()));
       }
     }
+    Map<String, Integer> attempts = new HashMap<>(Map.of(e.taskId(), e.attempt()));
+    e.reopened().forEach(r -> attempts.put(r.taskId(), r.attempt()));
     for (String id : e.requested()) {
-      int attempt = id.equals(e.taskId()) ? e.attempt() : e.reopened().stream()
-          .filter(r -> r.taskId().equals(id)).mapToInt(WorkflowEvent.TaskRetriedManually.Reopened::attempt)
-          .findFirst().orElse(e.attempt());
-      b.add("assignment:requested", COORDINATOR, id, null, "info", obj().put("attempt", attempt));
+      b.add("assignment:requested", COORDINATOR, id, null, "info", obj().put("attempt", attempts.get(id)));
     }
   }
 

@@ -201,11 +201,7 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
 
   /** What of a provider's status the reasons of {@link #whyWaiting} depend on: not its load. */
   private static List<Object> whatReasonsSee(ProviderStatus p) {
-    return p == null ? null : List.of(p.spec(), p.connected(), healthy(p));
-  }
-
-  private static boolean healthy(ProviderStatus p) {
-    return ProviderStatus.AVAILABLE.equals(p.status()) || ProviderStatus.BUSY.equals(p.status());
+    return p == null ? null : List.of(p.spec(), p.connected(), p.healthy());
   }
 
   /** Tells the request's workflow why it waits, unless that is what it was told last. */
@@ -244,14 +240,14 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
         return "pinned provider " + request.pinnedProvider() + " does not serve " + request.method();
       } else if (!pinned.connected()) {
         return "pinned provider " + request.pinnedProvider() + " is not connected";
-      } else if (!healthy(pinned)) {
+      } else if (!pinned.healthy()) {
         return "pinned provider " + request.pinnedProvider() + " is " + pinned.status();
       }
       return "pinned provider " + request.pinnedProvider() + " is at capacity";
     }
     // A healthy, connected provider that is merely full still serves the method: say so, not "no provider".
     boolean served = view.values().stream()
-        .anyMatch(p -> p.spec().serves(request.method()) && p.connected() && healthy(p));
+        .anyMatch(p -> p.spec().serves(request.method()) && p.connected() && p.healthy());
     return served
         ? "every provider serving " + request.method() + " is at capacity"
         : "no healthy provider serves " + request.method();

@@ -19,8 +19,13 @@ public record ProviderStatus(ProviderSpec spec, String status, double healthScor
     return spec.id();
   }
 
+  /** Registered and heartbeating: available or busy, not unhealthy or deregistered. */
+  public boolean healthy() {
+    return AVAILABLE.equals(status) || BUSY.equals(status);
+  }
+
   /** Can be offered work now. */
   public boolean accepting() {
-    return connected && (AVAILABLE.equals(status) || BUSY.equals(status)) && load < spec.maxConcurrency();
+    return connected && healthy() && load < spec.maxConcurrency();
   }
 }

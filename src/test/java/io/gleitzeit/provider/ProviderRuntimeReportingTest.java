@@ -103,6 +103,19 @@ class ProviderRuntimeReportingTest {
     entity.expectNoMessage(QUIET);
   }
 
+  /** A restarted provider entity asks its runtime which attempts it still holds: only those it runs are named. */
+  @Test
+  void shouldNameOnlyTheAskedAttemptsItHolds() {
+    ActorRef<ProviderRuntime.Message> runtime = runtimeWithStartDelay(Duration.ZERO, new CompletableFuture<>());
+    runtime.tell(new ExecuteTask(KEY, "test/echo", Json.MAPPER.createObjectNode(), null));
+    TaskKey other = new TaskKey("wf-2", "b", 3);
+
+    runtime.tell(new RuntimeCommand.ReportHeld(java.util.List.of(other, KEY), entity.getRef()));
+
+    assertEquals(new ProviderCommand.RuntimeHolds(runtime.narrow(), java.util.List.of(KEY)),
+        entity.expectMessageClass(ProviderCommand.RuntimeHolds.class));
+  }
+
   /** A runtime whose executor starts each attempt at once and finishes it when the test completes {@code done}. */
   private ActorRef<ProviderRuntime.Message> runtimeWithStartDelay(Duration startedDelay,
                                                                   CompletableFuture<JsonNode> done) {
