@@ -3,6 +3,7 @@ package io.gleitzeit.events;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.projection.jdbc.JdbcSession;
@@ -19,7 +20,12 @@ final class IndexDatabase implements AutoCloseable {
   private final HikariDataSource pool;
   private final HikariDataSource journalPool;
 
-  IndexDatabase(EventIndexSettings settings) {
+  IndexDatabase(EventIndexSettings settings) throws SQLException {
+    // Opened once plainly first: a database that cannot be opened (a corrupt file, a wrong password) is then one
+    // clear error from the node, instead of HikariCP's stack trace in the log before it.
+    try (Connection probe = DriverManager.getConnection(settings.url(), settings.user(), settings.password())) {
+      probe.isValid(1);
+    }
     this.pool = pool("gleitzeit-event-index", settings.url(), settings.poolSize(), settings);
     this.journalPool = settings.separateFromJournal()
         ? pool("gleitzeit-event-index-journal", settings.journalUrl(), 2, settings)

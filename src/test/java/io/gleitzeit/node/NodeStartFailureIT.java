@@ -143,6 +143,20 @@ class NodeStartFailureIT {
   }
 
   @Test
+  void corruptEventIndexFileExitsNonZeroNamingIt(TestInfo info) throws IOException {
+    Path dataDir = caseDir(info).resolve("data");
+    Files.createDirectories(dataDir);
+    // Not an H2 file at all: its header cannot be read.
+    Path index = Files.write(dataDir.resolve("journal-index.mv.db"), new byte[8192]);
+    Failure f = runExpectingFailure(NodeProcess.builder(dataDir));
+    assertEquals(1, f.exitCode(), "exit code" + evidence(f));
+    String line = messageLine(f);
+    assertTrue(line.startsWith("gleitzeit: cannot start the node: the event index cannot start: "), line);
+    assertTrue(line.contains(index.toAbsolutePath().toString()), "the message names " + index + ": " + line);
+    assertFalse(f.stderr().contains("HikariPool"), "only the node's own message, not the pool's" + evidence(f));
+  }
+
+  @Test
   void missingConfigFileExitsNonZeroNamingIt(TestInfo info) throws IOException {
     Path dir = caseDir(info);
     Path missing = dir.resolve("no-such-gleitzeit.conf");
