@@ -69,10 +69,6 @@ final class DemoCommand implements Callable<Integer> {
       report.providers(Json.MAPPER.readTree(api.get("/providers").body()));
       report.statistics(workflow, Json.MAPPER.readTree(api.get("/workflows/" + id + "/events").body()));
       System.out.println("\nWorkflow " + id + " " + workflow.path("status").asText() + ". Stopping the node.");
-      // pekko-projection-jdbc 1.0.0 (the newest served here) prints "# stop <projection>" on standard output
-      // when a projection stops, a debugging line left in the library: the demo's output ends with its own line.
-      System.out.flush();
-      System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
       return end != null && "workflow:completed".equals(end.path("event_type").asText()) ? 0 : 1;
     }
   }

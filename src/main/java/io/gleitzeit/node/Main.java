@@ -11,6 +11,7 @@ public final class Main {
 
   public static void main(String[] args) {
     useTheCommonPoolForAsyncStages();
+    ProjectionStopLines.dropFromStandardOutput();
     // Initialise logging before any other thread logs, so SLF4J has nothing to replay (and says nothing).
     org.slf4j.LoggerFactory.getILoggerFactory();
     System.exit(GleitzeitCli.run(args));

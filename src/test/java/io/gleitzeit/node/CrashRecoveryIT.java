@@ -372,6 +372,9 @@ class CrashRecoveryIT {
       assertEquals("hi after 300 ms", tasksById(workflowBefore).get("c").path("result").path("text").asText());
       first.stop();
       assertFalse(first.isAlive(), "the node stopped on SIGTERM");
+      List<String> stdout = first.stdout().lines().toList();
+      assertTrue(stdout.size() == 1 && stdout.get(0).startsWith(NodeProcess.READY_PREFIX),
+          "a stopped node's standard output is its ready line alone: " + stdout);
     }
     try (NodeProcess second = NodeProcess.start(data)) {
       JsonNode workflowAfter = getJson(second, "/workflows/" + id);
