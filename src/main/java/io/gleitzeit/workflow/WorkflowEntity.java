@@ -340,6 +340,10 @@ public final class WorkflowEntity
           : "no workflow with id '" + workflowId + "'";
       return Effect().reply(replyTo, control(ControlReply.Outcome.NOT_FOUND, what, null));
     }
+    if (deadLetterId != null && state.requeuedDeadLetters.contains(deadLetterId)) {
+      return Effect().reply(replyTo, control(ControlReply.Outcome.CONFLICT, "dead letter '" + deadLetterId
+          + "' was already requeued", state));
+    }
     if (task.state != TaskState.FAILED && task.state != TaskState.CANCELLED) {
       return Effect().reply(replyTo, control(ControlReply.Outcome.CONFLICT, "task '" + taskId
           + "' is " + task.state.wire() + "; only a failed or cancelled task can run again", state));

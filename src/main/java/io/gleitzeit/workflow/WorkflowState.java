@@ -1,6 +1,7 @@
 package io.gleitzeit.workflow;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.gleitzeit.domain.Dag;
 import io.gleitzeit.domain.TaskDefinition;
 import io.gleitzeit.domain.TaskState;
@@ -19,6 +20,7 @@ import io.gleitzeit.workflow.WorkflowEvent.ReportRejected;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 
 /**
@@ -36,6 +38,12 @@ public final class WorkflowState implements JsonSerializable {
   /** Tasks not in a terminal state, and tasks failed: kept as counts so a completion need not scan every task. */
   public int openTasks;
   public int failedTasks;
+  /**
+   * The dead letters a requeue took out of the queue: a second requeue of one is refused here, where requests
+   * that passed the queue's own check at the same moment meet one at a time.
+   */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  public final LinkedHashSet<String> requeuedDeadLetters = new LinkedHashSet<>();
   @JsonIgnore private transient Dag dag;
 
   public static WorkflowState empty() {
@@ -224,6 +232,9 @@ public final class WorkflowState implements JsonSerializable {
   }
 
   private void onRetriedManually(WorkflowEvent.TaskRetriedManually e) {
+    if (e.requeuedDeadLetter() != null) {
+      requeuedDeadLetters.add(e.requeuedDeadLetter());
+    }
     TaskRun t = tasks.get(e.taskId());
     startNewAttempt(t, e.attempt(), e.at());
     t.failures = 0;

@@ -546,6 +546,30 @@ class WorkflowEntityTest {
     assertEquals(WorkflowStatus.COMPLETED, kit.getState().status);
   }
 
+  @Test
+  void shouldRefuseASecondRequeueOfADeadLetterOnceItsTaskHasFailedAgain() {
+    var kit = submitted("{'id': 'wf-1', 'tasks': [{'id': 'a', 'method': 'test/fail', 'retry': {'max_attempts': 1}}]}");
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+    report(kit, "a", 1, null, TaskError.ofProvider("boom", false));
+    String letter = io.gleitzeit.events.WorkflowEnvelopes.deadLetterId("wf-1", "a", 1);
+    var first = kit.<WorkflowCommand.ControlReply>runCommand(r -> new WorkflowCommand.RequeueDeadLetter("a", letter, r));
+    assertEquals(WorkflowCommand.ControlReply.Outcome.DONE, first.reply().outcome());
+    expectRequest("a", 2);
+    grant(kit, "a", 2);
+    report(kit, "a", 2, null, TaskError.ofProvider("boom again", false));
+    assertEquals(TaskState.FAILED, kit.getState().task("a").state);
+
+    // Two requeues of the letter passed the queue's check together; the second reaches the workflow now.
+    var second = kit.<WorkflowCommand.ControlReply>runCommand(r -> new WorkflowCommand.RequeueDeadLetter("a", letter, r));
+
+    assertEquals(WorkflowCommand.ControlReply.Outcome.CONFLICT, second.reply().outcome(), second.reply().message());
+    assertTrue(second.reply().message().contains("already requeued"), second.reply().message());
+    assertTrue(second.hasNoEvents(), "the task does not run a third time");
+    var restarted = kit.restart();
+    assertTrue(restarted.state().requeuedDeadLetters.contains(letter), "known again after a replay");
+  }
+
   /** Under stop, a fails for good while s runs: s and b (after a) are cancelled, the workflow fails. */
   private EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> failedWhileSRan() {
     var kit = submitted("{'id': 'wf-1', 'error_strategy': 'stop', 'tasks': ["
