@@ -10,6 +10,7 @@ import io.gleitzeit.provider.ProviderEvent.ProviderDeregistered;
 import io.gleitzeit.provider.ProviderEvent.ProviderMarkedUnhealthy;
 import io.gleitzeit.provider.ProviderEvent.ProviderRecovered;
 import io.gleitzeit.provider.ProviderEvent.ProviderRegistered;
+import io.gleitzeit.provider.ProviderStatus;
 import io.gleitzeit.provider.ProviderEvent.TaskAcquired;
 import io.gleitzeit.provider.ProviderEvent.TaskReleased;
 import io.gleitzeit.provider.TaskKey;
@@ -44,6 +45,10 @@ public final class ProviderEnvelopes {
       add(out, event, "provider:registered", "info", spec(e.spec()).put("update", e.update()));
       if (!e.update()) {
         add(out, event, "provider:available", "info", obj().put("load", 0));
+      } else if (ProviderStatus.BUSY.equals(e.turned())) {
+        add(out, event, "provider:busy", "warning", obj().put("max_concurrency", e.spec().maxConcurrency()));
+      } else if (ProviderStatus.AVAILABLE.equals(e.turned())) {
+        add(out, event, "provider:available", "info", obj().put("max_concurrency", e.spec().maxConcurrency()));
       }
     } else if (event instanceof ProviderDeregistered e) {
       add(out, event, "provider:deregistered", "info", handedBack(obj(), e.handedBack()));

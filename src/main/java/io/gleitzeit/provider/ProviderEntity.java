@@ -237,7 +237,15 @@ public final class ProviderEntity
     if (!fresh && state.spec.equals(cmd.spec())) {
       return Effect().reply(cmd.replyTo(), new RegisterReply(false, viewOf(state)));
     }
-    ProviderEvent event = new ProviderRegistered(providerId, cmd.spec(), !fresh, now(), state.lastSequence + 1);
+    // A new max_concurrency may turn a provider that holds attempts busy or available (SPEC §4 events).
+    String turned = null;
+    if (!fresh && !state.unhealthy) {
+      String before = state.status();
+      String after = state.load() >= cmd.spec().maxConcurrency() ? ProviderStatus.BUSY : ProviderStatus.AVAILABLE;
+      turned = before.equals(after) ? null : after;
+    }
+    ProviderEvent event = new ProviderRegistered(providerId, cmd.spec(), !fresh, turned, now(),
+        state.lastSequence + 1);
     return Effect().persist(event).thenRun(s -> {
       if (fresh) {
         silentSince = now(); // a new registration gets one deadline's grace to connect

@@ -1,5 +1,6 @@
 package io.gleitzeit.provider;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.gleitzeit.domain.ProviderSpec;
@@ -27,12 +28,22 @@ public sealed interface ProviderEvent extends JsonSerializable {
     return firstSequence() + envelopeCount() - 1;
   }
 
-  /** provider:registered, then provider:available (a new registration) or nothing more (an update). */
-  record ProviderRegistered(String providerId, ProviderSpec spec, boolean update, Instant at, long firstSequence)
+  /**
+   * provider:registered, then provider:available (a new registration), or for an update the status its new
+   * {@code max_concurrency} turned it to with the attempts it holds: {@code turned} is {@link ProviderStatus#BUSY}
+   * or {@link ProviderStatus#AVAILABLE} (provider:busy / provider:available), null when the status stayed.
+   */
+  record ProviderRegistered(String providerId, ProviderSpec spec, boolean update,
+                            @JsonInclude(JsonInclude.Include.NON_NULL) String turned, Instant at, long firstSequence)
       implements ProviderEvent {
+
+    public ProviderRegistered(String providerId, ProviderSpec spec, boolean update, Instant at, long firstSequence) {
+      this(providerId, spec, update, null, at, firstSequence);
+    }
+
     @Override
     public int envelopeCount() {
-      return update ? 1 : 2;
+      return (update ? 1 : 2) + (turned == null ? 0 : 1);
     }
   }
 

@@ -39,6 +39,8 @@ class ProviderEnvelopesTest {
       Map.entry("ProviderDeregistered-v1", List.of(List.of("provider:deregistered", "info"))),
       Map.entry("ReportUndeliverable-v1", List.of(List.of("dead_letter:added", "error"))),
       Map.entry("SlotsChanged-v1", List.of(List.of("provider:available", "info"),
+          List.of("provider:busy", "warning"))),
+      Map.entry("ProviderRegisteredUpdateTurnedBusy-v2", List.of(List.of("provider:registered", "info"),
           List.of("provider:busy", "warning"))));
 
   static Stream<Arguments> samples() {

@@ -2,6 +2,7 @@ package io.gleitzeit.events;
 
 import io.gleitzeit.domain.ProviderSpec;
 import io.gleitzeit.provider.ProviderEvent;
+import io.gleitzeit.provider.ProviderStatus;
 import io.gleitzeit.provider.ProviderEvent.ProviderDeregistered;
 import io.gleitzeit.provider.ProviderEvent.ProviderMarkedUnhealthy;
 import io.gleitzeit.provider.ProviderEvent.ProviderRecovered;
@@ -52,6 +53,9 @@ final class SampleProviderEvents {
         new TaskAcquired(PROVIDER, new TaskKey("wf-3", "a", 1), "llm/generate", false, AT, 11),
         new TaskReleased(PROVIDER, K2, TaskReleased.SUCCEEDED, 250, true, AT, 11),
         new TaskAcquired(PROVIDER, new TaskKey("wf-3", "b", 1), "llm/generate", true, AT, 12))));
+    // v2: an update whose max_concurrency turned the provider busy (or available) with the attempts it holds.
+    events.put("ProviderRegisteredUpdateTurnedBusy-v2", new ProviderRegistered(PROVIDER, spec(1), true,
+        ProviderStatus.BUSY, AT, 13));
     return events;
   }
 }

@@ -295,6 +295,28 @@ class ProviderEntityTest {
   }
 
   @Test
+  void shouldAnnounceTheStatusANewMaxConcurrencyTurnsTheProviderTo() {
+    var kit = connected(2);
+    reserve(kit, K1, "test/echo");
+    published.clear();
+
+    var lowered = kit.<RegisterReply>runCommand(replyTo -> new Register(spec(1, "test/*", "llm/generate"), replyTo));
+    assertEquals(ProviderStatus.BUSY, ((ProviderRegistered) lowered.events().get(0)).turned());
+    assertEquals(ProviderStatus.BUSY, lowered.reply().view().status());
+    assertEquals(List.of("provider:registered", "provider:busy"), publishedTypes());
+    published.clear();
+
+    var raised = kit.<RegisterReply>runCommand(replyTo -> new Register(spec(3, "test/*", "llm/generate"), replyTo));
+    assertEquals(ProviderStatus.AVAILABLE, ((ProviderRegistered) raised.events().get(0)).turned());
+    assertEquals(List.of("provider:registered", "provider:available"), publishedTypes());
+    published.clear();
+
+    var same = kit.<RegisterReply>runCommand(replyTo -> new Register(spec(2, "test/*", "llm/generate"), replyTo));
+    assertNull(((ProviderRegistered) same.events().get(0)).turned(), "available with 1 of 3 and with 1 of 2");
+    assertEquals(List.of("provider:registered"), publishedTypes());
+  }
+
+  @Test
   void shouldAnswerAnUnknownProviderWithNoView() {
     var kit = entity();
     assertNull(view(kit));
