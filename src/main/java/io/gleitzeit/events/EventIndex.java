@@ -114,11 +114,13 @@ public final class EventIndex implements AutoCloseable {
   private final IndexDatabase db;
   private final Executor queries;
   private final IndexProgress progress;
+  private final IndexAdvances advances;
 
-  private EventIndex(IndexDatabase db, Executor queries, IndexProgress progress) {
+  private EventIndex(IndexDatabase db, Executor queries, IndexProgress progress, IndexAdvances advances) {
     this.db = db;
     this.queries = queries;
     this.progress = progress;
+    this.advances = advances;
   }
 
   /**
@@ -135,11 +137,12 @@ public final class EventIndex implements AutoCloseable {
       });
       SchemaCreation.run(() ->
           JdbcProjection.createTablesIfNotExists(db::session, system).toCompletableFuture().get(60, TimeUnit.SECONDS));
-      IndexProgress progress = new IndexProgress();
+      IndexAdvances advances = IndexAdvances.start(system);
+      IndexProgress progress = new IndexProgress(advances::published);
       EventIndexProjection.init(system, db, progress);
       system.getWhenTerminated().thenRun(db::close);
       Executor executor = system.dispatchers().lookup(DispatcherSelector.fromConfig(settings.queryDispatcher()));
-      return new EventIndex(db, executor, progress);
+      return new EventIndex(db, executor, progress, advances);
     } catch (Exception e) {
       db.close();
       throw e;
@@ -148,37 +151,85 @@ public final class EventIndex implements AutoCloseable {
 
   public CompletionStage<EventPage> events(EventQuery q) {
     return query(c -> {
-      StringBuilder sql = new StringBuilder("SELECT position, envelope FROM " + EventIndexSchema.EVENTS
-          + " WHERE position > ?");
       List<Object> args = new ArrayList<>();
-      args.add(q.after());
-      EventFilter f = q.filter();
-      if (f.type() != null) {
-        if (f.type().endsWith(":*")) {
-          sql.append(" AND event_group = ?");
-          args.add(f.type().substring(0, f.type().length() - 2));
-        } else {
-          sql.append(" AND event_type = ?");
-          args.add(f.type());
-        }
-      }
-      equal(sql, args, "workflow_id", f.workflowId());
-      equal(sql, args, "task_id", f.taskId());
-      equal(sql, args, "provider_id", f.providerId());
-      equal(sql, args, "severity", f.severity());
-      if (q.since() != null) {
-        sql.append(" AND timestamp_ms >= ?");
-        args.add(ceilMillis(q.since()));
-      }
-      if (q.until() != null) {
-        sql.append(" AND timestamp_ms < ?");
-        args.add(ceilMillis(q.until()));
-      }
-      sql.append(" ORDER BY position LIMIT ?");
-      args.add(q.limit() + 1);
-      Page<String> page = page(c, sql.toString(), args, q.limit(), rs -> rs.getString(2), rs -> rs.getLong(1));
+      String sql = eventsSql(q, args);
+      Page<String> page = page(c, sql, args, q.limit(), rs -> rs.getString(2), rs -> rs.getLong(1));
       return new EventPage(page.rows(), page.next());
     });
+  }
+
+  /** The query of {@code GET /events}: position and envelope, one row more than the limit (see {@link #page}). */
+  private static String eventsSql(EventQuery q, List<Object> args) {
+    StringBuilder sql = new StringBuilder("SELECT position, envelope FROM " + EventIndexSchema.EVENTS
+        + " WHERE position > ?");
+    args.add(q.after());
+    EventFilter f = q.filter();
+    if (f.type() != null) {
+      if (f.type().endsWith(":*")) {
+        sql.append(" AND event_group = ?");
+        args.add(f.type().substring(0, f.type().length() - 2));
+      } else {
+        sql.append(" AND event_type = ?");
+        args.add(f.type());
+      }
+    }
+    equal(sql, args, "workflow_id", f.workflowId());
+    equal(sql, args, "task_id", f.taskId());
+    equal(sql, args, "provider_id", f.providerId());
+    equal(sql, args, "severity", f.severity());
+    if (q.since() != null) {
+      sql.append(" AND timestamp_ms >= ?");
+      args.add(ceilMillis(q.since()));
+    }
+    if (q.until() != null) {
+      sql.append(" AND timestamp_ms < ?");
+      args.add(ceilMillis(q.until()));
+    }
+    sql.append(" ORDER BY position LIMIT ?");
+    args.add(q.limit() + 1);
+    return sql.toString();
+  }
+
+  /** Indexed envelopes after a position, in index order, with the position of the last one. */
+  record Tail(List<String> envelopes, long last, boolean more) {}
+
+  /**
+   * Up to {@link #MAX_LIMIT} envelopes matching {@code filter} after {@code after}, for a stream that follows the
+   * index ({@link EventStreams}): its position moves to the last one returned.
+   */
+  CompletionStage<Tail> tail(EventFilter filter, long after) {
+    return query(c -> {
+      List<Object> args = new ArrayList<>();
+      String sql = eventsSql(new EventQuery(filter, null, null, MAX_LIMIT, after), args);
+      List<String> envelopes = new ArrayList<>();
+      long last = after;
+      try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (envelopes.size() == MAX_LIMIT) {
+            return new Tail(envelopes, last, true);
+          }
+          envelopes.add(rs.getString(2));
+          last = rs.getLong(1);
+        }
+      }
+      return new Tail(envelopes, last, false);
+    });
+  }
+
+  /** Where the index ends now: a stream that starts live follows it from here. */
+  CompletionStage<Long> end() {
+    return query(c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(position), 0) FROM "
+          + EventIndexSchema.EVENTS); ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    });
+  }
+
+  /** Completes at the index's next commit after this call (see {@link IndexAdvances#next}). */
+  CompletionStage<Void> nextAdvance() {
+    return advances.next();
   }
 
   public CompletionStage<WorkflowPage> workflows(WorkflowQuery q) {

@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
 /**
  * What the index projections running in this JVM have committed: wakes callers waiting for a workflow to be
  * indexed up to an envelope sequence number, and records how far the index
- * trails the journal (journal write time to index commit). Pekko calls {@link #afterProcess} for each envelope
- * after the transaction with the rows and the offset has committed.
+ * trails the journal (journal write time to index commit), and tells the streams that follow the index when it
+ * moved on. Pekko calls {@link #afterProcess} for each envelope after the transaction with the rows and the offset
+ * has committed.
  */
 final class IndexProgress extends StatusObserver<EventEnvelope<Object>> {
 
@@ -29,6 +30,12 @@ final class IndexProgress extends StatusObserver<EventEnvelope<Object>> {
   private final Map<String, Set<Waiter>> waiters = new ConcurrentHashMap<>();
   private final AtomicLong lastLagMillis = new AtomicLong(-1);
   private final AtomicLong maxLagMillis = new AtomicLong(-1);
+  /** Told the projection's key after each committed group: the streams that follow the index read again. */
+  private final java.util.function.Consumer<String> committed;
+
+  IndexProgress(java.util.function.Consumer<String> committed) {
+    this.committed = committed;
+  }
 
   /**
    * Completes once this JVM's projections have indexed the stream of {@code persistenceId} (a workflow's or a
@@ -63,6 +70,7 @@ final class IndexProgress extends StatusObserver<EventEnvelope<Object>> {
     long lag = System.currentTimeMillis() - envelope.timestamp();
     lastLagMillis.set(lag);
     maxLagMillis.accumulateAndGet(lag, Math::max);
+    committed.accept(projectionId.key());
   }
 
   /**
