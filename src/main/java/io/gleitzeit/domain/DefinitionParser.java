@@ -212,6 +212,7 @@ public final class DefinitionParser {
             ObjectNode metadata = object(doc, "", "metadata");
             if (metadata != null) {
                 finiteNumbers(metadata, "metadata");
+                tooDeep(metadata, "metadata", "metadata");
             }
 
             Duration defaultTimeout = null;
@@ -313,6 +314,7 @@ public final class DefinitionParser {
             ObjectNode params = object(t, path, paramsField);
             if (params != null) {
                 finiteNumbers(params, paramsPath);
+                tooDeep(params, paramsPath, "params");
                 int size = Json.compact(params).getBytes(StandardCharsets.UTF_8).length;
                 if (size > limits.maxParamsBytes() && i != expandedJoin) {
                     problem(paramsPath, "params too large: " + size + " bytes of compact JSON (limit "
@@ -611,6 +613,14 @@ public final class DefinitionParser {
                 return false;
             }
             return true;
+        }
+
+        /** Free JSON nests at most {@link Limits#MAX_NESTING} levels deep. */
+        private void tooDeep(JsonNode value, String path, String what) {
+            int depth = Json.depth(value);
+            if (depth > Limits.MAX_NESTING) {
+                problem(path, what + " nested " + depth + " levels deep (at most " + Limits.MAX_NESTING + ")");
+            }
         }
 
         /** Free JSON (params, metadata) must be representable as JSON: no NaN or infinity, no binary. */

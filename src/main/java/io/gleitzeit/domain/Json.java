@@ -57,6 +57,18 @@ public final class Json {
      * point number written as an integer ({@code 1.0 -> 1}), so that a number looks the same whether it
      * came from JSON, YAML or a provider that only has doubles.
      */
+    /** How deep a value nests: 0 for a scalar, 1 for an object or array of scalars, and so on. */
+    public static int depth(JsonNode v) {
+        if (v == null || !v.isContainerNode()) {
+            return 0;
+        }
+        int deepest = 0;
+        for (JsonNode child : v) {
+            deepest = Math.max(deepest, depth(child));
+        }
+        return deepest + 1;
+    }
+
     public static String compact(JsonNode v) {
         StringWriter out = new StringWriter();
         try (JsonGenerator g = FACTORY.createGenerator(out)) {

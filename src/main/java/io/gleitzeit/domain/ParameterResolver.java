@@ -62,28 +62,29 @@ public final class ParameterResolver {
 
         Resolution.Failed walk(ObjectNode root, String rootPath) {
             try {
-                walkObject(root, rootPath);
+                walkObject(root, rootPath, 1);
                 return null;
             } catch (Failure f) {
                 return f.failed;
             }
         }
 
-        private void walkObject(ObjectNode object, String path) throws Failure {
+        /** {@code containers}: the objects and arrays around a member of {@code object}, itself included. */
+        private void walkObject(ObjectNode object, String path, int containers) throws Failure {
             // Collect first: replacing values while iterating the object's entries is not allowed.
             List<String> names = new ArrayList<>();
             object.properties().forEach(e -> names.add(e.getKey()));
             for (String name : names) {
-                JsonNode replaced = walkValue(object.get(name), FieldPaths.key(path, name));
+                JsonNode replaced = walkValue(object.get(name), FieldPaths.key(path, name), containers);
                 if (replaced != null) {
                     object.set(name, replaced);
                 }
             }
         }
 
-        private void walkArray(ArrayNode array, String path) throws Failure {
+        private void walkArray(ArrayNode array, String path, int containers) throws Failure {
             for (int i = 0; i < array.size(); i++) {
-                JsonNode replaced = walkValue(array.get(i), FieldPaths.index(path, i));
+                JsonNode replaced = walkValue(array.get(i), FieldPaths.index(path, i), containers);
                 if (replaced != null) {
                     array.set(i, replaced);
                 }
@@ -91,22 +92,28 @@ public final class ParameterResolver {
         }
 
         /** Returns the node that replaces {@code value}, or null to keep it. */
-        private JsonNode walkValue(JsonNode value, String path) throws Failure {
+        private JsonNode walkValue(JsonNode value, String path, int containers) throws Failure {
             if (value.isObject()) {
-                walkObject((ObjectNode) value, path);
+                walkObject((ObjectNode) value, path, containers + 1);
             } else if (value.isArray()) {
-                walkArray((ArrayNode) value, path);
+                walkArray((ArrayNode) value, path, containers + 1);
             } else if (value.isTextual() && Placeholders.hasMarkup(value.textValue())) {
-                return substitute(value.textValue(), path);
+                return substitute(value.textValue(), path, containers);
             }
             return null;
         }
 
-        private JsonNode substitute(String s, String path) throws Failure {
+        private JsonNode substitute(String s, String path, int containers) throws Failure {
             List<Placeholders.Segment> segments = Placeholders.segments(s);
             if (segments.size() == 1 && segments.get(0) instanceof Placeholders.Segment.Ref ref) {
                 // Exactly one placeholder: the value keeps its JSON type.
-                return valueOf(ref.placeholder(), path).deepCopy();
+                JsonNode value = valueOf(ref.placeholder(), path);
+                int depth = containers + Json.depth(value);
+                if (depth > Limits.MAX_NESTING) {
+                    throw fail(ref.placeholder(), path, "the params would nest " + depth + " levels deep with this "
+                            + "value (at most " + Limits.MAX_NESTING + ")");
+                }
+                return value.deepCopy();
             }
             StringBuilder out = new StringBuilder();
             for (Placeholders.Segment segment : segments) {

@@ -2,6 +2,8 @@ package io.gleitzeit.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gleitzeit.domain.Json;
+import io.gleitzeit.domain.Limits;
 import io.gleitzeit.domain.ProviderSpec;
 import io.gleitzeit.provider.ProviderCommand.Register;
 import io.gleitzeit.provider.ProviderCommand.RegisterReply;
@@ -370,6 +372,13 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     }
     h.latencyMs = (System.nanoTime() - h.startedNanos) / 1_000_000;
     timers.cancel(startTimer(key));
+    int depth = error == null ? Json.depth(result) : 0;
+    if (depth > Limits.MAX_NESTING) {
+      // Not an outcome the engine can record (see Limits.MAX_NESTING): the attempt fails, saying why.
+      result = null;
+      error = TaskError.ofProvider("the result nests " + depth + " levels deep (a result may nest at most "
+          + Limits.MAX_NESTING + ")", false);
+    }
     // A start not reported yet travels with the outcome; the workflow writes both at once.
     h.report = new ReportTaskResult(key.taskId(), key.attempt(), providerId, result, error, null,
         h.startReported ? null : h.startedAt);

@@ -227,6 +227,17 @@ class DefinitionParserRejectionTest {
     }
 
     @Test
+    void shouldRefuseParamsAndMetadataNestedDeeperThanTheLimit() {
+        String deep = "{\"x\": ".repeat(Limits.MAX_NESTING) + "1" + "}".repeat(Limits.MAX_NESTING);
+        String justEnough = "{\"x\": ".repeat(Limits.MAX_NESTING - 1) + "1" + "}".repeat(Limits.MAX_NESTING - 1);
+        List<Problem> problems = problems("{\"metadata\": {\"m\": " + deep + "}, \"tasks\": ["
+                + "{\"id\": \"a\", \"method\": \"t/x\", \"params\": {\"p\": " + deep + "}},"
+                + "{\"id\": \"b\", \"method\": \"t/x\", \"params\": {\"p\": " + justEnough + "}}]}", SourceFormat.JSON);
+        assertEquals(List.of(new Problem("metadata", "metadata nested 201 levels deep (at most 200)"),
+                new Problem("tasks[0].params", "params nested 201 levels deep (at most 200)")), problems);
+    }
+
+    @Test
     void shouldReportEveryProblemOfADocumentAtOnce() {
         List<Problem> problems = problems("""
                 id: bad id

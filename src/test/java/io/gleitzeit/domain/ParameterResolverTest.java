@@ -106,6 +106,19 @@ class ParameterResolverTest {
     }
 
     @Test
+    void shouldFailAValueThatWouldNestTheParamsDeeperThanTheLimit() {
+        String deep = "[".repeat(Limits.MAX_NESTING - 1) + "]".repeat(Limits.MAX_NESTING - 1);
+        Function<String, TaskOutcome> outcomes = outcomes(Map.of("deep", deep));
+        // {"a": [...199 levels...]} is 200 deep: allowed; one level further in, 201.
+        assertInstanceOf(Resolution.Resolved.class, RESOLVER.resolve(object("{\"a\": \"${deep.result}\"}"), outcomes));
+
+        Resolution r = RESOLVER.resolve(object("{\"a\": {\"b\": \"${deep.result}\"}}"), outcomes);
+
+        assertEquals(new Resolution.Failed("${deep.result}", "$.a.b", "the params would nest 201 levels deep with this"
+                + " value (at most 200)"), r);
+    }
+
+    @Test
     void shouldNeverRescanInsertedValues() {
         Resolution.Resolved r = resolved("{\"whole\": \"${sneaky.result}\", \"embedded\": \"> ${sneaky.result}\"}");
         assertEquals(object("{\"whole\": \"${num.result} and ${obj.result}\","

@@ -103,6 +103,22 @@ class ProviderRuntimeReportingTest {
     entity.expectNoMessage(QUIET);
   }
 
+  /** A result nested deeper than the engine can record fails the attempt, saying why, instead of being sent. */
+  @Test
+  void shouldFailAnAttemptWhoseResultNestsDeeperThanTheLimit() throws Exception {
+    ActorRef<ProviderRuntime.Message> runtime = runtime();
+    int levels = io.gleitzeit.domain.Limits.MAX_NESTING + 1;
+    var params = (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(
+        "{\"x\": ".repeat(levels) + "1" + "}".repeat(levels)); // echoed: a result 201 deep
+
+    runtime.tell(new ExecuteTask(KEY, "test/echo", params, null));
+
+    ReportTaskResult report = nextReport();
+    assertEquals(null, report.result());
+    assertEquals(new io.gleitzeit.workflow.TaskError("the result nests 201 levels deep (a result may nest at most 200)",
+        false, io.gleitzeit.workflow.TaskError.PROVIDER), report.error());
+  }
+
   /** A restarted provider entity asks its runtime which attempts it still holds: only those it runs are named. */
   @Test
   void shouldNameOnlyTheAskedAttemptsItHolds() {
