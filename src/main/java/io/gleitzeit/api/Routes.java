@@ -111,6 +111,9 @@ public final class Routes extends AllDirectives {
   private ExceptionHandler exceptions() {
     return ExceptionHandler.newBuilder()
         .match(EntityStreamSizeException.class, e -> complete(ApiError.payloadTooLarge(settings.maxBodyBytes())))
+        // A malformed chunked body, or one the client stopped sending: its mistake, not the server's failure.
+        .match(org.apache.pekko.http.scaladsl.model.EntityStreamException.class, e -> complete(
+            ApiError.invalidRequest("the request body could not be read: " + e.getMessage(), null)))
         .match(Exception.class, e -> {
           system.log().error("unexpected failure answering a request", e);
           return complete(ApiError.unavailable("the request could not be completed: " + e.getMessage()));

@@ -395,6 +395,26 @@ class HttpApiIT {
     }
   }
 
+  /** A chunked body whose chunk header is not hexadecimal: a 400 naming the problem, not a 503 (QA round 10). */
+  @Test
+  void aMalformedChunkedBodyIsAnInvalidRequest() throws IOException {
+    URI base = api.uri("/");
+    for (String path : new String[] {"/workflows", "/providers"}) {
+      try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+        socket.setSoTimeout(30_000);
+        OutputStream out = socket.getOutputStream();
+        out.write(("POST " + path + " HTTP/1.1\r\nHost: " + base.getHost() + "\r\nContent-Type: application/json\r\n"
+            + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        RawResponse r = RawResponse.read(socket.getInputStream());
+        assertEquals(400, r.status(), () -> path + ": " + r);
+        assertEquals("invalid_request", parse(r.body()).path("error").asText(), () -> path + ": " + r);
+        assertTrue(parse(r.body()).path("message").asText().startsWith("the request body could not be read: "),
+            () -> path + ": " + r);
+      }
+    }
+  }
+
   /** A status line, headers and a body of known length, read from a raw connection. */
   private record RawResponse(int status, Map<String, String> headers, String body) {
     static RawResponse read(InputStream in) throws IOException {
