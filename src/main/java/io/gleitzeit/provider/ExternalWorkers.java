@@ -106,7 +106,7 @@ public final class ExternalWorkers implements WorkerChannel {
     WorkerSession session = new WorkerSession(executor, connection, send, key -> held(providerId, key));
     Sink<Message, NotUsed> incoming = Flow.<Message>create()
         .mapAsync(1, m -> frameOf(m, mat))
-        .to(Sink.foreach(frame -> frame.ifPresent(session::onFrame)));
+        .to(Sink.foreach(session::onFrame));
     return Flow.fromSinkAndSourceCoupled(incoming, outgoing.second())
         .watchTermination((notUsed, done) -> {
           done.whenComplete((d, failure) -> {
@@ -124,19 +124,22 @@ public final class ExternalWorkers implements WorkerChannel {
         .thenApply(reply -> reply.view() != null && reply.view().heldTasks().contains(key));
   }
 
-  /** A text message as a parsed frame (streamed text is folded first); binary messages are drained and ignored. */
-  private static CompletionStage<Optional<InboundFrame>> frameOf(Message message, Materializer mat) {
+  /**
+   * A text message as a parsed frame (streamed text is folded first); a binary message, drained, is a frame the
+   * server cannot accept (SPEC §6: an error frame), so that a worker that answers in binary learns why nothing counts.
+   */
+  private static CompletionStage<InboundFrame> frameOf(Message message, Materializer mat) {
     if (!message.isText()) {
-      message.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), mat);
-      return CompletableFuture.completedFuture(Optional.empty());
+      return message.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), mat)
+          .thenApply(drained -> new InboundFrame.Invalid("a binary frame; every frame is one JSON text message"));
     }
     TextMessage text = message.asTextMessage();
     if (text.isStrict()) {
-      return CompletableFuture.completedFuture(Optional.of(parse(text.getStrictText())));
+      return CompletableFuture.completedFuture(parse(text.getStrictText()));
     }
     return text.getStreamedText()
         .runFold(new StringBuilder(), (sb, part) -> sb.length() > MAX_FRAME_CHARS ? sb : sb.append(part), mat)
-        .thenApply(sb -> Optional.of(parse(sb)));
+        .thenApply(ExternalWorkers::parse);
   }
 
   private static InboundFrame parse(CharSequence text) {

@@ -219,6 +219,11 @@ class ExternalWorkerProtocolIT {
         frameType("error").and(f -> f.path("message").asText().contains("error.retryable")), WAIT);
     assertTrue(noRetryable.path("message").asText().startsWith("task:failed"), noRetryable::toString);
 
+    w.sendBinary("{\"type\": \"heartbeat\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    JsonNode binary = w.awaitFrame("error for a binary frame",
+        frameType("error").and(f -> f.path("message").asText().contains("binary")), WAIT);
+    assertTrue(binary.path("message").asText().contains("JSON text"), binary::toString);
+
     assertFalse(w.closedFuture().isDone(), "the connection stays open");
     String id = api.submitAccepted("""
         {"tasks": [{"id": "e", "method": "ext/echo", "params": {"still": "working"}, "provider": "%s"}]}"""

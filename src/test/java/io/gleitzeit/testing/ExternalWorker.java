@@ -391,6 +391,18 @@ public final class ExternalWorker implements AutoCloseable {
     return sendText(frame.toString());
   }
 
+  /** Sends bytes as one binary frame (the protocol has none: the server answers with an error frame). */
+  public synchronized CompletableFuture<?> sendBinary(byte[] bytes) {
+    WebSocket ws = socket;
+    if (ws == null) {
+      return CompletableFuture.failedFuture(new IllegalStateException("not connected"));
+    }
+    record("out", "<" + bytes.length + " binary bytes>");
+    CompletableFuture<?> next = sendChain.thenCompose(v -> ws.sendBinary(java.nio.ByteBuffer.wrap(bytes), true));
+    sendChain = next.exceptionally(e -> null);
+    return next;
+  }
+
   /** Sends any text as one frame; frames are sent one after another, never concurrently. */
   public synchronized CompletableFuture<?> sendText(String text) {
     WebSocket ws = socket;
