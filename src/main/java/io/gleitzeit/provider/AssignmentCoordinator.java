@@ -238,10 +238,11 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
         return "pinned provider " + request.pinnedProvider() + " is not registered";
       } else if (!pinned.spec().serves(request.method())) {
         return "pinned provider " + request.pinnedProvider() + " does not serve " + request.method();
+      } else if (!pinned.healthy()) {
+        // Before "not connected": an unhealthy provider's worker may keep its socket open, silent.
+        return "pinned provider " + request.pinnedProvider() + " is " + pinned.status();
       } else if (!pinned.connected()) {
         return "pinned provider " + request.pinnedProvider() + " is not connected";
-      } else if (!pinned.healthy()) {
-        return "pinned provider " + request.pinnedProvider() + " is " + pinned.status();
       }
       return "pinned provider " + request.pinnedProvider() + " is at capacity";
     }

@@ -177,6 +177,16 @@ class AssignmentCoordinatorTest {
     expectNoReservation("p1");
   }
 
+  /** An unhealthy provider whose status says it is no longer connected too: the reason is that it is unhealthy. */
+  @Test
+  void shouldSayAPinnedProviderIsUnhealthyRatherThanNotConnected() {
+    statuses.tell(new ProviderStatus(spec("pinned", 2), ProviderStatus.UNHEALTHY, 0.0, 0, false, 3));
+
+    request("a", "test/echo", Priority.NORMAL, "pinned");
+
+    assertEquals(new AssignmentWaiting("a", 1, "pinned provider pinned is unhealthy"), workflows.receiveMessage());
+  }
+
   @Test
   void shouldWaitForAProviderOfTheMethodAndReserveTheMomentOneShowsUp() {
     statuses.tell(status("p1", 1.0, 0, 4, "test/*"));
