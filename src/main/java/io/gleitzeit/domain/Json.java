@@ -52,11 +52,6 @@ public final class Json {
 
     private Json() {}
 
-    /**
-     * SPEC §2 compact JSON: no spaces, object keys in the value's order, and a whole-valued floating
-     * point number written as an integer ({@code 1.0 -> 1}), so that a number looks the same whether it
-     * came from JSON, YAML or a provider that only has doubles.
-     */
     /** How deep a value nests: 0 for a scalar, 1 for an object or array of scalars, and so on. */
     public static int depth(JsonNode v) {
         if (v == null || !v.isContainerNode()) {
@@ -69,6 +64,11 @@ public final class Json {
         return deepest + 1;
     }
 
+    /**
+     * SPEC §2 compact JSON: no spaces, object keys in the value's order, and a whole-valued floating
+     * point number written as an integer ({@code 1.0 -> 1}), so that a number looks the same whether it
+     * came from JSON, YAML or a provider that only has doubles.
+     */
     public static String compact(JsonNode v) {
         StringWriter out = new StringWriter();
         try (JsonGenerator g = FACTORY.createGenerator(out)) {
