@@ -87,7 +87,8 @@ public final class WorkflowEnvelopes {
       }
     } else if (event instanceof WorkflowEvent.WorkflowCancelled e) {
       for (String id : e.cancelled()) {
-        b.add("task:cancelled", ENGINE, id, null, "warning", obj().put("reason", "the workflow was cancelled"));
+        b.add("task:cancelled", ENGINE, id, e.cancelledOn().get(id), "warning",
+            obj().put("reason", "the workflow was cancelled"));
       }
       b.add("workflow:state_changed", ENGINE, null, null, "info", obj().put("from", "running").put("to", "cancelled"));
       b.add("workflow:cancelled", ENGINE, null, null, "warning", obj().put("reason", e.reason()));
@@ -225,7 +226,7 @@ public final class WorkflowEnvelopes {
       b.add("task:skipped", ENGINE, id, null, "info", obj().put("reason", "upstream task " + failedTask + " failed"));
     }
     for (String id : c.cancelled()) {
-      b.add("task:cancelled", ENGINE, id, null, "warning",
+      b.add("task:cancelled", ENGINE, id, c.cancelledOn().get(id), "warning",
           obj().put("reason", "task " + failedTask + " failed and the error strategy is stop"));
     }
     if (c.outcome() != null) {

@@ -12,6 +12,8 @@ import java.util.Map;
  * {@code attempts} names the attempt of each readied or requested task whose attempt is not 1 (a task a manual
  * retry reopened, a retry held back by {@code max_parallel}), so that their envelopes say which attempt they
  * are about; events written before it existed read as all attempts 1, which is what they were.
+ * {@code cancelledOn} names the provider of each cancelled task that had an attempt on one (assigned or running),
+ * the {@code provider_id} of its {@code task:cancelled}; events written before it existed read as none.
  */
 public record Consequences(
     List<String> readied,
@@ -19,7 +21,8 @@ public record Consequences(
     List<String> skipped,
     List<String> cancelled,
     WorkflowStatus outcome,
-    @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, Integer> attempts) {
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, Integer> attempts,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, String> cancelledOn) {
 
   public static final Consequences NONE = new Consequences(List.of(), List.of(), List.of(), List.of(), null);
 
@@ -29,12 +32,18 @@ public record Consequences(
     skipped = List.copyOf(skipped);
     cancelled = List.copyOf(cancelled);
     attempts = attempts == null ? Map.of() : Map.copyOf(attempts);
+    cancelledOn = cancelledOn == null ? Map.of() : Map.copyOf(cancelledOn);
+  }
+
+  public Consequences(List<String> readied, List<String> requested, List<String> skipped, List<String> cancelled,
+                      WorkflowStatus outcome, Map<String, Integer> attempts) {
+    this(readied, requested, skipped, cancelled, outcome, attempts, Map.of());
   }
 
   /** Consequences that ready or request only first attempts. */
   public Consequences(List<String> readied, List<String> requested, List<String> skipped, List<String> cancelled,
                       WorkflowStatus outcome) {
-    this(readied, requested, skipped, cancelled, outcome, Map.of());
+    this(readied, requested, skipped, cancelled, outcome, Map.of(), Map.of());
   }
 
   /** The attempt a readied or requested task is at. */

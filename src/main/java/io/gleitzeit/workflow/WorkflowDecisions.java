@@ -169,7 +169,8 @@ public final class WorkflowDecisions {
         cancelled.add(t.id);
       }
     }
-    return new WorkflowEvent.WorkflowCancelled(state.workflowId(), cancelled, reason, at, state.lastSequence + 1);
+    return new WorkflowEvent.WorkflowCancelled(state.workflowId(), cancelled, onProviders(state, cancelled), reason, at,
+        state.lastSequence + 1);
   }
 
   /**
@@ -262,6 +263,18 @@ public final class WorkflowDecisions {
     return free <= 0 ? List.of() : List.copyOf(ordered.subList(0, Math.min(free, ordered.size())));
   }
 
+  /** The provider of each of these tasks that has an attempt on one (assigned or running): task:cancelled names it. */
+  private static Map<String, String> onProviders(WorkflowState state, List<String> taskIds) {
+    Map<String, String> on = new java.util.HashMap<>();
+    for (String id : taskIds) {
+      TaskRun t = state.task(id);
+      if ((t.state == TaskState.ASSIGNED || t.state == TaskState.RUNNING) && t.providerId != null) {
+        on.put(id, t.providerId);
+      }
+    }
+    return on;
+  }
+
   /** SPEC §3: what a task failing for good does to the rest of the workflow, under its error strategy. */
   private Consequences afterFinalFailure(WorkflowState state, String taskId) {
     if (state.definition.errorStrategy() == ErrorStrategy.STOP) {
@@ -271,7 +284,8 @@ public final class WorkflowDecisions {
           cancelled.add(t.id);
         }
       }
-      return new Consequences(List.of(), List.of(), List.of(), cancelled, WorkflowStatus.FAILED);
+      return new Consequences(List.of(), List.of(), List.of(), cancelled, WorkflowStatus.FAILED, Map.of(),
+          onProviders(state, cancelled));
     }
     List<String> skipped = new ArrayList<>();
     for (String id : state.dag().downstreamOf(taskId)) {

@@ -823,7 +823,8 @@ public final class WorkflowEntity
     } else if (event instanceof WorkflowEvent.TaskResolutionFailed e) {
       return e.consequences();
     } else if (event instanceof WorkflowEvent.WorkflowCancelled e) {
-      return new Consequences(List.of(), List.of(), List.of(), e.cancelled(), WorkflowStatus.CANCELLED);
+      return new Consequences(List.of(), List.of(), List.of(), e.cancelled(), WorkflowStatus.CANCELLED, Map.of(),
+          e.cancelledOn());
     }
     return Consequences.NONE;
   }

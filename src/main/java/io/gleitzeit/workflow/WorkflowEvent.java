@@ -1,5 +1,6 @@
 package io.gleitzeit.workflow;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gleitzeit.domain.Substitution;
@@ -8,6 +9,7 @@ import io.gleitzeit.domain.WorkflowStatus;
 import io.gleitzeit.serialization.JsonSerializable;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The facts a workflow entity persists. One journal event yields several SPEC §4 envelopes (see
@@ -178,10 +180,20 @@ public sealed interface WorkflowEvent extends JsonSerializable {
 
   /**
    * The workflow was cancelled (SPEC §5): task:cancelled for every unfinished task, workflow:state_changed,
-   * workflow:cancelled.
+   * workflow:cancelled. {@code cancelledOn}: the provider of each cancelled task that had an attempt on one.
    */
-  record WorkflowCancelled(String workflowId, List<String> cancelled, String reason, Instant at, long firstSequence)
-      implements WorkflowEvent {
+  record WorkflowCancelled(String workflowId, List<String> cancelled,
+                           @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, String> cancelledOn, String reason,
+                           Instant at, long firstSequence) implements WorkflowEvent {
+
+    public WorkflowCancelled {
+      cancelledOn = cancelledOn == null ? Map.of() : Map.copyOf(cancelledOn);
+    }
+
+    public WorkflowCancelled(String workflowId, List<String> cancelled, String reason, Instant at, long firstSequence) {
+      this(workflowId, cancelled, Map.of(), reason, at, firstSequence);
+    }
+
     @Override
     public int envelopeCount() {
       return cancelled.size() + 2;

@@ -76,6 +76,13 @@ final class SampleEvents {
     events.put("TaskReassigned-v1", new TaskReassigned("wf-1", "a", 1, 2, "test-1", "provider lost", true, AT, 14));
     events.put("WorkflowCancelled-v1", new WorkflowEvent.WorkflowCancelled("wf-1", List.of("a", "b"),
         "cancelled through the API", AT, 20));
+    // v2: the cancelled task that had an attempt on a provider names it (task:cancelled's provider_id).
+    events.put("WorkflowCancelledOnAProvider-v2", new WorkflowEvent.WorkflowCancelled("wf-1", List.of("a", "b"),
+        Map.of("a", "test-1"), "cancelled through the API", AT, 20));
+    // v4 of the consequences: the same for tasks a failure cancels under error_strategy stop.
+    events.put("TaskFailedFinalCancellingOnAProvider-v4", new TaskFailed("wf-1", "a", 3, "test-1",
+        TaskError.ofProvider("boom", false), false, 5, null, new Consequences(List.of(), List.of(), List.of(),
+        List.of("b"), WorkflowStatus.FAILED, Map.of(), Map.of("b", "test-2")), AT, 30));
     events.put("TaskRetriedManually-v1", new WorkflowEvent.TaskRetriedManually("wf-1", "a", 2,
         List.of(new WorkflowEvent.TaskRetriedManually.Reopened("b", 1, false)), List.of("a"), true,
         "0b1f3c1e-0000-3000-8000-000000000000", null, AT, 25));

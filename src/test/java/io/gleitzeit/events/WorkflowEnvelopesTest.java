@@ -91,6 +91,22 @@ class WorkflowEnvelopesTest {
     assertEquals("test-1", envelopes.get(2).providerId());
   }
 
+  /** SPEC §4: provider_id where it applies: a task cancelled while it had an attempt on a provider names it. */
+  @Test
+  void shouldNameTheProviderOfACancelledTaskThatHadAnAttemptOnOne() {
+    List<EventEnvelope> cancelled = WorkflowEnvelopes.of(SampleEvents.all().get("WorkflowCancelledOnAProvider-v2"))
+        .stream().filter(e -> e.eventType().equals("task:cancelled")).toList();
+    assertEquals(List.of("a", "b"), cancelled.stream().map(EventEnvelope::taskId).toList());
+    assertEquals("test-1", cancelled.get(0).providerId());
+    assertEquals(null, cancelled.get(1).providerId(), "b had no attempt");
+
+    List<EventEnvelope> stopped = WorkflowEnvelopes.of(SampleEvents.all().get("TaskFailedFinalCancellingOnAProvider-v4"))
+        .stream().filter(e -> e.eventType().equals("task:cancelled")).toList();
+    assertEquals("test-2", stopped.get(0).providerId());
+    assertEquals(null, WorkflowEnvelopes.of(SampleEvents.all().get("WorkflowCancelled-v1")).get(0).providerId(),
+        "an event written before providers were named reads as none");
+  }
+
   @Test
   void shouldMarkARetriedFailureAsWarningAndAFinalOneAsError() {
     List<EventEnvelope> retried = WorkflowEnvelopes.of(SampleEvents.all().get("TaskFailed-v1"));

@@ -481,6 +481,7 @@ class WorkflowEntityTest {
     assertEquals(WorkflowCommand.ControlReply.Outcome.DONE, result.reply().outcome());
     WorkflowEvent.WorkflowCancelled event = result.eventOfType(WorkflowEvent.WorkflowCancelled.class);
     assertEquals(List.of("a", "b"), event.cancelled());
+    assertEquals(java.util.Map.of("a", "test-1"), event.cancelledOn(), "a's task:cancelled names its provider");
     assertEquals(WorkflowStatus.CANCELLED, result.state().status);
     assertEquals(new Release(new TaskKey("wf-1", "a", 1), true), provider.expectMessageClass(Release.class));
     assertEquals(WorkflowCommand.ControlReply.Outcome.DONE, cancel(kit).outcome(), "idempotent");
@@ -580,7 +581,10 @@ class WorkflowEntityTest {
     expectRequest("s", 1);
     grant(kit, "a", 1);
     grant(kit, "s", 1);
-    report(kit, "a", 1, null, TaskError.ofProvider("boom", false));
+    var failure = kit.<Done>runCommand(replyTo -> new ReportTaskResult("a", 1, "test-1", null,
+        TaskError.ofProvider("boom", false), replyTo));
+    assertEquals(java.util.Map.of("s", "test-1"), failure.eventOfType(WorkflowEvent.TaskFailed.class).consequences()
+        .cancelledOn(), "s ran on test-1 when the failure cancelled it; b had no attempt");
     WorkflowState failed = kit.getState();
     assertEquals(WorkflowStatus.FAILED, failed.status);
     assertEquals(List.of(TaskState.FAILED, TaskState.CANCELLED, TaskState.CANCELLED),
