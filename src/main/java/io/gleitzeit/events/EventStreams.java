@@ -9,7 +9,6 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.ActorAttributes;
@@ -80,11 +79,12 @@ public final class EventStreams {
   public CompletionStage<Optional<Source<EventEnvelope, NotUsed>>> workflow(String workflowId, String afterEventId,
                                                                            EventFilter filter) {
     // Only the workflow's own stream: a provider's report dead letter names the workflow too.
-    Pair<ActorRef<EnvelopeBatch>, Source<EventEnvelope, NotUsed>> subscription = subscribe(e -> filter.matches(e)
-        && workflowId.equals(e.workflowId()) && !ProviderEnvelopes.SUPERVISOR.equals(e.sourceComponent()));
+    Pair<ActorRef<EnvelopeBatch>, Source<EventEnvelope, NotUsed>> subscription = subscribe(workflowId,
+        e -> filter.matches(e) && workflowId.equals(e.workflowId())
+            && !ProviderEnvelopes.SUPERVISOR.equals(e.sourceComponent()));
     Source<EventEnvelope, NotUsed> liveOnes = subscription.second();
-    CompletionStage<Optional<Source<EventEnvelope, NotUsed>>> history = subscribed()
-        .thenCompose(stats -> journal.envelopes(workflowId))
+    // Following from here on (LiveEvents#follow): whatever is published after this read is not missed.
+    CompletionStage<Optional<Source<EventEnvelope, NotUsed>>> history = journal.envelopes(workflowId)
         .thenApply(all -> after(all, afterEventId).map(replayed -> {
           long lastRead = all.isEmpty() ? 0 : all.get(all.size() - 1).sequenceNumber();
           return Source.from(replayed).filter(filter::matches) // the live ones were filtered on arrival
@@ -140,7 +140,7 @@ public final class EventStreams {
 
   /** The live-only envelopes (no sequence number: heartbeats, progress) matching the filter, from now on. */
   private Source<EventEnvelope, NotUsed> liveOnly(EventFilter filter) {
-    return subscribe(e -> e.sequenceNumber() == null && filter.matches(e)).second();
+    return subscribe(null, e -> e.sequenceNumber() == null && filter.matches(e)).second();
   }
 
   /** Ends the live subscription when no stream will be built on it (a failure, or nothing to resume after). */
@@ -151,12 +151,6 @@ public final class EventStreams {
         subscription.second().runWith(Sink.cancelled(), system); // unsubscribes
       }
     });
-  }
-
-  /** Completes once the topic has processed the subscription sent before it (one mailbox, in order). */
-  private CompletionStage<Topic.TopicStats> subscribed() {
-    return AskPattern.<Topic.Command<EnvelopeBatch>, Topic.TopicStats>ask(
-        live.topic(), Topic::getTopicStats, Duration.ofSeconds(5), system.scheduler());
   }
 
   /** The envelopes after {@code afterEventId} (all when null); empty when none of them is that one. */
@@ -179,21 +173,32 @@ public final class EventStreams {
    * workflows' events overflowed a resume still waiting for the index).
    */
   private Pair<ActorRef<EnvelopeBatch>, Source<EventEnvelope, NotUsed>> subscribe(
-      java.util.function.Predicate<EventEnvelope> keep) {
+      String workflowId, java.util.function.Predicate<EventEnvelope> keep) {
     // Batches stay whole in the buffer: one journal event (a workflow's submission) yields thousands of envelopes.
     Source<EventEnvelope, ActorRef<EnvelopeBatch>> source = ActorSource.<EnvelopeBatch>actorRef(
             batch -> false, batch -> Optional.empty(), BUFFERED_BATCHES, OverflowStrategy.fail())
         .map(batch -> batch.envelopes().stream().filter(keep).toList())
         .filter(kept -> !kept.isEmpty())
         .buffer(BUFFERED_BATCHES, OverflowStrategy.fail())
-        .mapConcat(kept -> kept);
+        .mapConcat(kept -> kept)
+        // However the stream ends (its client went, the node stops, nobody ever ran it): no longer routed to.
+        .watchTermination((ref, done) -> {
+          if (workflowId != null) {
+            done.whenComplete((d, failure) -> live.unfollow(workflowId, ref));
+          }
+          return ref;
+        });
     // Source.preMaterialize, with room for the wait before the stream is run.
     Pair<ActorRef<EnvelopeBatch>, org.reactivestreams.Publisher<EventEnvelope>> pre = source
         .toMat(Sink.asPublisher(AsPublisher.WITH_FANOUT), Keep.both())
         .addAttributes(ActorAttributes.streamSubscriptionTimeout(UNCLAIMED_SUBSCRIPTION_TIMEOUT,
             StreamSubscriptionTimeoutTerminationMode.cancel()))
         .run(system);
-    live.topic().tell(Topic.subscribe(pre.first()));
+    if (workflowId == null) {
+      live.topic().tell(Topic.subscribe(pre.first()));
+    } else {
+      live.follow(workflowId, pre.first());
+    }
     subscribers.incrementAndGet();
     Source<EventEnvelope, NotUsed> counted = Source.fromPublisher(pre.second()).via(stopping.flow())
         .watchTermination((notUsed, done) -> {
