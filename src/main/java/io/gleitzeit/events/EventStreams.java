@@ -167,10 +167,11 @@ public final class EventStreams {
   }
 
   /**
-   * Subscribes to the live topic now, for a stream that may start seconds later (a resume first waits for the
-   * index): the envelopes that {@code keep} drops are dropped as they arrive, so that only journal events with
-   * envelopes the stream will send count against {@link #BUFFERED_BATCHES} meanwhile (a burst of other
-   * workflows' events overflowed a resume still waiting for the index).
+   * Subscribes now, to one workflow's batches through this node's router ({@code workflowId} given; visible to the
+   * router at once) or to the whole topic (null: the global stream's live-only part), for a stream that may start
+   * seconds later: the envelopes that {@code keep} drops are dropped as they arrive, so that only journal events
+   * with envelopes the stream will send count against {@link #BUFFERED_BATCHES} meanwhile (a burst of other
+   * workflows' events overflowed a stream still waiting to start).
    */
   private Pair<ActorRef<EnvelopeBatch>, Source<EventEnvelope, NotUsed>> subscribe(
       String workflowId, java.util.function.Predicate<EventEnvelope> keep) {
