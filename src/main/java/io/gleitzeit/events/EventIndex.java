@@ -216,17 +216,6 @@ public final class EventIndex implements AutoCloseable {
     });
   }
 
-  /** Where the index ends now: a stream that starts live follows it from here. */
-  CompletionStage<Long> end() {
-    return query(c -> {
-      try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(position), 0) FROM "
-          + EventIndexSchema.EVENTS); ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    });
-  }
-
   /** Completes at the index's next commit after this call (see {@link IndexAdvances#next}). */
   CompletionStage<Void> nextAdvance() {
     return advances.next();

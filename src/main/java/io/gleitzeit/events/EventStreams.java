@@ -63,12 +63,11 @@ public final class EventStreams {
   }
 
   /**
-   * The global stream from now on: the persisted envelopes matching the filter as the event index commits them,
-   * from where it ends at the call, and the live-only ones (heartbeats, progress) as they are published.
+   * The global stream from now on: every envelope matching the filter as it is published, live. Across workflows
+   * that is the order of publication, which can differ from the index's (see {@link #resume}).
    */
   public CompletionStage<Source<EventEnvelope, NotUsed>> live(EventFilter filter) {
-    Source<EventEnvelope, NotUsed> liveOnly = liveOnly(filter);
-    return index.end().thenApply(end -> followIndex(end, filter).merge(liveOnly));
+    return CompletableFuture.completedFuture(subscribe(null, filter::matches).second());
   }
 
   /**
@@ -99,12 +98,13 @@ public final class EventStreams {
    * live-only envelopes beside them. Empty when the index does not hold that envelope; fails with a
    * TimeoutException when the index does not catch up within {@link #CATCH_UP_TIMEOUT}.
    *
-   * <p>No gap and no duplicate, because the global stream sends persisted envelopes in one order everywhere, the
-   * index's: the envelope a client names says exactly what it had. (It sent them in publication order once, which
-   * across workflows differs from the index's by as much as a journal write of a large workflow, ~170 ms: a resume
-   * then lost or repeated hundreds of envelopes of other workflows, QA round 10.) It first waits until the index
-   * holds every journal event committed before the call, so that an envelope just read from a workflow's stream is
-   * found too.
+   * <p>A resumed stream sends persisted envelopes in the index's order, so the envelope a client names on its next
+   * reconnect says exactly what it had: from then on no gap and no duplicate. The connection it resumes from, if it
+   * started live, came in publication order, which across workflows differs from the index's by up to a large
+   * workflow's journal write (~170 ms): around that first resume point envelopes of other workflows can be missed
+   * or repeated (README "Resuming the live stream"). A live stream stays live because a stream that follows the
+   * index trails the journal by its lag, seconds in a burst. It first waits until the index holds every journal
+   * event committed before the call, so that an envelope just read from a live stream is found too.
    */
   public CompletionStage<Optional<Source<EventEnvelope, NotUsed>>> resume(String afterEventId, EventFilter filter) {
     Source<EventEnvelope, NotUsed> liveOnly = liveOnly(filter);

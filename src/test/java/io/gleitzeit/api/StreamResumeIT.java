@@ -216,11 +216,11 @@ class StreamResumeIT {
   }
 
   /**
-   * A client that reconnects again and again while a large workflow and small ones run at once gets, over all its
-   * connections, exactly the events of a query of the index, in its order. The global stream sent persisted events
-   * in the order they were published, which across workflows differs from the index's by as much as a large
-   * workflow's journal write: a Last-Event-ID then lost (or repeated) hundreds of other workflows' events (QA round
-   * 10: 774 lost in one reconnect).
+   * A client that reconnects again and again while large workflows and small ones run at once gets, over all its
+   * connections, exactly the events of a query of the index, in its order: a resumed stream follows the index. It
+   * followed the live topic after its replay, in the order envelopes were published, which across workflows differs
+   * from the index's by as much as a large workflow's journal write: the next Last-Event-ID then lost (or repeated)
+   * hundreds of other workflows' events (QA round 10: 774 lost in one reconnect).
    */
   @Test
   void manyReconnectsDuringABurstOfWorkflowsGetEveryEventOnceInIndexOrder() {
