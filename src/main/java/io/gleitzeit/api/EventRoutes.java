@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -65,9 +64,12 @@ final class EventRoutes extends AllDirectives {
       }
       EventFilter filter = query.filter();
       String resumeAfter = lastEventId.map(String::trim).filter(v -> !v.isEmpty()).orElse(null);
-      var started = filter.workflowId() != null ? streams.workflow(filter.workflowId(), resumeAfter, filter)
-          : resumeAfter != null ? streams.resume(resumeAfter, filter)
-          : streams.live(filter).thenApply(Optional::of);
+      if (filter.workflowId() == null && resumeAfter == null) {
+        return sse(streams.live(filter).filter(query::inTimeWindow));
+      }
+      var started = filter.workflowId() != null
+          ? streams.workflow(filter.workflowId(), resumeAfter, filter)
+          : streams.resume(resumeAfter, filter);
       return onComplete(started, source -> {
         if (source.isFailure()) {
           return complete(responses.unavailable(source.failed().get()));

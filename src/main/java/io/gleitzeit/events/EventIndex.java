@@ -84,7 +84,8 @@ public final class EventIndex implements AutoCloseable {
   }
 
   /** A page of rows, and the position to continue from when there are more (null when not). */
-  private record Page<T>(List<T> rows, Long next) {}
+  /** {@code next}: the position to continue from when there are more rows; {@code last}: the last row's, or null. */
+  private record Page<T>(List<T> rows, Long next, Long last) {}
 
   /**
    * Runs a query that asks for one row more than {@code limit} (its last argument must be {@code limit + 1}):
@@ -97,13 +98,13 @@ public final class EventIndex implements AutoCloseable {
     try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         if (rows.size() == limit) {
-          return new Page<>(rows, last);
+          return new Page<>(rows, last, last);
         }
         rows.add(row.read(rs));
         last = position.read(rs);
       }
     }
-    return new Page<>(rows, null);
+    return new Page<>(rows, null, last);
   }
 
   @FunctionalInterface
@@ -201,18 +202,8 @@ public final class EventIndex implements AutoCloseable {
     return query(c -> {
       List<Object> args = new ArrayList<>();
       String sql = eventsSql(new EventQuery(filter, null, null, MAX_LIMIT, after), args);
-      List<String> envelopes = new ArrayList<>();
-      long last = after;
-      try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          if (envelopes.size() == MAX_LIMIT) {
-            return new Tail(envelopes, last, true);
-          }
-          envelopes.add(rs.getString(2));
-          last = rs.getLong(1);
-        }
-      }
-      return new Tail(envelopes, last, false);
+      Page<String> page = page(c, sql, args, MAX_LIMIT, rs -> rs.getString(2), rs -> rs.getLong(1));
+      return new Tail(page.rows(), page.last() == null ? after : page.last(), page.next() != null);
     });
   }
 

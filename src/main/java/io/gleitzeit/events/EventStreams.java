@@ -25,9 +25,9 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
 
 /**
  * Event streams for subscribers. For one workflow: its history from the journal followed seamlessly by its live
- * events from the cluster-wide topic (no gap, no duplicate: one journal, one order). For all workflows (the global
- * stream): the event index's rows in index order as it commits them, so that every client sees persisted envelopes
- * in the same order and a Last-Event-ID says exactly what it had; live-only envelopes beside them from the topic.
+ * events (no gap, no duplicate: one journal, one order). For all workflows (the global stream): live envelopes from
+ * the cluster-wide topic; resumed with a Last-Event-ID, the event index's rows in index order as it commits them, so
+ * that the next Last-Event-ID says exactly what the client had, with live-only envelopes beside them.
  */
 public final class EventStreams {
 
@@ -66,8 +66,8 @@ public final class EventStreams {
    * The global stream from now on: every envelope matching the filter as it is published, live. Across workflows
    * that is the order of publication, which can differ from the index's (see {@link #resume}).
    */
-  public CompletionStage<Source<EventEnvelope, NotUsed>> live(EventFilter filter) {
-    return CompletableFuture.completedFuture(subscribe(null, filter::matches).second());
+  public Source<EventEnvelope, NotUsed> live(EventFilter filter) {
+    return subscribe(null, filter::matches).second();
   }
 
   /**

@@ -263,12 +263,12 @@ public final class WorkflowDecisions {
     return free <= 0 ? List.of() : List.copyOf(ordered.subList(0, Math.min(free, ordered.size())));
   }
 
-  /** The provider of each of these tasks that has an attempt on one (assigned or running): task:cancelled names it. */
+  /** The provider of each of these tasks that a provider holds (assigned or running): task:cancelled names it. */
   private static Map<String, String> onProviders(WorkflowState state, List<String> taskIds) {
     Map<String, String> on = new java.util.HashMap<>();
     for (String id : taskIds) {
       TaskRun t = state.task(id);
-      if ((t.state == TaskState.ASSIGNED || t.state == TaskState.RUNNING) && t.providerId != null) {
+      if (t.heldByProvider()) {
         on.put(id, t.providerId);
       }
     }

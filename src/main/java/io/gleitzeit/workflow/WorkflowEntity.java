@@ -799,17 +799,13 @@ public final class WorkflowEntity
   }
 
   /**
-   * The attempts held by providers that {@code event} cancels (error strategy stop), read from the state
-   * before the event applies: afterwards their providers are no longer in the state.
+   * The attempts held by providers that {@code event} cancels (a cancellation, or error strategy stop): the event
+   * names their providers ({@code cancelledOn}); their attempts are read from the state before the event applies.
    */
   private List<HeldAttempt> heldAmongCancelled(WorkflowState state, WorkflowEvent event) {
     List<HeldAttempt> held = new ArrayList<>();
-    for (String id : consequencesOf(event).cancelled()) {
-      TaskRun t = state.task(id);
-      if (t.heldByProvider()) {
-        held.add(new HeldAttempt(key(id, t.attempt), t.providerId));
-      }
-    }
+    consequencesOf(event).cancelledOn().forEach((id, providerId) ->
+        held.add(new HeldAttempt(key(id, state.task(id).attempt), providerId)));
     return held;
   }
 
