@@ -83,7 +83,6 @@ public final class EventIndex implements AutoCloseable {
     T read(ResultSet rs) throws SQLException;
   }
 
-  /** A page of rows, and the position to continue from when there are more (null when not). */
   /** {@code next}: the position to continue from when there are more rows; {@code last}: the last row's, or null. */
   private record Page<T>(List<T> rows, Long next, Long last) {}
 
@@ -344,8 +343,12 @@ public final class EventIndex implements AutoCloseable {
   private static final String JOURNAL = "\"event_journal\"";
   private static final String JOURNAL_TAGS = "\"event_tag\"";
   private static final String OFFSETS = "\"pekko_projection_offset_store\"";
-  /** How often a resuming stream checks whether the index has caught up. */
-  private static final long CATCH_UP_CHECK_MS = 20;
+  /**
+   * The longest a catching-up wait goes without reading the offsets again. It wakes at each commit of the index
+   * ({@link IndexAdvances}); this only bounds the wait when a notification is lost (a node that has just joined
+   * subscribes once it is up), so that a lost one costs this long instead of the whole timeout.
+   */
+  private static final long CATCH_UP_RECHECK_MS = 1_000;
 
   /** The index position of a persisted envelope, empty when the index does not hold it. */
   public CompletionStage<java.util.Optional<Long>> positionOf(String eventId) {
@@ -403,14 +406,16 @@ public final class EventIndex implements AutoCloseable {
   /**
    * Completes once both index projections have indexed every tagged journal event up to {@code ordering}
    * (their committed offsets, which commit with the rows, have reached the last tagged event at or below it);
-   * fails with a TimeoutException after {@code timeout}. Checks the offset table every few milliseconds: the
-   * projections may run on another node.
+   * fails with a TimeoutException after {@code timeout}. Reads the offset table again at each commit of the index,
+   * which the projections announce to every node (they may run on another).
    */
   public CompletionStage<Void> awaitIndexedUpTo(long ordering, Duration timeout) {
     return awaitIndexedUpTo(ordering, System.nanoTime() + timeout.toNanos());
   }
 
   private CompletionStage<Void> awaitIndexedUpTo(long ordering, long deadlineNanos) {
+    // Taken before the offsets are read: a commit during the read then wakes the wait instead of being missed.
+    CompletableFuture<Void> nextCommit = advances.next().toCompletableFuture();
     return query(c -> {
       try (Connection journal = db.journalConnection()) {
         return indexedUpTo(journal, c, ordering);
@@ -419,12 +424,15 @@ public final class EventIndex implements AutoCloseable {
       if (done) {
         return CompletableFuture.completedFuture(null);
       }
-      if (System.nanoTime() > deadlineNanos) {
+      long leftNanos = deadlineNanos - System.nanoTime();
+      if (leftNanos <= 0) {
         return CompletableFuture.failedFuture(new TimeoutException(
             "the event index has not caught up with the journal (ordering " + ordering + ")"));
       }
-      Executor later = CompletableFuture.delayedExecutor(CATCH_UP_CHECK_MS, TimeUnit.MILLISECONDS, queries);
-      return CompletableFuture.runAsync(() -> { }, later).thenCompose(x -> awaitIndexedUpTo(ordering, deadlineNanos));
+      long waitNanos = Math.min(leftNanos, TimeUnit.MILLISECONDS.toNanos(CATCH_UP_RECHECK_MS));
+      // A copy: the shared next-commit future must not complete with this waiter's timeout.
+      return nextCommit.copy().completeOnTimeout(null, waitNanos, TimeUnit.NANOSECONDS)
+          .thenComposeAsync(woken -> awaitIndexedUpTo(ordering, deadlineNanos), queries);
     });
   }
 
