@@ -64,11 +64,20 @@ final class Responses {
         .withEntity(ContentTypes.APPLICATION_JSON, Json.compact(body).getBytes(StandardCharsets.UTF_8));
   }
 
-  /** SPEC §1: JSON, or YAML under any of its three media types; the charset parameter is ignored. */
+  /**
+   * SPEC §1: JSON, or YAML under any of its three media types, "with or without a charset parameter. Anything else is
+   * 415": the charset is ignored (a definition is read as UTF-8), any other parameter makes it another media type.
+   */
   static Optional<SourceFormat> formatOf(HttpEntity entity) {
     String mediaType = entity.getContentType().mediaType().toString().toLowerCase(Locale.ROOT);
-    int semicolon = mediaType.indexOf(';');
-    String bare = (semicolon < 0 ? mediaType : mediaType.substring(0, semicolon)).trim();
+    String[] parts = mediaType.split(";");
+    for (int i = 1; i < parts.length; i++) {
+      String parameter = parts[i].trim();
+      if (!parameter.isEmpty() && !parameter.startsWith("charset=")) {
+        return Optional.empty();
+      }
+    }
+    String bare = parts.length == 0 ? "" : parts[0].trim();
     return switch (bare) {
       case "application/json" -> Optional.of(SourceFormat.JSON);
       case "application/yaml", "application/x-yaml", "text/yaml" -> Optional.of(SourceFormat.YAML);

@@ -38,7 +38,8 @@ import java.util.regex.Pattern;
  *       millisecond, rounding half up;</li>
  *   <li>durations are at most {@link #MAX_DURATION} (100 days), which keeps every timer schedulable;</li>
  *   <li>{@code provider} follows the provider id pattern of SPEC §6;</li>
- *   <li>numbers anywhere must be finite (YAML's {@code .nan} and {@code .inf} have no JSON form).</li>
+ *   <li>numbers anywhere must be finite (YAML's {@code .nan} and {@code .inf} have no JSON form);</li>
+ *   <li>strings are whole characters: a lone UTF-16 surrogate has no UTF-8 form to be journaled in.</li>
  * </ul>
  */
 public final class DefinitionParser {
@@ -211,7 +212,7 @@ public final class DefinitionParser {
             Duration scheduleToStart = seconds(doc, "", "schedule_to_start_timeout", true);
             ObjectNode metadata = object(doc, "", "metadata");
             if (metadata != null) {
-                finiteNumbers(metadata, "metadata");
+                representable(metadata, "metadata");
                 tooDeep(metadata, "metadata", "metadata");
             }
 
@@ -313,7 +314,7 @@ public final class DefinitionParser {
             String paramsPath = FieldPaths.key(path, paramsField);
             ObjectNode params = object(t, path, paramsField);
             if (params != null) {
-                finiteNumbers(params, paramsPath);
+                representable(params, paramsPath);
                 tooDeep(params, paramsPath, "params");
                 int size = Json.compact(params).getBytes(StandardCharsets.UTF_8).length;
                 if (size > limits.maxParamsBytes() && i != expandedJoin) {
@@ -499,7 +500,25 @@ public final class DefinitionParser {
                 problem(FieldPaths.key(path, field), "expected a string, got " + kind(v));
                 return null;
             }
+            wholeCharacters(v.textValue(), FieldPaths.key(path, field));
             return v.textValue();
+        }
+
+        /**
+         * A string must be text: a lone UTF-16 surrogate (a JSON escape of one half of a pair without the other) has
+         * no UTF-8 form, and the journal would store it as {@code ?}, so the value would not come back as given.
+         */
+        private void wholeCharacters(String text, String path) {
+            wholeCharacters(text, path, "");
+        }
+
+        /** As above, for a string that {@code what} names (a key is reported at its object: its path would hold it). */
+        private void wholeCharacters(String text, String path, String what) {
+            int at = Json.loneSurrogateAt(text);
+            if (at >= 0) {
+                problem(path, String.format("%scontains a lone UTF-16 surrogate (\\u%04x at character %d), which is "
+                        + "not text and could not be kept as given", what, (int) text.charAt(at), at));
+            }
         }
 
         private ObjectNode object(ObjectNode o, String path, String field) {
@@ -623,18 +642,24 @@ public final class DefinitionParser {
             }
         }
 
-        /** Free JSON (params, metadata) must be representable as JSON: no NaN or infinity, no binary. */
-        private void finiteNumbers(JsonNode v, String path) {
+        /**
+         * Free JSON (params, metadata) must be representable as JSON: no NaN or infinity, no binary, only whole
+         * characters in its keys and strings.
+         */
+        private void representable(JsonNode v, String path) {
             if (v.isObject()) {
                 for (Map.Entry<String, JsonNode> e : v.properties()) {
-                    finiteNumbers(e.getValue(), FieldPaths.key(path, e.getKey()));
+                    wholeCharacters(e.getKey(), path, "a key ");
+                    representable(e.getValue(), FieldPaths.key(path, e.getKey()));
                 }
             } else if (v.isArray()) {
                 for (int i = 0; i < v.size(); i++) {
-                    finiteNumbers(v.get(i), FieldPaths.index(path, i));
+                    representable(v.get(i), FieldPaths.index(path, i));
                 }
             } else if ((v.isDouble() || v.isFloat()) && !Double.isFinite(v.doubleValue())) {
                 problem(path, "expected a finite number, got " + v.asText() + " (JSON has no NaN or infinity)");
+            } else if (v.isTextual()) {
+                wholeCharacters(v.textValue(), path);
             } else if (v.isBinary() || v.isPojo()) {
                 problem(path, "expected a JSON value, got " + kind(v));
             }

@@ -52,6 +52,19 @@ public final class Json {
 
     private Json() {}
 
+    /** The index of the first UTF-16 surrogate in {@code text} that is not half of a pair, or -1 when there is none. */
+    public static int loneSurrogateAt(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** How deep a value nests: 0 for a scalar, 1 for an object or array of scalars, and so on. */
     public static int depth(JsonNode v) {
         if (v == null || !v.isContainerNode()) {

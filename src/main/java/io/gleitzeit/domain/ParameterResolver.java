@@ -173,11 +173,13 @@ public final class ParameterResolver {
         }
 
         private void addAudit(String path, Placeholder p, JsonNode value) {
-            String compact = Json.compact(value);
-            if (compact.getBytes(StandardCharsets.UTF_8).length <= auditValueLimitBytes) {
+            // Measured as it would be cut: a string's own text (without JSON's quotes and escapes), anything else
+            // as compact JSON; a value that fits whole is kept whole, with its type.
+            String text = Json.text(value);
+            if (text.getBytes(StandardCharsets.UTF_8).length <= auditValueLimitBytes) {
                 audit.add(new Substitution(path, p.text(), value.deepCopy(), false));
             } else {
-                audit.add(new Substitution(path, p.text(), TextNode.valueOf(prefix(Json.text(value)) + "…"), true));
+                audit.add(new Substitution(path, p.text(), TextNode.valueOf(prefix(text) + "…"), true));
             }
         }
 

@@ -473,7 +473,8 @@ class HttpApiIT {
   void otherMediaTypesAre415() {
     String id = "media-" + UUID.randomUUID();
     String body = "{\"id\": \"" + id + "\", \"tasks\": [{\"id\": \"t\", \"method\": \"test/echo\"}]}";
-    for (String contentType : new String[] {"text/plain", "text/plain; charset=utf-8", "application/xml", null}) {
+    for (String contentType : new String[] {"text/plain", "text/plain; charset=utf-8", "application/xml",
+        "application/json; foo=bar", "application/yaml; charset=utf-8; version=2", null}) {
       Response r = api.post("/workflows", contentType, body);
       assertEquals(415, r.status(), () -> contentType + ": " + r);
       assertEquals("unsupported_media_type", r.json().path("error").asText(), () -> contentType + ": " + r);

@@ -238,6 +238,27 @@ class DefinitionParserRejectionTest {
     }
 
     @Test
+    void shouldRefuseLoneSurrogatesInStringsAndKeysButKeepPairs() {
+        // JSON escapes as a client writes them (Jackson itself refuses them in keys); a pair is one character.
+        String json = "{\"name\": \"\\ud800x\", \"tasks\": [{\"id\": \"a\", \"method\": \"t/x\", "
+                + "\"params\": {\"ok\": \"\\ud83d\\ude00\", \"bad\": [\"x\\udc00\"]}}]}";
+        assertEquals(List.of(
+                new Problem("name", "contains a lone UTF-16 surrogate (\\ud800 at character 0), which is not text and "
+                        + "could not be kept as given"),
+                new Problem("tasks[0].params.bad[0]", "contains a lone UTF-16 surrogate (\\udc00 at character 1), "
+                        + "which is not text and could not be kept as given")),
+                problems(json, SourceFormat.JSON));
+        // YAML's double-quoted escapes, in a key too.
+        List<Problem> yaml = problems("metadata: {\"k\\ud800\": 1}\n"
+                + "tasks: [{id: a, method: t/x, params: {p: \"\\ud800\"}}]", SourceFormat.YAML);
+        assertEquals(List.of(
+                new Problem("metadata", "a key contains a lone UTF-16 surrogate (\\ud800 at character 1), which is not "
+                        + "text and could not be kept as given"),
+                new Problem("tasks[0].params.p", "contains a lone UTF-16 surrogate (\\ud800 at character 0), which is "
+                        + "not text and could not be kept as given")), yaml);
+    }
+
+    @Test
     void shouldReportEveryProblemOfADocumentAtOnce() {
         List<Problem> problems = problems("""
                 id: bad id

@@ -247,7 +247,8 @@ class ParameterResolverTest {
             2   | ${num.result}      | false | ``
             1   | ${num.result}      | true  | 4…
             7   | ${str.result}      | false | ``
-            6   | ${str.result}      | true  | hello…
+            5   | ${str.result}      | false | ``
+            4   | ${str.result}      | true  | hell…
             3   | ${whole.result}    | false | ``
             """)
     void shouldTruncateLargeAuditValues(int limit, String placeholder, boolean truncated, String text) {
