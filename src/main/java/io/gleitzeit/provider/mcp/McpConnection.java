@@ -30,6 +30,7 @@ final class McpConnection {
   private final String name;
   private final McpSettings settings;
   private final StdioProcessTransport stdio;
+  private final CancellableCallsTransport transport;
   private final McpAsyncClient client;
   private final CompletableFuture<String> lost = new CompletableFuture<>();
   /** Calls waiting for their answer: failed at once when the connection is lost. */
@@ -47,15 +48,16 @@ final class McpConnection {
                 Consumer<McpConnection> toolsChanged) {
     this.name = name;
     this.settings = settings;
-    McpClientTransport transport;
+    McpClientTransport underlying;
     if (settings.stdio()) {
       stdio = new StdioProcessTransport(name, settings, nodeEnvironment, json);
       stdio.exited().thenAccept(code -> lose("the process exited with code " + code + stderrTail()));
-      transport = stdio;
+      underlying = stdio;
     } else {
       stdio = null;
-      transport = http(settings.url(), settings.startupTimeout(), json);
+      underlying = http(settings.url(), settings.startupTimeout(), json);
     }
+    transport = new CancellableCallsTransport(name, underlying);
     client = McpClient.async(transport)
         .requestTimeout(settings.requestTimeout())
         .initializationTimeout(settings.startupTimeout())
@@ -115,8 +117,9 @@ final class McpConnection {
   }
 
   /**
-   * Calls a tool, asking for progress notifications, which go to {@code onProgress}; fails with {@link ConnectionLost} as soon as the connection ends meanwhile, rather than when
-   * the request times out. Cancelling the returned future drops the call.
+   * Calls a tool, asking for progress notifications, which go to {@code onProgress}; fails with {@link
+   * ConnectionLost} as soon as the connection ends meanwhile, rather than when the request times out. Cancelling
+   * the returned future, or the request timing out, cancels the call at the server ({@code notifications/cancelled}).
    */
   CompletableFuture<McpSchema.CallToolResult> call(String tool, Map<String, Object> arguments,
                                                    Consumer<McpSchema.ProgressNotification> onProgress) {
@@ -130,11 +133,26 @@ final class McpConnection {
       inFlight.remove(answer);
       progress.remove(token);
       subscription.dispose();
+      if (answer.isCancelled()) {
+        transport.cancel(token, "the task no longer wants this call (cancelled or timed out)");
+      } else if (unwrap(e) instanceof java.util.concurrent.TimeoutException) {
+        transport.cancel(token, "no answer within the request timeout");
+      } else {
+        transport.forget(token);
+      }
     });
     if (lost.isDone() && !lost.isCancelled()) {
       answer.completeExceptionally(new ConnectionLost(lost.join()));
     }
     return answer;
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    Throwable t = e;
+    while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
   }
 
   McpAsyncClient client() {

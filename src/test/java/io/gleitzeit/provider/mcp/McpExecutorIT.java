@@ -181,6 +181,72 @@ class McpExecutorIT {
     assertEquals("back", read.path("text").asText());
   }
 
+  /**
+   * A call the task no longer wants is cancelled at the server with MCP's {@code notifications/cancelled}, naming
+   * the call's JSON-RPC id: a call cancelled by the provider (the task was cancelled or timed out) and a call
+   * without an answer within the request timeout. The server runs behind tee, which copies what it is sent to a
+   * file; each call reads a named pipe, which keeps the server in the call.
+   */
+  @Test
+  void shouldTellTheServerToStopACallThatIsCancelledOrUnansweredInTime() throws Exception {
+    Path cancelledPipe = dir.resolve("cancelled-pipe");
+    Path unansweredPipe = dir.resolve("unanswered-pipe");
+    for (Path fifo : List.of(cancelledPipe, unansweredPipe)) {
+      assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+    }
+    Path sent = dir.resolve("sent.jsonl");
+    String server = "exec /usr/bin/tee -a '" + sent + "' | exec " + McpServers.node() + " '" + McpServers.filesystem()
+        + "' '" + dir + "'";
+    start("command = \"/bin/sh\", args = [\"-c\", " + Json.MAPPER.writeValueAsString(server) + "]\n"
+        + "request-timeout = 5s");
+    next(Availability::up);
+
+    TaskKey key = new TaskKey("wf", "cancelled", ATTEMPTS.incrementAndGet());
+    CompletableFuture<JsonNode> cancelled = executor.execute(new TaskRequest(key, "mcp/tool.read_text_file",
+        Json.MAPPER.createObjectNode().put("path", cancelledPipe.toString()), null), () -> { }).toCompletableFuture();
+    try (OutputStream inCall = CompletableFuture.supplyAsync(() -> open(cancelledPipe)).get(WAIT_S, TimeUnit.SECONDS)) {
+      executor.cancel(key);
+      assertTrue(cancelled.isCompletedExceptionally());
+      assertEquals("the task no longer wants this call (cancelled or timed out)",
+          cancellationOf(sent, cancelledPipe).path("reason").asText());
+    }
+
+    TaskFailure unanswered = failureOf(call(executor, "read_text_file",
+        Json.MAPPER.createObjectNode().put("path", unansweredPipe.toString())));
+    assertTrue(unanswered.getMessage().contains("did not answer within 5000 ms"), unanswered::getMessage);
+    assertEquals("no answer within the request timeout", cancellationOf(sent, unansweredPipe).path("reason").asText());
+  }
+
+  /**
+   * The params of the {@code notifications/cancelled} the server was sent for its call that read {@code path}, once
+   * it is in the copy of what the server was sent; fails after the deadline.
+   */
+  private static JsonNode cancellationOf(Path sent, Path path) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
+    while (System.nanoTime() < deadline) {
+      List<JsonNode> messages = new java.util.ArrayList<>();
+      for (String line : Files.readAllLines(sent, StandardCharsets.UTF_8)) {
+        if (line.endsWith("}")) { // a line tee has copied whole
+          messages.add(Json.MAPPER.readTree(line));
+        }
+      }
+      JsonNode id = messages.stream().filter(m -> m.path("method").asText().equals("tools/call")
+              && m.at("/params/arguments/path").asText().equals(path.toString()))
+          .map(m -> m.path("id")).findFirst().orElse(null);
+      var cancellation = messages.stream().filter(m -> id != null
+              && m.path("method").asText().equals("notifications/cancelled")
+              && m.at("/params/requestId").equals(id))
+          .findFirst();
+      if (cancellation.isPresent()) {
+        assertTrue(cancellation.get().path("id").isMissingNode(), "a notification has no id");
+        return cancellation.get().path("params");
+      }
+      TimeUnit.MILLISECONDS.sleep(50); // tee writes when the server is sent something: read the copy again
+    }
+    throw new AssertionError("no notifications/cancelled for the call reading " + path + " in "
+        + Files.readString(sent));
+  }
+
   private static OutputStream open(Path fifo) {
     try {
       return new FileOutputStream(fifo.toFile()); // blocks until the server opens the pipe to read
