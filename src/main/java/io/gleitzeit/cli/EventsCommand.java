@@ -13,12 +13,14 @@ final class EventsCommand extends ClientCommand {
 
   @Parameters(index = "0", description = "workflow id") String id;
   @Option(names = "--follow", description = "keep printing new events until the workflow ends") boolean follow;
-  @Option(names = "--json", description = "print the envelopes as JSON") boolean json;
+  @Option(names = "--json", description = "print the envelopes as JSON (with --follow: one envelope per line)")
+  boolean json;
 
   @Override
   protected int execute() throws IOException, InterruptedException {
     if (follow) {
-      return followKnown(api, id, e -> System.out.println(EventPrinter.line(e)), end -> 0);
+      // A stream has no end to close a JSON document with: one compact envelope per line (JSON Lines).
+      return followKnown(api, id, e -> System.out.println(json ? Json.compact(e) : EventPrinter.line(e)), end -> 0);
     }
     ApiClient.Response response = api.get("/workflows/" + ApiClient.segment(id) + "/events");
     if (response.status() != 200 || json) {

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gleitzeit.domain.Json;
 import io.gleitzeit.node.GleitzeitNode;
 import io.gleitzeit.node.NodeConfig;
 import io.gleitzeit.testing.ApiTestClient;
@@ -19,6 +21,8 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -116,6 +120,16 @@ class ClientCommandsIT {
     CliProcess known = CliProcess.run(node.baseUrl(), "events", id, "--follow");
     assertEquals(0, known.exitCode(), known::toString);
     assertTrue(known.stdout().lines().anyMatch(l -> l.contains("workflow:completed")), known::toString);
+    // With --json: one envelope per line, the same envelopes GET .../events answers.
+    CliProcess json = CliProcess.run(node.baseUrl(), "events", id, "--follow", "--json");
+    assertEquals(0, json.exitCode(), json::toString);
+    List<JsonNode> lines = new ArrayList<>();
+    for (String line : json.stdout().strip().split("\n")) {
+      lines.add(Json.MAPPER.readTree(line));
+    }
+    List<JsonNode> stored = new ArrayList<>();
+    api.get("/workflows/" + id + "/events").json().path("events").forEach(stored::add);
+    assertEquals(stored, lines, json::toString);
 
     CliProcess watch = CliProcess.run(node.baseUrl(), "watch", "nobody-" + id());
     assertEquals(1, watch.exitCode(), watch::toString);
