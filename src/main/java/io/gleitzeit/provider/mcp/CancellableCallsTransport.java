@@ -21,7 +21,7 @@ import reactor.core.publisher.Mono;
  */
 final class CancellableCallsTransport implements McpClientTransport {
 
-  static final String CANCELLED = "notifications/cancelled";
+  private static final String CANCELLED = "notifications/cancelled";
   private static final Logger LOG = LoggerFactory.getLogger(CancellableCallsTransport.class);
 
   private final String name;

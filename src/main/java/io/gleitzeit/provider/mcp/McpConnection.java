@@ -135,7 +135,7 @@ final class McpConnection {
       subscription.dispose();
       if (answer.isCancelled()) {
         transport.cancel(token, "the task no longer wants this call (cancelled or timed out)");
-      } else if (unwrap(e) instanceof java.util.concurrent.TimeoutException) {
+      } else if (McpExecutor.unwrap(e) instanceof java.util.concurrent.TimeoutException) {
         transport.cancel(token, "no answer within the request timeout");
       } else {
         transport.forget(token);
@@ -145,14 +145,6 @@ final class McpConnection {
       answer.completeExceptionally(new ConnectionLost(lost.join()));
     }
     return answer;
-  }
-
-  private static Throwable unwrap(Throwable e) {
-    Throwable t = e;
-    while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
   }
 
   McpAsyncClient client() {

@@ -335,7 +335,8 @@ public final class McpExecutor implements SupervisedExecutor {
     return new TaskFailure("MCP tool " + tool + " failed on server " + name + ": " + message(cause), true);
   }
 
-  private static Throwable unwrap(Throwable e) {
+  /** The failure inside the wrappers of CompletableFuture. */
+  static Throwable unwrap(Throwable e) {
     Throwable t = e;
     while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
         && t.getCause() != null) {
