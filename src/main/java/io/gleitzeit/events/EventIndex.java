@@ -131,8 +131,8 @@ public final class EventIndex implements AutoCloseable {
     IndexDatabase db = new IndexDatabase(settings);
     try {
       SchemaCreation.run(() -> {
-        try (Connection c = db.connection()) {
-          EventIndexSchema.create(c, settings.dialect());
+        try (Connection c = db.connection(); Connection journal = db.journalConnection()) {
+          EventIndexSchema.create(c, journal, settings.dialect());
         }
       });
       SchemaCreation.run(() ->

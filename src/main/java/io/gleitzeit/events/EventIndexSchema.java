@@ -25,11 +25,17 @@ import java.util.List;
  */
 final class EventIndexSchema {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EventIndexSchema.class);
+
   static final String EVENTS = "gleitzeit_event_index";
   static final String WRITER = "gleitzeit_event_index_writer";
   static final String WORKFLOWS = "gleitzeit_workflows";
   static final String DEAD_LETTERS = "gleitzeit_dead_letters";
   static final String FORMAT_TABLE = "gleitzeit_event_index_format";
+  /** In the journal's database: one row, the random id given to the journal when its tables were first seen. */
+  static final String JOURNAL_IDENTITY = "gleitzeit_journal_identity";
+  /** In the index's database: the identity of the journal the index was built from (none before stop 22). */
+  static final String INDEXED_JOURNAL = "gleitzeit_event_index_journal";
   /**
    * The format of the index's rows: 2 since event ids are time-ordered ({@link EventIds}). An index of an older
    * format holds ids that envelopes read from the journal no longer carry, so it is emptied and built again.
@@ -40,7 +46,11 @@ final class EventIndexSchema {
 
   private EventIndexSchema() {}
 
-  static void create(Connection c, String dialect) throws SQLException {
+  /**
+   * Creates what is missing; then empties an index that cannot be continued: one of an older {@link #FORMAT}, or one
+   * built from another journal than {@code journal} holds (see {@link #journalIdentity}).
+   */
+  static void create(Connection c, Connection journal, String dialect) throws SQLException {
     // Envelopes carry task results of any size: a large-object type (H2's VARCHAR stops at 1,000,000 chars).
     String text = "postgres-dialect".equals(dialect) ? "TEXT" : "CLOB";
     List<String> ddl = List.of(
@@ -67,6 +77,7 @@ final class EventIndexSchema {
         "CREATE INDEX IF NOT EXISTS " + EVENTS + "_time ON " + EVENTS + " (timestamp_ms)",
         "CREATE TABLE IF NOT EXISTS " + WRITER + " (id INT PRIMARY KEY)",
         "CREATE TABLE IF NOT EXISTS " + FORMAT_TABLE + " (version INT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS " + INDEXED_JOURNAL + " (journal_id VARCHAR(36) NOT NULL)",
         "CREATE TABLE IF NOT EXISTS " + WORKFLOWS + " ("
             + "workflow_id VARCHAR(255) PRIMARY KEY, "
             + "name VARCHAR, "
@@ -110,25 +121,70 @@ final class EventIndexSchema {
           }
         }
       }
-      rebuildWhenOutdated(c, s);
+      rebuildWhenOutdated(c, s, journalIdentity(journal));
     } finally {
       c.setAutoCommit(autoCommit);
     }
   }
 
   /**
-   * Empties an index of an older {@link #FORMAT} and its projections' offsets, so that the projections index the
-   * journal again from its start; records the format of a new index. Under the writer lock, in one transaction:
-   * when several nodes start at once only the first does it, and no index writer runs meanwhile.
+   * The journal's identity: a random id recorded in its database the first time a node sees it. A journal file
+   * deleted or replaced beside its index (the index of an embedded node is a file of its own) has another, or none
+   * yet; its orderings start again from 1, below the index's offsets, so the index would never index it.
    */
-  private static void rebuildWhenOutdated(Connection c, Statement s) throws SQLException {
-    if (format(s) >= FORMAT) {
+  private static String journalIdentity(Connection journal) throws SQLException {
+    boolean autoCommit = journal.getAutoCommit();
+    journal.setAutoCommit(true);
+    try (Statement s = journal.createStatement()) {
+      s.execute("CREATE TABLE IF NOT EXISTS " + JOURNAL_IDENTITY + " (journal_id VARCHAR(36) PRIMARY KEY)");
+      String id = single(s, "SELECT MIN(journal_id) FROM " + JOURNAL_IDENTITY);
+      if (id != null) {
+        return id;
+      }
+      try {
+        s.executeUpdate("INSERT INTO " + JOURNAL_IDENTITY + " (journal_id) SELECT '" + java.util.UUID.randomUUID()
+            + "' WHERE NOT EXISTS (SELECT journal_id FROM " + JOURNAL_IDENTITY + ")");
+      } catch (SQLException e) {
+        // Another node recorded one between our read and our insert: theirs counts, read below.
+      }
+      id = single(s, "SELECT MIN(journal_id) FROM " + JOURNAL_IDENTITY);
+      if (id == null) {
+        throw new SQLException("no identity could be recorded in " + JOURNAL_IDENTITY);
+      }
+      return id;
+    } finally {
+      journal.setAutoCommit(autoCommit);
+    }
+  }
+
+  private static String single(Statement s, String query) throws SQLException {
+    try (ResultSet rs = s.executeQuery(query)) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+
+  /**
+   * Empties an index of an older {@link #FORMAT}, or one built from another journal, and its projections' offsets,
+   * so that the projections index the journal from its start; records the format and the journal of a new index
+   * (an index that recorded no journal, written before stop 22, is taken to be this journal's). Under the writer
+   * lock, in one transaction: when several nodes start at once only the first does it, and no index writer runs
+   * meanwhile.
+   */
+  private static void rebuildWhenOutdated(Connection c, Statement s, String journalId) throws SQLException {
+    if (format(s) >= FORMAT && journalId.equals(single(s, "SELECT MIN(journal_id) FROM " + INDEXED_JOURNAL))) {
       return;
     }
     c.setAutoCommit(false);
     try {
       s.executeQuery("SELECT id FROM " + WRITER + " WHERE id = 1 FOR UPDATE").close();
-      if (format(s) < FORMAT) {
+      String indexed = single(s, "SELECT MIN(journal_id) FROM " + INDEXED_JOURNAL);
+      boolean otherJournal = indexed != null && !indexed.equals(journalId);
+      if (format(s) < FORMAT || otherJournal) {
+        if (otherJournal) {
+          LOG.warn("The event index was built from another journal (journal {}, this one is {}): the journal was "
+              + "replaced or deleted beside it. The index is emptied and built again from this journal.", indexed,
+              journalId);
+        }
         for (String table : List.of(EVENTS, WORKFLOWS, DEAD_LETTERS, FORMAT_TABLE)) {
           s.executeUpdate("DELETE FROM " + table);
         }
@@ -137,6 +193,10 @@ final class EventIndexSchema {
               + "'");
         }
         s.executeUpdate("INSERT INTO " + FORMAT_TABLE + " (version) VALUES (" + FORMAT + ")");
+      }
+      if (!journalId.equals(indexed)) {
+        s.executeUpdate("DELETE FROM " + INDEXED_JOURNAL);
+        s.executeUpdate("INSERT INTO " + INDEXED_JOURNAL + " (journal_id) VALUES ('" + journalId + "')");
       }
       c.commit();
     } catch (SQLException e) {

@@ -99,6 +99,29 @@ class EventIndexRestartIT {
     }
   }
 
+  /**
+   * A journal file deleted beside its index (the index of an embedded node is a file of its own): the new journal's
+   * orderings start again below the index's offsets, so the index kept the old workflows and never indexed a new
+   * one (the eleventh black-box round). It is built again from the journal the node now has.
+   */
+  @Test
+  void anIndexBesideAnotherJournalIsBuiltAgainFromIt() throws Exception {
+    Path dataDir = Files.createTempDirectory("gleitzeit-index-journal-it-");
+    try (GleitzeitNode node = GleitzeitNode.start(NodeConfig.load(0, 0, dataDir, null));
+         ApiTestClient api = new ApiTestClient(node.baseUrl())) {
+      awaitIndexed(node, api, runBatch(api));
+    }
+    Files.delete(dataDir.resolve("journal.mv.db"));
+
+    try (GleitzeitNode node = GleitzeitNode.start(NodeConfig.load(0, 0, dataDir, null));
+         ApiTestClient api = new ApiTestClient(node.baseUrl())) {
+      List<String> ids = runBatch(api);
+      awaitIndexed(node, api, ids);
+      assertTrue(assertIndexHoldsTheJournalExactlyOnce(api, ids) > 1000);
+      assertTheListHoldsEveryWorkflowOnceNewestFirst(api, ids);
+    }
+  }
+
   /** Submits a batch of fan-out workflows at once and waits until all have ended; their ids in submission order. */
   private static List<String> runBatch(ApiTestClient api) {
     StringBuilder tasks = new StringBuilder("{\"id\": \"root\", \"method\": \"test/echo\"}");

@@ -36,7 +36,7 @@ class EventIndexDeadLettersTest {
   @BeforeEach
   void database() throws SQLException {
     connection = DriverManager.getConnection("jdbc:h2:mem:dead-letters-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
-    EventIndexSchema.create(connection, "h2-dialect");
+    EventIndexSchema.create(connection, connection, "h2-dialect");
   }
 
   @AfterEach

@@ -29,7 +29,7 @@ class IndexWritersTest {
         EventIndexSettings.QUERY_DISPATCHER, "h2-dialect");
     try (IndexDatabase db = new IndexDatabase(settings)) {
       try (Connection c = db.connection()) {
-        EventIndexSchema.create(c, "h2-dialect");
+        EventIndexSchema.create(c, c, "h2-dialect");
       }
       try (Connection first = db.connection(); Connection second = db.connection()) {
         first.setAutoCommit(false);
