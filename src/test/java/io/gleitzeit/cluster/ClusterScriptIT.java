@@ -84,6 +84,63 @@ class ClusterScriptIT {
     }
   }
 
+  /**
+   * "The journal stays across stop/start": a start again without options takes the journal and the ports that the
+   * directory's last start chose (a stopped postgres cluster started again without {@code --journal} came up on an
+   * empty h2 journal, on the default ports; the eleventh black-box round). Seen before anything starts, through a
+   * taken port: first one of the recorded HTTP ports, then the recorded journal's.
+   */
+  @Test
+  void aStartAgainKeepsTheJournalAndThePortsOfTheLastStart() throws IOException {
+    Path again = ClusterRuns.dataDir("script-start-again");
+    ClusterScript script = ClusterScript.builder(again).unstarted();
+    try (ServerSocket taken = new ServerSocket()) {
+      taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      int port = taken.getLocalPort();
+      List<Integer> free = freePorts(4);
+      Files.writeString(again.resolve("cluster.env"), stoppedPostgresCluster(free.get(0) + " " + port,
+          free.get(1) + " " + free.get(2), free.get(3)));
+      Result httpTaken = script.run("start", "2");
+      assertAll(
+          () -> assertEquals(1, httpTaken.exitCode(), httpTaken::toString),
+          () -> assertTrue(httpTaken.stderr().contains("the HTTP port " + port + " of node 2 is already in use"),
+              httpTaken::toString));
+
+      Files.writeString(again.resolve("cluster.env"), stoppedPostgresCluster(free.get(0) + " " + free.get(1),
+          free.get(2) + " " + free.get(3), port));
+      Result journalTaken = script.run("start", "2");
+      assertAll(
+          () -> assertEquals(1, journalTaken.exitCode(), journalTaken::toString),
+          () -> assertTrue(journalTaken.stderr().contains("the journal port " + port + " (postgres) is already in use"),
+              journalTaken::toString));
+    } finally {
+      script.run("stop"); // a start that went ahead (on other ports, another journal) leaves nothing running
+    }
+  }
+
+  /** What {@code scripts/cluster start 2 --journal postgres} records, for a cluster that is not running. */
+  private static String stoppedPostgresCluster(String httpPorts, String remotePorts, int journalPort) {
+    return "COUNT=2\nJOURNAL=postgres\nHTTP_PORTS='" + httpPorts + "'\nREMOTE_PORTS='" + remotePorts + "'\n"
+        + "JOURNAL_PORT=" + journalPort + "\nPG_MANAGED=1\nPG_URL=jdbc:postgresql://127.0.0.1:" + journalPort
+        + "/gleitzeit\nPG_USER_NAME=gleitzeit\nPG_DATA=''\nPG_OS_USER=''\nCLASSPATH_USED=''\n";
+  }
+
+  private static List<Integer> freePorts(int n) throws IOException {
+    List<ServerSocket> sockets = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < n; i++) {
+        ServerSocket socket = new ServerSocket();
+        sockets.add(socket);
+        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      }
+      return sockets.stream().map(ServerSocket::getLocalPort).toList();
+    } finally {
+      for (ServerSocket socket : sockets) {
+        socket.close();
+      }
+    }
+  }
+
   private static List<String> list(Path dir) {
     try (var files = Files.list(dir)) {
       return files.map(p -> p.getFileName().toString()).toList();
