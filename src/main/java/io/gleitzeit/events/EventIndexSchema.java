@@ -21,6 +21,9 @@ import java.util.List;
  *       that commits late.</li>
  *   <li>{@code gleitzeit_workflows}: the read model of {@code GET /workflows}; {@code list_position} is the
  *       index position of the workflow's submission, so newest first is descending position.</li>
+ *   <li>{@code gleitzeit_event_index_format} and {@code gleitzeit_event_index_journal}: the index's format and the
+ *       identity of the journal it was built from ({@code gleitzeit_journal_identity}, in the journal's
+ *       database): an index that differs in either is built again.</li>
  * </ul>
  */
 final class EventIndexSchema {
@@ -34,7 +37,7 @@ final class EventIndexSchema {
   static final String FORMAT_TABLE = "gleitzeit_event_index_format";
   /** In the journal's database: one row, the random id given to the journal when its tables were first seen. */
   static final String JOURNAL_IDENTITY = "gleitzeit_journal_identity";
-  /** In the index's database: the identity of the journal the index was built from (none before stop 22). */
+  /** In the index's database: the identity of the journal the index was built from (none in older indexes). */
   static final String INDEXED_JOURNAL = "gleitzeit_event_index_journal";
   /**
    * The format of the index's rows: 2 since event ids are time-ordered ({@link EventIds}). An index of an older
@@ -166,9 +169,9 @@ final class EventIndexSchema {
   /**
    * Empties an index of an older {@link #FORMAT}, or one built from another journal, and its projections' offsets,
    * so that the projections index the journal from its start; records the format and the journal of a new index
-   * (an index that recorded no journal, written before stop 22, is taken to be this journal's). Under the writer
-   * lock, in one transaction: when several nodes start at once only the first does it, and no index writer runs
-   * meanwhile.
+   * (an index that recorded no journal, written before journals had an identity, is taken to be this journal's).
+   * Under the writer lock, in one transaction: when several nodes start at once only the first does it, and no
+   * index writer runs meanwhile.
    */
   private static void rebuildWhenOutdated(Connection c, Statement s, String journalId) throws SQLException {
     if (format(s) >= FORMAT && journalId.equals(single(s, "SELECT MIN(journal_id) FROM " + INDEXED_JOURNAL))) {

@@ -225,8 +225,10 @@ class McpExecutorIT {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
     while (System.nanoTime() < deadline) {
       List<JsonNode> messages = new java.util.ArrayList<>();
-      for (String line : Files.readAllLines(sent, StandardCharsets.UTF_8)) {
-        if (line.endsWith("}")) { // a line tee has copied whole
+      String copied = Files.readString(sent, StandardCharsets.UTF_8);
+      // Whole lines only: tee may be in the middle of copying the last one.
+      for (String line : copied.substring(0, copied.lastIndexOf('\n') + 1).split("\n")) {
+        if (!line.isBlank()) {
           messages.add(Json.MAPPER.readTree(line));
         }
       }
