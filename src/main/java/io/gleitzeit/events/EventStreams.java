@@ -67,7 +67,7 @@ public final class EventStreams {
    * that is the order of publication, which can differ from the index's (see {@link #resume}).
    */
   public Source<EventEnvelope, NotUsed> live(EventFilter filter) {
-    return subscribe(null, filter::matches).second();
+    return subscribe(null, filter::matches);
   }
 
   /**
@@ -78,10 +78,8 @@ public final class EventStreams {
   public CompletionStage<Optional<Source<EventEnvelope, NotUsed>>> workflow(String workflowId, String afterEventId,
                                                                            EventFilter filter) {
     // Only the workflow's own stream: a provider's report dead letter names the workflow too.
-    Pair<ActorRef<EnvelopeBatch>, Source<EventEnvelope, NotUsed>> subscription = subscribe(workflowId,
-        e -> filter.matches(e) && workflowId.equals(e.workflowId())
-            && !ProviderEnvelopes.SUPERVISOR.equals(e.sourceComponent()));
-    Source<EventEnvelope, NotUsed> liveOnes = subscription.second();
+    Source<EventEnvelope, NotUsed> liveOnes = subscribe(workflowId, e -> filter.matches(e)
+        && workflowId.equals(e.workflowId()) && !ProviderEnvelopes.SUPERVISOR.equals(e.sourceComponent()));
     // Following from here on (LiveEvents#follow): whatever is published after this read is not missed.
     CompletionStage<Optional<Source<EventEnvelope, NotUsed>>> history = journal.envelopes(workflowId)
         .thenApply(all -> after(all, afterEventId).map(replayed -> {
@@ -89,7 +87,7 @@ public final class EventStreams {
           return Source.from(replayed).filter(filter::matches) // the live ones were filtered on arrival
               .concat(liveOnes.filter(e -> e.sequenceNumber() == null || e.sequenceNumber() > lastRead));
         }));
-    return unsubscribedUnlessStreamed(history, subscription);
+    return unsubscribedUnlessStreamed(history, liveOnes);
   }
 
   /**
@@ -112,11 +110,7 @@ public final class EventStreams {
         .thenCompose(high -> index.awaitIndexedUpTo(high, CATCH_UP_TIMEOUT))
         .thenCompose(caughtUp -> index.positionOf(afterEventId))
         .thenApply(position -> position.map(after -> followIndex(after, filter).merge(liveOnly)));
-    return resumed.whenComplete((source, failure) -> {
-      if (failure != null || source.isEmpty()) {
-        liveOnly.runWith(Sink.cancelled(), system); // unsubscribes
-      }
-    });
+    return unsubscribedUnlessStreamed(resumed, liveOnly);
   }
 
   /**
@@ -140,15 +134,15 @@ public final class EventStreams {
 
   /** The live-only envelopes (no sequence number: heartbeats, progress) matching the filter, from now on. */
   private Source<EventEnvelope, NotUsed> liveOnly(EventFilter filter) {
-    return subscribe(null, e -> e.sequenceNumber() == null && filter.matches(e)).second();
+    return subscribe(null, e -> e.sequenceNumber() == null && filter.matches(e));
   }
 
   /** Ends the live subscription when no stream will be built on it (a failure, or nothing to resume after). */
   private <T> CompletionStage<Optional<T>> unsubscribedUnlessStreamed(
-      CompletionStage<Optional<T>> built, Pair<ActorRef<EnvelopeBatch>, Source<EventEnvelope, NotUsed>> subscription) {
+      CompletionStage<Optional<T>> built, Source<EventEnvelope, NotUsed> subscription) {
     return built.whenComplete((source, failure) -> {
       if (failure != null || source.isEmpty()) {
-        subscription.second().runWith(Sink.cancelled(), system); // unsubscribes
+        subscription.runWith(Sink.cancelled(), system); // unsubscribes
       }
     });
   }
@@ -173,7 +167,7 @@ public final class EventStreams {
    * with envelopes the stream will send count against {@link #BUFFERED_BATCHES} meanwhile (a burst of other
    * workflows' events overflowed a stream still waiting to start).
    */
-  private Pair<ActorRef<EnvelopeBatch>, Source<EventEnvelope, NotUsed>> subscribe(
+  private Source<EventEnvelope, NotUsed> subscribe(
       String workflowId, java.util.function.Predicate<EventEnvelope> keep) {
     // Batches stay whole in the buffer: one journal event (a workflow's submission) yields thousands of envelopes.
     Source<EventEnvelope, ActorRef<EnvelopeBatch>> source = ActorSource.<EnvelopeBatch>actorRef(
@@ -201,12 +195,11 @@ public final class EventStreams {
       live.follow(workflowId, pre.first());
     }
     subscribers.incrementAndGet();
-    Source<EventEnvelope, NotUsed> counted = Source.fromPublisher(pre.second()).via(stopping.flow())
+    return Source.fromPublisher(pre.second()).via(stopping.flow())
         .watchTermination((notUsed, done) -> {
           done.whenComplete((d, failure) -> subscribers.decrementAndGet());
           return NotUsed.getInstance();
         });
-    return Pair.create(pre.first(), counted);
   }
 
   private final java.util.concurrent.atomic.AtomicInteger subscribers = new java.util.concurrent.atomic.AtomicInteger();
