@@ -159,7 +159,7 @@ public final class EventIndex implements AutoCloseable {
   }
 
   /** The query of {@code GET /events}: position and envelope, one row more than the limit (see {@link #page}). */
-  private static String eventsSql(EventQuery q, List<Object> args) {
+  static String eventsSql(EventQuery q, List<Object> args) {
     StringBuilder sql = new StringBuilder("SELECT position, envelope FROM " + EventIndexSchema.EVENTS
         + " WHERE position > ?");
     args.add(q.after());
@@ -185,9 +185,41 @@ public final class EventIndex implements AutoCloseable {
       sql.append(" AND timestamp_ms < ?");
       args.add(ceilMillis(q.until()));
     }
-    sql.append(" ORDER BY position LIMIT ?");
+    sql.append(orderBy(sortColumn(f), "position", ""));
+    sql.append(" LIMIT ?");
     args.add(q.limit() + 1);
     return sql.toString();
+  }
+
+  /**
+   * The column whose index a filtered page of envelopes is read in: the filter most likely to be the narrowest, as
+   * each of the columns named here has an index of (column, position); null without any of them.
+   */
+  static String sortColumn(EventFilter f) {
+    if (f.taskId() != null) {
+      return "task_id";
+    } else if (f.workflowId() != null) {
+      return "workflow_id";
+    } else if (f.providerId() != null) {
+      return "provider_id";
+    } else if (f.type() != null) {
+      return f.type().endsWith(":*") ? "event_group" : "event_type";
+    } else if (f.severity() != null) {
+      return "severity";
+    }
+    return null;
+  }
+
+  /**
+   * An ORDER BY in {@code position} order that H2 reads from an index of ({@code column}, position) where the query
+   * fixes {@code column} to one value: the order is the same, but H2 walks the index only when the ORDER BY names
+   * its columns from the first. With "ORDER BY position" alone it read every matching row and sorted them, however
+   * small the page: {@code GET /events?type=task:completed&limit=10} read all of them.
+   */
+  private static String orderBy(String column, String position, String direction) {
+    return column == null
+        ? " ORDER BY " + position + direction
+        : " ORDER BY " + column + direction + ", " + position + direction;
   }
 
   /** Indexed envelopes after a position, in index order, with the position of the last one. */
@@ -213,17 +245,8 @@ public final class EventIndex implements AutoCloseable {
 
   public CompletionStage<WorkflowPage> workflows(WorkflowQuery q) {
     return query(c -> {
-      StringBuilder sql = new StringBuilder("SELECT workflow_id, name, status, submitted_at, completed_at, "
-          + "task_count, list_position FROM " + EventIndexSchema.WORKFLOWS + " WHERE 1 = 1");
       List<Object> args = new ArrayList<>();
-      equal(sql, args, "status", q.status() == null ? null : q.status().wire());
-      if (q.before() != null) {
-        sql.append(" AND list_position < ?");
-        args.add(q.before());
-      }
-      sql.append(" ORDER BY list_position DESC LIMIT ?");
-      args.add(q.limit() + 1);
-      Page<WorkflowRow> page = page(c, sql.toString(), args, q.limit(), rs -> {
+      Page<WorkflowRow> page = page(c, workflowsSql(q, args), args, q.limit(), rs -> {
         long completed = rs.getLong(5);
         Instant completedAt = rs.wasNull() ? null : Instant.ofEpochMilli(completed);
         return new WorkflowRow(rs.getString(1), rs.getString(2),
@@ -232,6 +255,20 @@ public final class EventIndex implements AutoCloseable {
       }, rs -> rs.getLong(7));
       return new WorkflowPage(page.rows(), page.next());
     });
+  }
+
+  /** The query of {@code GET /workflows}, newest first, one row more than the limit (see {@link #page}). */
+  static String workflowsSql(WorkflowQuery q, List<Object> args) {
+    StringBuilder sql = new StringBuilder("SELECT workflow_id, name, status, submitted_at, completed_at, "
+        + "task_count, list_position FROM " + EventIndexSchema.WORKFLOWS + " WHERE 1 = 1");
+    equal(sql, args, "status", q.status() == null ? null : q.status().wire());
+    if (q.before() != null) {
+      sql.append(" AND list_position < ?");
+      args.add(q.before());
+    }
+    sql.append(orderBy(q.status() == null ? null : "status", "list_position", " DESC")).append(" LIMIT ?");
+    args.add(q.limit() + 1);
+    return sql.toString();
   }
 
   /** How many workflows the list read model has in each status. */
@@ -253,18 +290,25 @@ public final class EventIndex implements AutoCloseable {
 
   public CompletionStage<DeadLetterPage> deadLetters(DeadLetterQuery q) {
     return query(c -> {
-      StringBuilder sql = new StringBuilder("SELECT " + DEAD_LETTER_COLUMNS + " FROM " + EventIndexSchema.DEAD_LETTERS
-          + " WHERE position > ?");
       List<Object> args = new ArrayList<>();
-      args.add(q.after());
-      equal(sql, args, "workflow_id", q.workflowId());
-      equal(sql, args, "task_id", q.taskId());
-      equal(sql, args, "status", q.status());
-      sql.append(" ORDER BY position LIMIT ?");
-      args.add(q.limit() + 1);
-      Page<DeadLetterRow> page = page(c, sql.toString(), args, q.limit(), EventIndex::deadLetter, rs -> rs.getLong(12));
+      Page<DeadLetterRow> page = page(c, deadLettersSql(q, args), args, q.limit(), EventIndex::deadLetter,
+          rs -> rs.getLong(12));
       return new DeadLetterPage(page.rows(), page.next());
     });
+  }
+
+  /** The query of {@code GET /dead-letters}, oldest first, one row more than the limit (see {@link #page}). */
+  static String deadLettersSql(DeadLetterQuery q, List<Object> args) {
+    StringBuilder sql = new StringBuilder("SELECT " + DEAD_LETTER_COLUMNS + " FROM " + EventIndexSchema.DEAD_LETTERS
+        + " WHERE position > ?");
+    args.add(q.after());
+    equal(sql, args, "workflow_id", q.workflowId());
+    equal(sql, args, "task_id", q.taskId());
+    equal(sql, args, "status", q.status());
+    String sortColumn = q.workflowId() != null ? "workflow_id" : q.status() != null ? "status" : null;
+    sql.append(orderBy(sortColumn, "position", "")).append(" LIMIT ?");
+    args.add(q.limit() + 1);
+    return sql.toString();
   }
 
   public CompletionStage<java.util.Optional<DeadLetterRow>> deadLetter(String id) {
