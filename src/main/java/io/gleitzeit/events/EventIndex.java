@@ -43,6 +43,11 @@ public final class EventIndex implements AutoCloseable {
    */
   public record EventQuery(EventFilter filter, Instant since, Instant until, int limit, long after) {
 
+    /** This query, read from after {@code position} on when it is past {@code after}. */
+    EventQuery startingAt(long position) {
+      return position <= after ? this : new EventQuery(filter, since, until, limit, position);
+    }
+
     /**
      * Whether an envelope's time is within {@code since} (inclusive) and {@code until} (exclusive), compared as
      * the index compares them: envelope times are whole milliseconds, a bound is rounded up to one.
@@ -152,7 +157,8 @@ public final class EventIndex implements AutoCloseable {
   public CompletionStage<EventPage> events(EventQuery q) {
     return query(c -> {
       List<Object> args = new ArrayList<>();
-      String sql = eventsSql(q, args);
+      String sql = eventsSql(q.since() == null ? q : q.startingAt(TimeMarks.startOf(c, ceilMillis(q.since()))),
+          args);
       Page<String> page = page(c, sql, args, q.limit(), rs -> rs.getString(2), rs -> rs.getLong(1));
       return new EventPage(page.rows(), page.next());
     });

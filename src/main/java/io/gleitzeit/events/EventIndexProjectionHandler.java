@@ -65,9 +65,15 @@ final class EventIndexProjectionHandler
     }
     session.withConnection(c -> {
       lockWriters(c);
+      long after = TimeMarks.lastPosition(c);
+      long latest = Long.MIN_VALUE;
       for (Indexed i : indexed) {
         write(c, i.event(), i.envelopes());
+        for (EventEnvelope e : i.envelopes()) {
+          latest = Math.max(latest, Timestamps.toEpochMilli(e.timestamp()));
+        }
       }
+      TimeMarks.written(c, after, latest);
       return null;
     });
   }

@@ -15,7 +15,7 @@ import java.util.List;
  * <ul>
  *   <li>{@code gleitzeit_event_index}: one row per envelope; {@code position} is the global order in which
  *       envelopes were indexed, which is the journal's order within a tag. Indexed for every filter of
- *       {@code GET /events}.</li>
+ *       {@code GET /events} but the time.</li>
  *   <li>{@code gleitzeit_event_index_writer}: one row that index writers lock first, so that their
  *       transactions commit in {@code position} order and a reader paging by position never skips a row
  *       that commits late.</li>
@@ -24,6 +24,7 @@ import java.util.List;
  *   <li>{@code gleitzeit_event_index_format} and {@code gleitzeit_event_index_journal}: the index's format and the
  *       identity of the journal it was built from ({@code gleitzeit_journal_identity}, in the journal's
  *       database): an index that differs in either is built again.</li>
+ *   <li>{@code gleitzeit_event_time_marks}: where a {@code since} query starts ({@link TimeMarks}).</li>
  * </ul>
  */
 final class EventIndexSchema {
@@ -77,7 +78,9 @@ final class EventIndexSchema {
         "CREATE INDEX IF NOT EXISTS " + EVENTS + "_task ON " + EVENTS + " (task_id, position)",
         "CREATE INDEX IF NOT EXISTS " + EVENTS + "_provider ON " + EVENTS + " (provider_id, position)",
         "CREATE INDEX IF NOT EXISTS " + EVENTS + "_severity ON " + EVENTS + " (severity, position)",
-        "CREATE INDEX IF NOT EXISTS " + EVENTS + "_time ON " + EVENTS + " (timestamp_ms)",
+        // Replaced by TimeMarks: dropped from an index written before them.
+        "DROP INDEX IF EXISTS " + EVENTS + "_time",
+        TimeMarks.DDL,
         "CREATE TABLE IF NOT EXISTS " + WRITER + " (id INT PRIMARY KEY)",
         "CREATE TABLE IF NOT EXISTS " + FORMAT_TABLE + " (version INT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS " + INDEXED_JOURNAL + " (journal_id VARCHAR(36) NOT NULL)",
@@ -125,6 +128,7 @@ final class EventIndexSchema {
         }
       }
       rebuildWhenOutdated(c, s, journalIdentity(journal));
+      markIndexWrittenWithoutMarks(c, s);
     } finally {
       c.setAutoCommit(autoCommit);
     }
@@ -188,7 +192,7 @@ final class EventIndexSchema {
               + "replaced or deleted beside it. The index is emptied and built again from this journal.", indexed,
               journalId);
         }
-        for (String table : List.of(EVENTS, WORKFLOWS, DEAD_LETTERS, FORMAT_TABLE)) {
+        for (String table : List.of(EVENTS, TimeMarks.TABLE, WORKFLOWS, DEAD_LETTERS, FORMAT_TABLE)) {
           s.executeUpdate("DELETE FROM " + table);
         }
         if (exists(c, OFFSETS)) {
@@ -201,6 +205,21 @@ final class EventIndexSchema {
         s.executeUpdate("DELETE FROM " + INDEXED_JOURNAL);
         s.executeUpdate("INSERT INTO " + INDEXED_JOURNAL + " (journal_id) VALUES ('" + journalId + "')");
       }
+      c.commit();
+    } catch (SQLException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(true);
+    }
+  }
+
+  /** See {@link TimeMarks#markIndexWrittenWithoutMarks}: under the writer lock, so that no index writer runs. */
+  private static void markIndexWrittenWithoutMarks(Connection c, Statement s) throws SQLException {
+    c.setAutoCommit(false);
+    try {
+      s.executeQuery("SELECT id FROM " + WRITER + " WHERE id = 1 FOR UPDATE").close();
+      TimeMarks.markIndexWrittenWithoutMarks(s);
       c.commit();
     } catch (SQLException e) {
       c.rollback();
