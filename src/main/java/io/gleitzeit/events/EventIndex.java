@@ -164,12 +164,34 @@ public final class EventIndex implements AutoCloseable {
     });
   }
 
-  /** The query of {@code GET /events}: position and envelope, one row more than the limit (see {@link #page}). */
+  /**
+   * The query of {@code GET /events}: position and envelope, one row more than the limit (see {@link #page}). A
+   * group that is the query's narrowest filter is read as a page of each of its types, merged: the index has no
+   * index of groups, which every envelope would pay for (see {@link #sortColumn}).
+   */
   static String eventsSql(EventQuery q, List<Object> args) {
+    EventFilter f = q.filter();
+    String column = sortColumn(f);
+    if (!"event_group".equals(column)) {
+      return select(q, f, column, args);
+    }
+    StringBuilder sql = new StringBuilder("SELECT position, envelope FROM (");
+    String union = "";
+    for (String type : EventTypes.inGroup(f.type())) {
+      EventFilter oneType = new EventFilter(type, null, null, null, f.severity());
+      sql.append(union).append('(').append(select(q, oneType, "event_type", args)).append(')');
+      union = " UNION ALL ";
+    }
+    sql.append(") AS one_page_per_type ORDER BY position LIMIT ?");
+    args.add(q.limit() + 1);
+    return sql.toString();
+  }
+
+  /** The rows of one query of {@link #eventsSql}, in the index of {@code column}. */
+  private static String select(EventQuery q, EventFilter f, String column, List<Object> args) {
     StringBuilder sql = new StringBuilder("SELECT position, envelope FROM " + EventIndexSchema.EVENTS
         + " WHERE position > ?");
     args.add(q.after());
-    EventFilter f = q.filter();
     if (f.type() != null) {
       if (f.type().endsWith(":*")) {
         sql.append(" AND event_group = ?");
@@ -191,7 +213,7 @@ public final class EventIndex implements AutoCloseable {
       sql.append(" AND timestamp_ms < ?");
       args.add(ceilMillis(q.until()));
     }
-    sql.append(orderBy(sortColumn(f), "position", ""));
+    sql.append(orderBy(column, "position", ""));
     sql.append(" LIMIT ?");
     args.add(q.limit() + 1);
     return sql.toString();
@@ -199,7 +221,8 @@ public final class EventIndex implements AutoCloseable {
 
   /**
    * The column whose index a filtered page of envelopes is read in: the filter most likely to be the narrowest, as
-   * each of the columns named here has an index of (column, position); null without any of them.
+   * each of the columns named here but {@code event_group} has an index of (column, position); null without any of
+   * them. A group has no index: {@link #eventsSql} reads it in the index of its types.
    */
   static String sortColumn(EventFilter f) {
     if (f.taskId() != null) {

@@ -15,7 +15,7 @@ import java.util.List;
  * <ul>
  *   <li>{@code gleitzeit_event_index}: one row per envelope; {@code position} is the global order in which
  *       envelopes were indexed, which is the journal's order within a tag. Indexed for every filter of
- *       {@code GET /events} but the time.</li>
+ *       {@code GET /events} but the group (read in its types' index) and the time ({@link TimeMarks}).</li>
  *   <li>{@code gleitzeit_event_index_writer}: one row that index writers lock first, so that their
  *       transactions commit in {@code position} order and a reader paging by position never skips a row
  *       that commits late.</li>
@@ -73,12 +73,13 @@ final class EventIndexSchema {
         // Unique: exactly-once indexing is an invariant; a duplicate stops the projection instead of hiding.
         "CREATE UNIQUE INDEX IF NOT EXISTS " + EVENTS + "_event_id ON " + EVENTS + " (event_id)",
         "CREATE INDEX IF NOT EXISTS " + EVENTS + "_type ON " + EVENTS + " (event_type, position)",
-        "CREATE INDEX IF NOT EXISTS " + EVENTS + "_group ON " + EVENTS + " (event_group, position)",
         "CREATE INDEX IF NOT EXISTS " + EVENTS + "_workflow ON " + EVENTS + " (workflow_id, position)",
         "CREATE INDEX IF NOT EXISTS " + EVENTS + "_task ON " + EVENTS + " (task_id, position)",
         "CREATE INDEX IF NOT EXISTS " + EVENTS + "_provider ON " + EVENTS + " (provider_id, position)",
         "CREATE INDEX IF NOT EXISTS " + EVENTS + "_severity ON " + EVENTS + " (severity, position)",
-        // Replaced by TimeMarks: dropped from an index written before them.
+        // A group is read in the index of its types, a time from TimeMarks: indexes of both, which every envelope
+        // paid for, are dropped from an index written before.
+        "DROP INDEX IF EXISTS " + EVENTS + "_group",
         "DROP INDEX IF EXISTS " + EVENTS + "_time",
         TimeMarks.DDL,
         "CREATE TABLE IF NOT EXISTS " + WRITER + " (id INT PRIMARY KEY)",

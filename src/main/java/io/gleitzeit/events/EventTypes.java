@@ -1,5 +1,6 @@
 package io.gleitzeit.events;
 
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -23,6 +24,12 @@ public final class EventTypes {
       .collect(Collectors.toUnmodifiableSet());
 
   private EventTypes() {}
+
+  /** The types of a group ({@code task:*}), in alphabetical order. */
+  public static List<String> inGroup(String group) {
+    String prefix = group.substring(0, group.length() - 1);
+    return ALL.stream().filter(t -> t.startsWith(prefix)).sorted().toList();
+  }
 
   /** An event type of SPEC §4, or a group of them. */
   public static boolean isTypeOrGroup(String type) {

@@ -110,7 +110,10 @@ class EventIndexQueryPlanTest {
       for (long after : new long[] {0, ROWS / 2}) {
         List<Object> args = new ArrayList<>();
         String sql = EventIndex.eventsSql(new EventIndex.EventQuery(filter, null, null, LIMIT, after), args);
-        assertReadsAboutAPage(sql, args, filter + " after " + after);
+        // A group is read as a page of each of its types (EventIndex.eventsSql).
+        int indexesRead = filter.type() != null && filter.type().endsWith(":*")
+            ? EventTypes.inGroup(filter.type()).size() : 1;
+        assertReadsAboutAPage(sql, args, indexesRead, filter + " after " + after);
         assertEquals(firstMatching(filter, after), positions(sql, args), "the page of " + filter + " after " + after);
       }
     }
@@ -121,18 +124,19 @@ class EventIndexQueryPlanTest {
     List<Object> args = new ArrayList<>();
     String workflows = EventIndex.workflowsSql(new EventIndex.WorkflowQuery(WorkflowStatus.COMPLETED, LIMIT, 2_001L),
         args);
-    assertReadsAboutAPage(workflows, args, "workflows completed before 2001");
+    assertReadsAboutAPage(workflows, args, 1, "workflows completed before 2001");
     for (var query : List.of(new EventIndex.DeadLetterQuery(null, null, "pending", LIMIT, 100),
         new EventIndex.DeadLetterQuery("w2", null, null, LIMIT, 100))) {
       List<Object> deadLetterArgs = new ArrayList<>();
-      assertReadsAboutAPage(EventIndex.deadLettersSql(query, deadLetterArgs), deadLetterArgs, query.toString());
+      assertReadsAboutAPage(EventIndex.deadLettersSql(query, deadLetterArgs), deadLetterArgs, 1, query.toString());
     }
   }
 
-  private static void assertReadsAboutAPage(String sql, List<Object> args, String what) throws SQLException {
+  private static void assertReadsAboutAPage(String sql, List<Object> args, int indexesRead, String what)
+      throws SQLException {
     long scanned = scanCount(sql, args);
-    assertTrue(scanned <= MOST_ROWS_A_PAGE_READS,
-        what + ": a page of " + LIMIT + " read " + scanned + " rows, more than " + MOST_ROWS_A_PAGE_READS);
+    long most = (long) MOST_ROWS_A_PAGE_READS * indexesRead;
+    assertTrue(scanned <= most, what + ": a page of " + LIMIT + " read " + scanned + " rows, more than " + most);
   }
 
   private static long scanCount(String sql, List<Object> args) throws SQLException {
