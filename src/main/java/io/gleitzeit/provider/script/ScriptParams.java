@@ -21,6 +21,9 @@ import java.util.TreeSet;
 public record ScriptParams(String name, Path program, List<String> args, String stdin, Duration timeout,
                            Map<String, String> env) {
 
+  /** A process's arguments and environment are C strings: a NUL cannot be passed, it would end the text. */
+  private static final String NUL = "'%s' contains a NUL character (\\u0000), which no process argument or "
+      + "environment variable can hold";
   private static final Set<String> KEYS = Set.of("command", "args", "stdin", "timeout_ms", "env");
 
   public static ScriptParams parse(ObjectNode params, ScriptSettings settings) {
@@ -52,10 +55,12 @@ public record ScriptParams(String name, Path program, List<String> args, String 
       } else {
         for (int i = 0; i < a.size(); i++) {
           JsonNode arg = a.get(i);
-          if (arg.isTextual() || arg.isNumber() || arg.isBoolean()) {
-            args.add(arg.asText());
-          } else {
+          if (!(arg.isTextual() || arg.isNumber() || arg.isBoolean())) {
             problems.add("'args[" + i + "]' must be text, got " + arg.getNodeType());
+          } else if (arg.asText().indexOf('\0') >= 0) {
+            problems.add(NUL.formatted("args[" + i + "]"));
+          } else {
+            args.add(arg.asText());
           }
         }
       }
@@ -63,7 +68,7 @@ public record ScriptParams(String name, Path program, List<String> args, String 
     String stdin = null;
     JsonNode s = params.get("stdin");
     if (s != null && !s.isNull()) {
-      if (!s.isTextual()) {
+      if (!(s.isTextual() || s.isNumber() || s.isBoolean())) {
         problems.add("'stdin' must be text, got " + s.getNodeType());
       } else {
         stdin = s.asText();
@@ -90,6 +95,8 @@ public record ScriptParams(String name, Path program, List<String> args, String 
                 + new TreeSet<>(settings.envWhitelist()));
           } else if (!v.getValue().isValueNode() || v.getValue().isNull()) {
             problems.add("'env." + v.getKey() + "' must be text, got " + v.getValue().getNodeType());
+          } else if (v.getValue().asText().indexOf('\0') >= 0) {
+            problems.add(NUL.formatted("env." + v.getKey()));
           } else {
             env.put(v.getKey(), v.getValue().asText());
           }

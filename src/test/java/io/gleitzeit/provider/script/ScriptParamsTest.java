@@ -74,11 +74,30 @@ class ScriptParamsTest {
   @Test
   void shouldRefuseEnvironmentVariablesOffTheWhitelistAndMalformedParams() {
     TaskFailure f = assertThrows(TaskFailure.class, () -> ScriptParams.parse(params("{'command': 'echo',"
-        + " 'env': {'LD_PRELOAD': '/x.so'}, 'args': 'not a list', 'stdin': 1, 'timeout_ms': 0, 'shell': true}"),
+        + " 'env': {'LD_PRELOAD': '/x.so'}, 'args': 'not a list', 'stdin': [1], 'timeout_ms': 0, 'shell': true}"),
         SETTINGS));
     assertFalse(f.retryable());
     for (String expected : List.of("'LD_PRELOAD' is not on this provider's env-whitelist", "'args' must be a list",
         "'stdin' must be text", "'timeout_ms'", "unknown param 'shell'")) {
+      assertTrue(f.getMessage().contains(expected), () -> expected + " missing from " + f.getMessage());
+    }
+  }
+
+  @Test
+  void shouldPassNumbersAndBooleansAsTheirTextAsAWholeValuePlaceholderGivesThem() {
+    ScriptParams p = ScriptParams.parse(params("{'command': 'echo', 'args': [3, true], 'stdin': 1.5,"
+        + " 'env': {'LANG': 7}}"), SETTINGS);
+    assertEquals(List.of("/bin/echo", "3", "true"), p.commandLine());
+    assertEquals("1.5", p.stdin());
+    assertEquals(Map.of("LANG", "7"), p.env());
+  }
+
+  @Test
+  void shouldRefuseANulInAnArgumentOrAnEnvironmentValueForGood() {
+    TaskFailure f = assertThrows(TaskFailure.class, () -> ScriptParams.parse(params("{'command': 'echo',"
+        + " 'args': ['ok', 'a\\u0000b'], 'env': {'LANG': 'C\\u0000'}}"), SETTINGS));
+    assertFalse(f.retryable());
+    for (String expected : List.of("'args[1]' contains a NUL character", "'env.LANG' contains a NUL character")) {
       assertTrue(f.getMessage().contains(expected), () -> expected + " missing from " + f.getMessage());
     }
   }
