@@ -95,6 +95,10 @@ public final class DefinitionParser {
             root = body == null || body.length == 0 ? null
                     : format == SourceFormat.YAML ? YamlAliases.readTree(body) : Json.MAPPER.readTree(body);
         } catch (JsonProcessingException e) {
+            String notUtf8 = format == SourceFormat.YAML ? SyntaxErrors.notUtf8(body, format.name()) : null;
+            if (notUtf8 != null) {
+                return invalid("$", notUtf8);
+            }
             return invalid("$", SyntaxErrors.describe(e, format.name(), "unexpected content after the end of the "
                     + "definition (expected exactly one " + (format == SourceFormat.YAML ? "YAML document" : "JSON object")
                     + ")"));
@@ -614,12 +618,9 @@ public final class DefinitionParser {
                 return null;
             }
             long millis = d.movePointRight(3).setScale(0, RoundingMode.HALF_UP).longValueExact();
-            if (positive && millis == 0) {
-                problem(at, field + " must be at least 0.001 seconds (durations are kept to the millisecond), got "
-                        + plain(d));
-                return null;
-            }
-            return Duration.ofMillis(millis);
+            // Kept to the millisecond: a duration that must be greater than 0 (SPEC §1) and is under half of one
+            // is the shortest there is, not a 0 that the rule refuses.
+            return Duration.ofMillis(positive ? Math.max(1, millis) : millis);
         }
 
         private boolean finiteNumber(JsonNode v, String at, String expected) {

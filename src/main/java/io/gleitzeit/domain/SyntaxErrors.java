@@ -2,6 +2,11 @@ package io.gleitzeit.domain;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.CoderResult;
+import java.nio.charset.StandardCharsets;
 
 /** A parser's failure on a request body, said in one line with where it is: the same for every kind of body. */
 final class SyntaxErrors {
@@ -30,11 +35,41 @@ final class SyntaxErrors {
         return b.append(": ").append(inWords(message)).toString();
     }
 
+    /**
+     * "invalid YAML at line 4, column 9: the text is not valid UTF-8 ..." at the first byte of {@code body} that is
+     * not UTF-8, or null when all of it is. The YAML parser decodes the body before it tracks positions, so it says
+     * line 1, column 1 wherever the byte is; the JSON parser says where itself.
+     */
+    static String notUtf8(byte[] body, String format) {
+        CharBuffer before = CharBuffer.allocate(body.length + 1);
+        CoderResult result = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(body), before, true);
+        if (!result.isError()) {
+            return null;
+        }
+        before.flip();
+        int line = 1;
+        int column = 1;
+        for (int i = 0; i < before.length(); i++) {
+            if (before.charAt(i) == '\n') {
+                line++;
+                column = 1;
+            } else {
+                column++;
+            }
+        }
+        return "invalid " + format + " at line " + line + ", column " + column + ": " + NOT_UTF8;
+    }
+
+    private static final String NOT_UTF8 = "the text is not valid UTF-8 (a definition is read as UTF-8)";
+
     /** The parser's message without the Java names some of them carry (a user cannot act on those). */
     private static String inWords(String message) {
         if (message.contains("Invalid UTF-8")) {
             // JSON is UTF-8 (RFC 8259); a charset parameter does not change how a body is read.
-            return "the text is not valid UTF-8 (a definition is read as UTF-8)";
+            return NOT_UTF8;
         }
         if (message.startsWith("Expected a field name (Scalar value in YAML)")) {
             return "a mapping key must be a plain value, not a list or a mapping";

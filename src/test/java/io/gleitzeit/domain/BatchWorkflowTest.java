@@ -106,6 +106,13 @@ class BatchWorkflowTest {
     }
 
     @Test
+    void shouldRefuseAJoinIdThatABatchTaskHasSayingSoOnce() {
+        List<Problem> problems = problems(batch("*.txt", READ, "{'id': 'read_2', 'method': 'test/echo'}"));
+        assertEquals(List.of(new Problem("join.id", "join id 'read_2' is also the id of a batch task (the template"
+                + " makes read_1 to read_2): give the join another id")), problems);
+    }
+
+    @Test
     void shouldNameTasksAfterTheTemplateAndItsFileAndDefaultTheIds() {
         WorkflowDefinition wf = valid(batch("*.md", "{'name': 'Read', 'method': 'test/echo', 'params': {'f': '${batch.name}'}}",
                 "{'method': 'test/echo'}"));

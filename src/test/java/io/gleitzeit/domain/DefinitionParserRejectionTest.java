@@ -145,8 +145,6 @@ class DefinitionParserRejectionTest {
                         List.of("timeout must be greater than 0 seconds, got 0")),
                 arguments(T + ", timeout: -3}]", "tasks[0].timeout",
                         List.of("timeout must be greater than 0 seconds, got -3")),
-                arguments(T + ", timeout: 0.0001}]", "tasks[0].timeout",
-                        List.of("timeout must be at least 0.001 seconds", "got 0.0001")),
                 arguments(T + ", timeout: 8640000.001}]", "tasks[0].timeout",
                         List.of("timeout must be at most 8640000 seconds (100 days), got 8640000.001")),
                 arguments("schedule_to_start_timeout: 0\n" + T + "}]", "schedule_to_start_timeout",
@@ -404,6 +402,11 @@ class DefinitionParserRejectionTest {
             assertTrue(problems.get(0).message().endsWith(": the text is not valid UTF-8 (a definition is read as"
                     + " UTF-8)"), problems::toString);
         }
+        byte[] yaml = ("name: x\ntasks:\n  - id: a\n    method: t/x\n    params: {text: caf\u00e9}\n")
+                .getBytes(StandardCharsets.ISO_8859_1);
+        assertEquals("invalid YAML at line 5, column 23: the text is not valid UTF-8 (a definition is read as UTF-8)",
+                assertInstanceOf(ParseResult.Invalid.class, new DefinitionParser().parse(yaml, SourceFormat.YAML))
+                        .problems().get(0).message());
         String complexKey = problems(T + ", params: {? [1, 2] : x}}]", SourceFormat.YAML).get(0).message();
         assertTrue(complexKey.endsWith("a mapping key must be a plain value, not a list or a mapping"), complexKey);
         String deep = problems("{\"tasks\": " + "[".repeat(1001), SourceFormat.JSON).get(0).message();

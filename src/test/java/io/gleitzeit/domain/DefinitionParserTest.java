@@ -183,6 +183,8 @@ class DefinitionParserTest {
             "30, 60, 30000",
             "0.25, none, 250",
             "0.0005, none, 1",
+            "0.0001, none, 1",
+            "none, 1e-9, 1",
             "1.0004, none, 1000",
             "8640000, none, 8640000000"})
     void shouldTakeTimeoutFromTaskThenDefaults(String taskTimeout, String defaultTimeout, Long expectedMs) {
