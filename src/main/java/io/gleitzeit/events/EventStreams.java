@@ -10,8 +10,10 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.event.Logging;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.ActorAttributes;
+import org.apache.pekko.stream.BufferOverflowException;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.SharedKillSwitch;
@@ -31,12 +33,11 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
  */
 public final class EventStreams {
 
-  /**
-   * How many journal events with envelopes that match its filters a subscriber may fall behind before its stream
-   * fails: a slow client is disconnected (and may resume with Last-Event-ID) instead of growing the server's
-   * memory.
-   */
-  public static final int BUFFERED_BATCHES = 4096;
+  /** A subscriber that falls too far behind fails its stream, which logs one WARN of its own (see subscribe). */
+  private static final OverflowStrategy OVERFLOW = OverflowStrategy.fail().withLogLevel(Logging.DebugLevel());
+
+  /** Where {@link #bufferedBatches} is configured (conf/gleitzeit.conf). */
+  public static final String BUFFER_SETTING = "gleitzeit.http.stream-buffer-events";
 
   /** How long a resuming stream waits for the event index to catch up with the journal before giving up. */
   public static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(10);
@@ -49,6 +50,12 @@ public final class EventStreams {
   static final Duration UNCLAIMED_SUBSCRIPTION_TIMEOUT = CATCH_UP_TIMEOUT.plusSeconds(20);
 
   private final ActorSystem<?> system;
+  /**
+   * How many journal events with envelopes that match its filters a subscriber may fall behind before its stream
+   * ends: a slow client is disconnected (and may resume with Last-Event-ID) instead of growing the server's
+   * memory.
+   */
+  private final int bufferedBatches;
   /** Completes every subscriber's live part when the node stops, so that streams end instead of breaking. */
   private final SharedKillSwitch stopping = KillSwitches.shared("event-streams");
   private final LiveEvents live;
@@ -57,6 +64,7 @@ public final class EventStreams {
 
   public EventStreams(ActorSystem<?> system, LiveEvents live, WorkflowJournal journal, EventIndex index) {
     this.system = system;
+    this.bufferedBatches = system.settings().config().getInt(BUFFER_SETTING);
     this.live = live;
     this.journal = journal;
     this.index = index;
@@ -84,10 +92,37 @@ public final class EventStreams {
     CompletionStage<Optional<Source<EventEnvelope, NotUsed>>> history = journal.envelopes(workflowId)
         .thenApply(all -> after(all, afterEventId).map(replayed -> {
           long lastRead = all.isEmpty() ? 0 : all.get(all.size() - 1).sequenceNumber();
+          String replayedSubmission = all.isEmpty() ? null : all.get(0).eventId();
           return Source.from(replayed).filter(filter::matches) // the live ones were filtered on arrival
-              .concat(liveOnes.filter(e -> e.sequenceNumber() == null || e.sequenceNumber() > lastRead));
+              .concat(liveOnes.statefulMap(() -> new NotReplayed(lastRead, replayedSubmission),
+                  (state, e) -> Pair.create(state, state.keep(e) ? List.of(e) : List.<EventEnvelope>of()),
+                  state -> Optional.empty())
+                  .mapConcat(kept -> kept));
         }));
     return unsubscribedUnlessStreamed(history, liveOnes);
+  }
+
+  /**
+   * Which live envelopes of a workflow the replayed history did not hold: those past its last sequence number, and
+   * every one from a new submission under the same id on — retention deleted the workflow and its id was used
+   * again, so the numbers start again at 1 (black-box round 12: the stream dropped the new workflow's events).
+   */
+  private static final class NotReplayed {
+    private final long lastRead;
+    private final String replayedSubmission;
+    private boolean resubmitted;
+
+    NotReplayed(long lastRead, String replayedSubmission) {
+      this.lastRead = lastRead;
+      this.replayedSubmission = replayedSubmission;
+    }
+
+    boolean keep(EventEnvelope e) {
+      if (!resubmitted && "workflow:submitted".equals(e.eventType()) && !e.eventId().equals(replayedSubmission)) {
+        resubmitted = true;
+      }
+      return resubmitted || e.sequenceNumber() == null || e.sequenceNumber() > lastRead;
+    }
   }
 
   /**
@@ -164,17 +199,25 @@ public final class EventStreams {
    * Subscribes now, to one workflow's batches through this node's router ({@code workflowId} given; visible to the
    * router at once) or to the whole topic (null: the global stream's live-only part), for a stream that may start
    * seconds later: the envelopes that {@code keep} drops are dropped as they arrive, so that only journal events
-   * with envelopes the stream will send count against {@link #BUFFERED_BATCHES} meanwhile (a burst of other
+   * with envelopes the stream will send count against {@link #bufferedBatches} meanwhile (a burst of other
    * workflows' events overflowed a stream still waiting to start).
    */
   private Source<EventEnvelope, NotUsed> subscribe(
       String workflowId, java.util.function.Predicate<EventEnvelope> keep) {
     // Batches stay whole in the buffer: one journal event (a workflow's submission) yields thousands of envelopes.
     Source<EventEnvelope, ActorRef<EnvelopeBatch>> source = ActorSource.<EnvelopeBatch>actorRef(
-            batch -> false, batch -> Optional.empty(), BUFFERED_BATCHES, OverflowStrategy.fail())
+            batch -> false, batch -> Optional.empty(), bufferedBatches, OVERFLOW)
         .map(batch -> batch.envelopes().stream().filter(keep).toList())
         .filter(kept -> !kept.isEmpty())
-        .buffer(BUFFERED_BATCHES, OverflowStrategy.fail())
+        .buffer(bufferedBatches, OVERFLOW)
+        // A client that fell that far behind is let go with a normal end of its response (an SSE client
+        // reconnects with Last-Event-ID): failing the response aborted the connection and logged a stack trace.
+        .recoverWithRetries(1, BufferOverflowException.class, () -> {
+          system.log().warn("A live event stream{} fell {} journal events behind its client and was closed; the "
+              + "client may resume with Last-Event-ID", workflowId == null ? "" : " of workflow " + workflowId,
+              bufferedBatches);
+          return Source.empty();
+        })
         .mapConcat(kept -> kept)
         // However the stream ends (its client went, the node stops, nobody ever ran it): no longer routed to.
         .watchTermination((ref, done) -> {

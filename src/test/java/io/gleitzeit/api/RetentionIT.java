@@ -127,4 +127,33 @@ class RetentionIT {
     assertEquals(List.of(), node.retention().sweepNow().toCompletableFuture().get(60, TimeUnit.SECONDS));
     assertEquals("running", ok(api.get("/workflows/" + running)).path("status").asText());
   }
+
+  /** An open stream of a workflow that retention removes follows a new workflow under the same id too. */
+  @Test
+  void aWorkflowStreamOpenAcrossRemovalGetsTheEventsOfANewWorkflowUnderTheSameId() throws Exception {
+    String id = "reused-" + UUID.randomUUID();
+    String definition = "{\"id\": \"" + id + "\", \"tasks\": [{\"id\": \"a\", \"method\": \"test/echo\"}]}";
+    api.submitAccepted(definition);
+    assertEquals("completed", api.awaitEnd(id, WAIT).status());
+    awaitIndexed(id);
+    int firstRun = api.events(id).size();
+    try (EventWatch watch = EventWatch.open(node.baseUrl(), "workflow_id=" + id)) {
+      watch.await("the first run's end", EventWatch.type("workflow:completed"), WAIT);
+      assertTrue(node.retention().sweepNow().toCompletableFuture().get(60, TimeUnit.SECONDS).contains(id));
+      assertEquals(404, api.get("/workflows/" + id).status());
+
+      api.submitAccepted(definition);
+      assertEquals("completed", api.awaitEnd(id, WAIT).status());
+      List<JsonNode> secondRun = api.events(id);
+      watch.await("the second run's end", e -> e.path("event_id").asText()
+          .equals(secondRun.get(secondRun.size() - 1).path("event_id").asText()), WAIT);
+      List<String> received = watch.received().stream().map(e -> e.path("event_id").asText()).toList();
+      assertEquals(firstRun + secondRun.size(), received.size(), "both runs' events, each once: " + received);
+      assertEquals(secondRun.stream().map(e -> e.path("event_id").asText()).toList(),
+          received.subList(firstRun, received.size()));
+    }
+    // Leaves nothing finished behind for the other test's look.
+    awaitIndexed(id);
+    assertEquals(List.of(id), node.retention().sweepNow().toCompletableFuture().get(60, TimeUnit.SECONDS));
+  }
 }

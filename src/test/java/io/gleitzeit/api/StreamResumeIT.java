@@ -290,7 +290,7 @@ class StreamResumeIT {
     JsonNode lastBefore = api.events(before).get(api.events(before).size() - 1);
     node.eventIndex().awaitWorkflowIndexed(before, lastBefore.path("sequence_number").asLong(), WAIT).join();
     StringBuilder tasks = new StringBuilder();
-    for (int i = 0; i < 4_500; i++) { // 9,000 journal events and 4,500 task:created: over BUFFERED_BATCHES
+    for (int i = 0; i < 4_500; i++) { // 9,000 journal events and 4,500 task:created: over the stream buffer (4,096)
       tasks.append(i == 0 ? "" : ", ").append("{\"id\": \"t").append(i).append("\", \"method\": \"test/echo\"}");
     }
     String wide = "wide-" + UUID.randomUUID();
