@@ -199,8 +199,9 @@ final class BatchExpansion {
         if (ids.contains(joinId)) {
             // Said here: the plain document would call it a duplicate of tasks[k] and a cycle, neither of which
             // the user wrote.
-            problem(FieldPaths.key("join", "id"), "join id '" + joinId + "' is also the id of a batch task (the template"
-                    + " makes " + ids.get(0) + " to " + ids.get(ids.size() - 1) + "): give the join another id");
+            problem(FieldPaths.key("join", "id"), "join id '" + joinId + "' is also the id of a batch task (the"
+                    + " template makes " + ids.get(0) + " to " + ids.get(ids.size() - 1)
+                    + "): give the join another id");
         }
         ArrayNode dependencies = task.putArray("dependencies");
         ids.forEach(dependencies::add);
