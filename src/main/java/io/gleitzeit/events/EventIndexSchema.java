@@ -182,9 +182,7 @@ final class EventIndexSchema {
     if (format(s) >= FORMAT && journalId.equals(single(s, "SELECT MIN(journal_id) FROM " + INDEXED_JOURNAL))) {
       return;
     }
-    c.setAutoCommit(false);
-    try {
-      s.executeQuery("SELECT id FROM " + WRITER + " WHERE id = 1 FOR UPDATE").close();
+    underWriterLock(c, s, () -> {
       String indexed = single(s, "SELECT MIN(journal_id) FROM " + INDEXED_JOURNAL);
       boolean otherJournal = indexed != null && !indexed.equals(journalId);
       if (format(s) < FORMAT || otherJournal) {
@@ -206,21 +204,28 @@ final class EventIndexSchema {
         s.executeUpdate("DELETE FROM " + INDEXED_JOURNAL);
         s.executeUpdate("INSERT INTO " + INDEXED_JOURNAL + " (journal_id) VALUES ('" + journalId + "')");
       }
-      c.commit();
-    } catch (SQLException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(true);
-    }
+    });
   }
 
-  /** See {@link TimeMarks#markIndexWrittenWithoutMarks}: under the writer lock, so that no index writer runs. */
+  /** See {@link TimeMarks#markIndexWrittenWithoutMarks}. */
   private static void markIndexWrittenWithoutMarks(Connection c, Statement s) throws SQLException {
+    underWriterLock(c, s, () -> TimeMarks.markIndexWrittenWithoutMarks(s));
+  }
+
+  @FunctionalInterface
+  private interface Work {
+    void run() throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} in one transaction that holds the writer lock: no index writer runs meanwhile, and when
+   * several nodes start at once they do it one after the other.
+   */
+  private static void underWriterLock(Connection c, Statement s, Work work) throws SQLException {
     c.setAutoCommit(false);
     try {
       s.executeQuery("SELECT id FROM " + WRITER + " WHERE id = 1 FOR UPDATE").close();
-      TimeMarks.markIndexWrittenWithoutMarks(s);
+      work.run();
       c.commit();
     } catch (SQLException e) {
       c.rollback();
