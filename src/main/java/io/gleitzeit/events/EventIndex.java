@@ -455,12 +455,26 @@ public final class EventIndex implements AutoCloseable {
   public static final Duration QUERY_CATCH_UP_LIMIT = Duration.ofSeconds(3);
 
   /**
+   * The limit instead of {@link #QUERY_CATCH_UP_LIMIT} until the index has caught up once since the node started:
+   * its projections take seconds to start and read on from their offsets, and a query answered from the index as
+   * it was before a restart missed what the workflows wrote since, and a requeue of a dead letter added then was
+   * a 404 (black-box round 12, on a quiet node 4 s after a kill -9).
+   */
+  public static final Duration STARTING_CATCH_UP_LIMIT = Duration.ofSeconds(30);
+
+  /** Whether a query has found the index caught up with the journal since the node started. */
+  private volatile boolean caughtUpSinceStart;
+
+  /**
    * Completes once the index holds every journal event committed before this call, or after {@link
-   * #QUERY_CATCH_UP_LIMIT}: a query run after it reads its writes, e.g. a workflow's events once {@code GET
-   * /workflows/{id}} showed its end (SPEC §5 queries "the event store", which is the journal).
+   * #QUERY_CATCH_UP_LIMIT} ({@link #STARTING_CATCH_UP_LIMIT} while the node starts): a query run after it reads
+   * its writes, e.g. a workflow's events once {@code GET /workflows/{id}} showed its end (SPEC §5 queries "the
+   * event store", which is the journal).
    */
   public CompletionStage<Void> caughtUp() {
-    return journalHighWater().thenCompose(high -> awaitIndexedUpTo(high, QUERY_CATCH_UP_LIMIT))
+    Duration limit = caughtUpSinceStart ? QUERY_CATCH_UP_LIMIT : STARTING_CATCH_UP_LIMIT;
+    return journalHighWater().thenCompose(high -> awaitIndexedUpTo(high, limit))
+        .thenRun(() -> caughtUpSinceStart = true)
         .exceptionally(failure -> {
           Throwable cause = failure instanceof CompletionException && failure.getCause() != null
               ? failure.getCause() : failure;
