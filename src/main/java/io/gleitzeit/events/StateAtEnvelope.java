@@ -65,12 +65,16 @@ public final class StateAtEnvelope {
   private static WorkflowView partly(WorkflowView before, WorkflowView after, List<EventEnvelope> envelopes, long n) {
     Map<String, String> doneState = new HashMap<>();
     Set<String> moreToCome = new HashSet<>();
+    Set<String> retryTimeToCome = new HashSet<>();
     boolean statusToCome = false;
     for (EventEnvelope envelope : envelopes) {
       boolean done = envelope.sequenceNumber() <= n;
       String taskState = envelope.taskId() == null ? null : TASK_STATES.get(envelope.eventType());
       if ("task:failed".equals(envelope.eventType()) && envelope.payload().path("will_retry").asBoolean(false)) {
         taskState = "retry_scheduled"; // SPEC §3: failed is final; a failure that is retried waits for its retry
+      }
+      if (!done && "task:retry_scheduled".equals(envelope.eventType())) {
+        retryTimeToCome.add(envelope.taskId()); // its task:failed says a retry comes, this one says when
       }
       if (taskState != null) {
         if (done) {
@@ -95,9 +99,9 @@ public final class StateAtEnvelope {
       if (!moreToCome.contains(t.id())) {
         tasks.add(t);
       } else if (doneState.containsKey(t.id())) {
-        tasks.add(midway(t, doneState.get(t.id())));
+        tasks.add(midway(t, doneState.get(t.id()), !retryTimeToCome.contains(t.id())));
       } else {
-        tasks.add(earlier.getOrDefault(t.id(), midway(t, "pending")));
+        tasks.add(earlier.getOrDefault(t.id(), midway(t, "pending", false)));
       }
     }
     boolean keepStatus = statusToCome && before != null;
@@ -107,14 +111,17 @@ public final class StateAtEnvelope {
         after.metadata(), n, List.copyOf(tasks));
   }
 
-  /** The task as its event's later envelopes left it, shown in {@code state}: what comes after is cleared. */
-  private static TaskView midway(TaskView t, String state) {
+  /**
+   * The task as its event's later envelopes left it, shown in {@code state}: what comes after is cleared, the time
+   * of a scheduled retry too unless {@code retryTimeSaid}.
+   */
+  private static TaskView midway(TaskView t, String state, boolean retryTimeSaid) {
     boolean queued = state.equals("pending") || state.equals("ready");
     boolean ended = !queued && !state.equals("assigned") && !state.equals("running");
     return new TaskView(t.id(), t.name(), t.method(), state, t.attempt(), queued ? null : t.providerId(),
         t.dependencies(), t.params(), ended ? t.result() : null, ended ? t.error() : null,
         state.equals("pending") ? null : t.readyAt(), queued ? null : t.assignedAt(),
         queued ? null : t.startedAt(), ended ? t.completedAt() : null, ended ? t.durationMs() : null,
-        state.equals("retry_scheduled") ? t.retryAt() : null, null);
+        state.equals("retry_scheduled") && retryTimeSaid ? t.retryAt() : null, null);
   }
 }

@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
-/** {@code state?at_sequence=N} within the journal event of a manual retry. */
+/** {@code state?at_sequence=N} within the journal event of a manual retry, and of a failure that is retried. */
 class StateAtEnvelopeTest {
 
   private static final Instant T0 = Instant.parse("2026-11-27T10:00:00.000Z");
@@ -61,5 +61,31 @@ class StateAtEnvelopeTest {
     WorkflowView at = StateAtEnvelope.of(events, reopening);
     assertEquals("ready", stateOf(at, "a"));
     assertEquals("pending", stateOf(at, "b"));
+  }
+
+  @Test
+  void aRetriedFailureShowsItsRetryTimeFromTheEnvelopeThatSaysIt() {
+    ParseResult parsed = new DefinitionParser().parse(("{\"id\": \"wf\", \"tasks\": [{\"id\": \"a\", \"method\": "
+        + "\"test/flaky\", \"retry\": {\"max_attempts\": 3}}]}").getBytes(StandardCharsets.UTF_8), SourceFormat.JSON);
+    apply(s -> decisions.submit(((ParseResult.Valid) parsed).definition(), T0));
+    apply(s -> decisions.assign(s, "a", "test-1", T0));
+    WorkflowEvent failed = apply(s -> decisions.fail(s, "a", TaskError.ofProvider("flaky", true), T0));
+
+    List<EventEnvelope> envelopes = WorkflowEnvelopes.of(failed);
+    long failure = envelopes.stream().filter(e -> e.eventType().equals("task:failed")).findFirst().orElseThrow()
+        .sequenceNumber();
+    long scheduled = envelopes.stream().filter(e -> e.eventType().equals("task:retry_scheduled")).findFirst()
+        .orElseThrow().sequenceNumber();
+    assertEquals(failure + 1, scheduled);
+    WorkflowView atFailure = StateAtEnvelope.of(events, failure);
+    WorkflowView atSchedule = StateAtEnvelope.of(events, scheduled);
+    assertEquals("retry_scheduled", stateOf(atFailure, "a"), "a failure that is retried is not final (SPEC §3)");
+    assertEquals(null, task(atFailure, "a").retryAt(), "when: said by the next envelope");
+    assertEquals("retry_scheduled", stateOf(atSchedule, "a"));
+    assertEquals(state.task("a").retryAt, task(atSchedule, "a").retryAt());
+  }
+
+  private static WorkflowView.TaskView task(WorkflowView view, String taskId) {
+    return view.tasks().stream().filter(t -> t.id().equals(taskId)).findFirst().orElseThrow();
   }
 }
