@@ -455,10 +455,11 @@ public final class EventIndex implements AutoCloseable {
   public static final Duration QUERY_CATCH_UP_LIMIT = Duration.ofSeconds(3);
 
   /**
-   * The limit instead of {@link #QUERY_CATCH_UP_LIMIT} until the index has caught up once since the node started:
-   * its projections take seconds to start and read on from their offsets, and a query answered from the index as
-   * it was before a restart missed what the workflows wrote since, and a requeue of a dead letter added then was
-   * a 404 (black-box round 12, on a quiet node 4 s after a kill -9).
+   * The limit instead of {@link #QUERY_CATCH_UP_LIMIT} until the index has caught up once since the node started.
+   * After a kill -9 the journal's orderings go on past a gap (H2 hands out identities ahead of its commits), and
+   * the read journal waits for the missing ones for 5 s (its max-tries × query-delay) before the projections
+   * follow on: a query answered from the index meanwhile missed what the workflows wrote since the restart, and a
+   * requeue of a dead letter added then was a 404 (black-box round 12, on a quiet node).
    */
   public static final Duration STARTING_CATCH_UP_LIMIT = Duration.ofSeconds(30);
 
