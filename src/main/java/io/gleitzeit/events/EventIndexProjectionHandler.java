@@ -68,10 +68,7 @@ final class EventIndexProjectionHandler
       long after = TimeMarks.lastPosition(c);
       long latest = Long.MIN_VALUE;
       for (Indexed i : indexed) {
-        write(c, i.event(), i.envelopes());
-        for (EventEnvelope e : i.envelopes()) {
-          latest = Math.max(latest, Timestamps.toEpochMilli(e.timestamp()));
-        }
+        latest = Math.max(latest, write(c, i.event(), i.envelopes()));
       }
       TimeMarks.written(c, after, latest);
       return null;
@@ -90,16 +87,20 @@ final class EventIndexProjectionHandler
     }
   }
 
-  private static void write(Connection c, Object event, List<EventEnvelope> envelopes) throws SQLException {
+  /** Indexes one journal event's envelopes; returns the latest of their times (for {@link TimeMarks}). */
+  private static long write(Connection c, Object event, List<EventEnvelope> envelopes) throws SQLException {
+    long latest = Long.MIN_VALUE;
     if (envelopes.isEmpty()) {
-      return;
+      return latest;
     }
     try (PreparedStatement insert = c.prepareStatement(INSERT)) {
       for (EventEnvelope e : envelopes) {
+        long at = Timestamps.toEpochMilli(e.timestamp());
+        latest = Math.max(latest, at);
         insert.setString(1, e.eventId());
         insert.setString(2, e.eventType());
         insert.setString(3, group(e.eventType()));
-        insert.setLong(4, Timestamps.toEpochMilli(e.timestamp()));
+        insert.setLong(4, at);
         insert.setString(5, e.workflowId());
         insert.setString(6, e.taskId());
         insert.setString(7, e.providerId());
@@ -126,6 +127,7 @@ final class EventIndexProjectionHandler
     } else if (event instanceof WorkflowEvent w) {
       statusChange(c, w);
     }
+    return latest;
   }
 
   private static void deadLetterAdded(Connection c, EventEnvelope e) throws SQLException {

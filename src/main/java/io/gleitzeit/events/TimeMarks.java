@@ -76,10 +76,9 @@ final class TimeMarks {
    * reads it from its start. Call it where no writer runs (under the writers' lock).
    */
   static void markIndexWrittenWithoutMarks(Statement s) throws SQLException {
-    try (ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM " + TABLE)) {
-      rs.next();
-      if (rs.getLong(1) > 0) {
-        return;
+    try (ResultSet rs = s.executeQuery("SELECT latest_timestamp_ms FROM " + TABLE + " LIMIT 1")) {
+      if (rs.next()) {
+        return; // a count would read them all on PostgreSQL, at every start
       }
     }
     s.executeUpdate("INSERT INTO " + TABLE + " (latest_timestamp_ms, after_position) SELECT MAX(timestamp_ms), 0 FROM "

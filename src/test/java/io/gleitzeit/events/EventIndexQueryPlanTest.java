@@ -4,13 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gleitzeit.domain.WorkflowStatus;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -33,15 +30,11 @@ class EventIndexQueryPlanTest {
   private static final String[] TYPES =
       {"task:started", "task:completed", "workflow:completed", "provider:busy", "assignment:approved", "task:ready"};
 
-  private static Path dir;
   private static IndexDatabase db;
 
   @BeforeAll
   static void anIndexOfThousandsOfEnvelopes() throws Exception {
-    dir = Files.createTempDirectory("gleitzeit-index-plans-");
-    String url = "jdbc:h2:file:" + dir.resolve("journal-index");
-    db = new IndexDatabase(new EventIndexSettings(url, "sa", "", url, 2, Duration.ofSeconds(5),
-        EventIndexSettings.QUERY_DISPATCHER, "h2-dialect"));
+    db = TestIndexes.inTemporaryFile("gleitzeit-index-plans-");
     try (Connection c = db.connection()) {
       EventIndexSchema.create(c, c, "h2-dialect");
       c.setAutoCommit(false);

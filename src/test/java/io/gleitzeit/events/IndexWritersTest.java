@@ -2,12 +2,9 @@ package io.gleitzeit.events;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -23,11 +20,7 @@ class IndexWritersTest {
 
   @Test
   void aWriterWaitsForTheOtherLongerThanH2sDefaultLockTimeout() throws Exception {
-    Path dir = Files.createTempDirectory("gleitzeit-index-writers-");
-    String url = "jdbc:h2:file:" + dir.resolve("journal-index");
-    EventIndexSettings settings = new EventIndexSettings(url, "sa", "", url, 2, Duration.ofSeconds(5),
-        EventIndexSettings.QUERY_DISPATCHER, "h2-dialect");
-    try (IndexDatabase db = new IndexDatabase(settings)) {
+    try (IndexDatabase db = TestIndexes.inTemporaryFile("gleitzeit-index-writers-")) {
       try (Connection c = db.connection()) {
         EventIndexSchema.create(c, c, "h2-dialect");
       }

@@ -3,13 +3,10 @@ package io.gleitzeit.events;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,17 +27,13 @@ class TimeMarksTest {
   private static final long START = 1_800_000_000_000L;
   private static final int LIMIT = 10;
 
-  private Path dir;
   private IndexDatabase db;
   /** Row i (position i + 1)'s time. */
   private final List<Long> times = new ArrayList<>();
 
   @BeforeEach
   void anEmptyIndex() throws Exception {
-    dir = Files.createTempDirectory("gleitzeit-time-marks-");
-    String url = "jdbc:h2:file:" + dir.resolve("journal-index");
-    db = new IndexDatabase(new EventIndexSettings(url, "sa", "", url, 2, Duration.ofSeconds(5),
-        EventIndexSettings.QUERY_DISPATCHER, "h2-dialect"));
+    db = TestIndexes.inTemporaryFile("gleitzeit-time-marks-");
     try (Connection c = db.connection()) {
       EventIndexSchema.create(c, c, "h2-dialect");
     }
