@@ -46,7 +46,7 @@ final class DeadLetterRoutes extends AllDirectives {
 
   /** SPEC §5 {@code GET /dead-letters}: the dead letter queue, oldest first, a page at a time. */
   private Route listDeadLetters() {
-    return parameterMap(params -> completeWithFuture(responses.page(params, EventFilterParams::parseDeadLetters,
+    return SingleQueryParameters.INSTANCE.of(params -> completeWithFuture(responses.page(params, EventFilterParams::parseDeadLetters,
         eventIndex.readingYourWrites(eventIndex::deadLetters), page -> {
           ObjectNode body = Json.MAPPER.createObjectNode();
           var list = body.putArray("dead_letters");

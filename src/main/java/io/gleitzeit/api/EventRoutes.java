@@ -53,7 +53,7 @@ final class EventRoutes extends AllDirectives {
    * 400 as there); {@code limit} and {@code after} page a query and mean nothing to a stream, which ignores them.
    */
   private Route stream() {
-    return parameterMap(params -> optionalHeaderValueByName("Last-Event-ID", lastEventId -> {
+    return SingleQueryParameters.INSTANCE.of(params -> optionalHeaderValueByName("Last-Event-ID", lastEventId -> {
       EventIndex.EventQuery query;
       try {
         Map<String, String> filters = new HashMap<>(params);
@@ -107,7 +107,7 @@ final class EventRoutes extends AllDirectives {
    * envelopes are written out as the index stored them (the same compact JSON as the per-workflow endpoint).
    */
   private Route queryEvents() {
-    return parameterMap(params -> completeWithFuture(responses.page(params, EventFilterParams::parseQuery,
+    return SingleQueryParameters.INSTANCE.of(params -> completeWithFuture(responses.page(params, EventFilterParams::parseQuery,
         eventIndex.readingYourWrites(eventIndex::events), page -> {
           String next = EventFilterParams.eventsCursor(page.next());
           String body = "{\"events\":[" + String.join(",", page.envelopes()) + "],\"next\":"

@@ -64,7 +64,7 @@ final class WorkflowRoutes extends AllDirectives {
                 new WorkflowCommand.CancelWorkflow("cancelled through the API", replyTo)))),
             path(PathMatchers.segment("tasks").slash(PathMatchers.segment()).slash("retry"), task ->
                 post(() -> control(id, replyTo -> new WorkflowCommand.RetryTask(task, replyTo)))),
-            path("state", () -> get(() -> parameterMap(params -> state(id, params)))),
+            path("state", () -> get(() -> SingleQueryParameters.INSTANCE.of(params -> state(id, params)))),
             path("timeline", () -> get(() -> timeline(id)))))));
   }
 
@@ -169,14 +169,14 @@ final class WorkflowRoutes extends AllDirectives {
           + "ISO-8601 date-time", "at_sequence"));
     }
     long sequence;
-    String text = atSequence.get().trim();
+    String text = atSequence.get();
+    if (!text.matches("\\d+")) { // digits only: not "+5", " 5" or "5.0"
+      return complete(ApiError.invalidRequest(
+          "at_sequence must be a whole number >= 1, got '" + text + "'", "at_sequence"));
+    }
     try {
       sequence = Long.parseLong(text);
     } catch (NumberFormatException e) {
-      if (!text.matches("\\d+")) {
-        return complete(ApiError.invalidRequest(
-            "at_sequence must be a whole number >= 1, got '" + atSequence.get() + "'", "at_sequence"));
-      }
       sequence = Long.MAX_VALUE; // too large for a long: past the last event too, the current state (SPEC §4)
     }
     if (sequence < 1) {
@@ -204,7 +204,7 @@ final class WorkflowRoutes extends AllDirectives {
 
   /** SPEC §5 {@code GET /workflows}: the workflow list read model, newest first, a page at a time. */
   private Route listWorkflows() {
-    return parameterMap(params -> completeWithFuture(responses.page(params, EventFilterParams::parseWorkflowList,
+    return SingleQueryParameters.INSTANCE.of(params -> completeWithFuture(responses.page(params, EventFilterParams::parseWorkflowList,
         eventIndex.readingYourWrites(eventIndex::workflows), page -> {
           ObjectNode body = Json.MAPPER.createObjectNode();
           var list = body.putArray("workflows");

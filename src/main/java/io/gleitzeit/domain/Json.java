@@ -65,6 +65,36 @@ public final class Json {
         return -1;
     }
 
+    /**
+     * The path (from {@code root}) of the first number in {@code v} that JSON cannot carry, or null: a worker's
+     * {@code 1e400} reads as an infinite double, which Jackson would write back as the string {@code "Infinity"}.
+     */
+    public static String nonFiniteAt(JsonNode v, String root) {
+        if (v == null) {
+            return null;
+        }
+        if (v.isFloatingPointNumber()) {
+            double d = v.doubleValue();
+            return Double.isInfinite(d) || Double.isNaN(d) ? root : null;
+        }
+        if (v.isObject()) {
+            for (Map.Entry<String, JsonNode> e : v.properties()) {
+                String at = nonFiniteAt(e.getValue(), FieldPaths.key(root, e.getKey()));
+                if (at != null) {
+                    return at;
+                }
+            }
+        } else if (v.isArray()) {
+            for (int i = 0; i < v.size(); i++) {
+                String at = nonFiniteAt(v.get(i), FieldPaths.index(root, i));
+                if (at != null) {
+                    return at;
+                }
+            }
+        }
+        return null;
+    }
+
     /** How deep a value nests: 0 for a scalar, 1 for an object or array of scalars, and so on. */
     public static int depth(JsonNode v) {
         if (v == null || !v.isContainerNode()) {

@@ -85,8 +85,9 @@ public final class StateAtEnvelope {
       } else if (!done && "workflow:state_changed".equals(envelope.eventType())) {
         statusToCome = true;
       }
-      // A manual retry reopens the tasks that cannot run yet in its task:ready (they get no envelope of their own).
-      if (!done && "task:ready".equals(envelope.eventType())) {
+      // A manual retry lists the tasks it reopens that cannot run yet (they get no envelope of their own) in its
+      // task:ready, or in its workflow:state_changed when the retried task waits as well.
+      if (!done) {
         envelope.payload().path("reopened_pending").forEach(id -> moreToCome.add(id.asText()));
       }
     }

@@ -192,15 +192,25 @@ public final class WorkflowEnvelopes {
       b.add("dead_letter:requeued", ENGINE, e.taskId(), null, "info", obj()
           .put("dead_letter_id", e.requeuedDeadLetter()).put("attempt", e.attempt()));
     }
+    ArrayNode pending = NODES.arrayNode();
+    if (e.waitsForDependencies()) {
+      pending.add(e.taskId());
+    }
+    e.reopened().stream().filter(r -> !r.ready()).forEach(r -> pending.add(r.taskId()));
     if (e.workflowReopened()) {
       String from = e.reopenedFrom() == null ? "failed" : e.reopenedFrom().wire();
-      b.add("workflow:state_changed", ENGINE, null, null, "info", obj().put("from", from).put("to", "running")
-          .put("reason", "task " + e.taskId() + " retried by hand"));
+      ObjectNode changed = obj().put("from", from).put("to", "running")
+          .put("reason", "task " + e.taskId() + " retried by hand");
+      if (e.waitsForDependencies()) {
+        // The retried task has no task:ready of its own yet: this envelope says it runs again, and what waits.
+        changed.put("retried_task", e.taskId()).put("attempt", e.attempt()).set("reopened_pending", pending);
+      }
+      b.add("workflow:state_changed", ENGINE, null, null, "info", changed);
     }
-    ObjectNode payload = obj().put("attempt", e.attempt()).put("manual_retry", true);
-    ArrayNode pending = payload.putArray("reopened_pending");
-    e.reopened().stream().filter(r -> !r.ready()).forEach(r -> pending.add(r.taskId()));
-    b.add("task:ready", ENGINE, e.taskId(), null, "info", payload);
+    if (!e.waitsForDependencies()) {
+      b.add("task:ready", ENGINE, e.taskId(), null, "info", obj().put("attempt", e.attempt())
+          .put("manual_retry", true).set("reopened_pending", pending));
+    }
     for (WorkflowEvent.TaskRetriedManually.Reopened r : e.reopened()) {
       if (r.ready()) {
         b.add("task:ready", ENGINE, r.taskId(), null, "info", obj().put("attempt", r.attempt()).put("reopened_by",

@@ -58,9 +58,13 @@ public final class EngineMetrics {
     }
   }
 
+  /** Micrometer's histogram stops at 30 s by default; LLM calls and scripts take minutes (+Inf alone says little). */
+  static final Duration LONGEST_BUCKET = Duration.ofHours(1);
+
   private Timer durations(String method, String provider) {
     return Timer.builder("gleitzeit.task.duration").description("Time a provider took to run an attempt")
-        .tag("method", method).tag("provider", provider).publishPercentileHistogram().register(registry);
+        .tag("method", method).tag("provider", provider).publishPercentileHistogram()
+        .maximumExpectedValue(LONGEST_BUCKET).register(registry);
   }
 
   /** How long a ready task waited for a provider: from the request to the grant, at the coordinator. */

@@ -379,6 +379,13 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
       error = TaskError.ofProvider("the result nests " + depth + " levels deep (a result may nest at most "
           + Limits.MAX_NESTING + ")", false);
     }
+    String nonFinite = error == null ? Json.nonFiniteAt(result, "result") : null;
+    if (nonFinite != null) {
+      // Jackson reads 1e400 as an infinite double and would write it as the string "Infinity" (SPEC §2 keeps types).
+      result = null;
+      error = TaskError.ofProvider("the result has a number beyond the range of a 64-bit double at " + nonFinite
+          + " (JSON has no infinity); send such a number as a string", false);
+    }
     // A start not reported yet travels with the outcome; the workflow writes both at once.
     h.report = new ReportTaskResult(key.taskId(), key.attempt(), providerId, result, error, null,
         h.startReported ? null : h.startedAt);

@@ -177,10 +177,11 @@ public final class WorkflowDecisions {
    * SPEC §3 and §5: retry a failed or cancelled task by hand as a new attempt, reopening what its failure
    * skipped or cancelled: its downstream tasks, and every task that the failure cancelled under error strategy
    * stop, or the workflow's cancellation cancelled. Each only if it can run, that is if each of its dependencies
-   * has completed or is reopened too (a task downstream of another failed task stays as it is, and the
-   * workflow ends failed again). The retried task itself always runs (SPEC §3, §5), on whatever its
-   * dependencies left: a failed dependency's result is null, and a path into it fails the task at once (SPEC
-   * §2). The caller has checked that the task is failed or cancelled.
+   * has completed, is reopened too or has not finished yet (a task downstream of another failed task stays as it
+   * is, and the workflow ends failed again). The retried task waits for a dependency that the retry reopens;
+   * otherwise it runs at once, on whatever its dependencies left: a failed dependency's result is null, and a path
+   * into it fails the task at once (SPEC §2). The caller has checked that the task is failed or cancelled and
+   * that none of its dependencies is still unfinished ({@link #unfinishedDependency}).
    */
   public WorkflowEvent.TaskRetriedManually retryByHand(WorkflowState state, String taskId, String deadLetterId,
                                                       Instant at) {
@@ -201,15 +202,21 @@ public final class WorkflowDecisions {
       }
     }
     Set<String> settled = new LinkedHashSet<>();
+    Set<String> unfinished = new LinkedHashSet<>();
     for (TaskRun t : state.taskRuns()) {
       if (t.state == TaskState.COMPLETED) {
         settled.add(t.id);
+      } else if (!t.state.terminal()) {
+        unfinished.add(t.id);
       }
     }
-    keepThoseThatCanRun(state, taskId, reopen, settled);
+    keepThoseThatCanRun(state, taskId, reopen, settled, unfinished);
+    boolean retriedWaits = state.dag().dependenciesOf(taskId).stream().anyMatch(reopen::contains);
     List<WorkflowEvent.TaskRetriedManually.Reopened> reopened = new ArrayList<>();
     List<String> nowReady = new ArrayList<>();
-    nowReady.add(taskId);
+    if (!retriedWaits) {
+      nowReady.add(taskId);
+    }
     for (TaskRun t : state.taskRuns()) { // definition order
       if (!reopen.contains(t.id)) {
         continue;
@@ -224,8 +231,23 @@ public final class WorkflowDecisions {
     }
     boolean reopensWorkflow = state.status != WorkflowStatus.RUNNING;
     List<String> requested = requestsAfterReopening(state, nowReady);
-    return new WorkflowEvent.TaskRetriedManually(state.workflowId(), taskId, nextAttempt(task), reopened, requested,
-        reopensWorkflow, deadLetterId, reopensWorkflow ? state.status : null, at, state.lastSequence + 1);
+    return new WorkflowEvent.TaskRetriedManually(state.workflowId(), taskId, nextAttempt(task), retriedWaits,
+        reopened, requested, reopensWorkflow, deadLetterId, reopensWorkflow ? state.status : null, at,
+        state.lastSequence + 1);
+  }
+
+  /**
+   * A dependency of {@code taskId} that has not finished (it runs again after a retry of its own), or null: a
+   * retry of the task now would run it on that dependency's last attempt, or have it wait in a running workflow
+   * with nothing to say so, so the caller refuses it until the dependency has finished.
+   */
+  public String unfinishedDependency(WorkflowState state, String taskId) {
+    for (String d : state.dag().dependenciesOf(taskId)) {
+      if (!state.task(d).state.terminal()) {
+        return d;
+      }
+    }
+    return null;
   }
 
   /**
@@ -241,15 +263,17 @@ public final class WorkflowDecisions {
 
   /**
    * Drops from {@code reopen} every task that could never run: one with a dependency that neither completed
-   * ({@code settled}) nor runs again (the retried task or another reopened one). Repeated until nothing
-   * changes, as dropping one task can strand those that depend on it.
+   * ({@code settled}), nor runs again (the retried task or another reopened one), nor is still to finish
+   * ({@code unfinished}: running again after a retry of its own). Repeated until nothing changes, as dropping
+   * one task can strand those that depend on it.
    */
   private static void keepThoseThatCanRun(WorkflowState state, String retried, Set<String> reopen,
-                                          Set<String> settled) {
+                                          Set<String> settled, Set<String> unfinished) {
     boolean changed = true;
     while (changed) {
       changed = reopen.removeIf(id -> state.dag().dependenciesOf(id).stream()
-          .anyMatch(d -> !d.equals(retried) && !settled.contains(d) && !reopen.contains(d)));
+          .anyMatch(d -> !d.equals(retried) && !settled.contains(d) && !reopen.contains(d)
+              && !unfinished.contains(d)));
     }
   }
 
@@ -371,10 +395,11 @@ public final class WorkflowDecisions {
    * ({@code impliedStartAt}: the provider's, else {@code at} itself), so that duration_ms is completed_at -
    * started_at. An attempt that never started (lost before it began) counts from its assignment.
    */
-  private static long durationMs(TaskRun task, boolean impliedStart, Instant reportedStart, Instant at) {
+  /** Null for an attempt that never reached a provider (a schedule-to-start timeout): it ran for no time at all. */
+  private static Long durationMs(TaskRun task, boolean impliedStart, Instant reportedStart, Instant at) {
     Instant from = impliedStart ? (reportedStart != null ? reportedStart : at)
         : task.startedAt != null ? task.startedAt : task.assignedAt;
-    return from == null ? 0 : Math.max(0, Duration.between(from, at).toMillis());
+    return from == null ? null : Math.max(0, Duration.between(from, at).toMillis());
   }
 
   static TaskOutcome outcomeOf(WorkflowState state, String taskId) {

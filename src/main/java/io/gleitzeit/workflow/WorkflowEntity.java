@@ -348,14 +348,21 @@ public final class WorkflowEntity
       return Effect().reply(replyTo, control(ControlReply.Outcome.CONFLICT, "task '" + taskId
           + "' is " + task.state.wire() + "; only a failed or cancelled task can run again", state));
     }
+    String unfinished = deps.decisions().unfinishedDependency(state, taskId);
+    if (unfinished != null) {
+      return Effect().reply(replyTo, control(ControlReply.Outcome.CONFLICT, "task '" + taskId + "' depends on '"
+          + unfinished + "', which is " + state.task(unfinished).state.wire() + "; run '" + taskId
+          + "' again once '" + unfinished + "' has finished", state));
+    }
     // A failed task's attempt is in the dead letter queue (SPEC §7): running it again by hand takes it out, as a
     // requeue would, so that the queue does not keep a letter nothing can requeue any more.
     String requeued = deadLetterId != null || task.state != TaskState.FAILED ? deadLetterId
         : WorkflowEnvelopes.deadLetterId(workflowId, taskId, task.attempt);
     WorkflowEvent event = deps.decisions().retryByHand(state, taskId, requeued, now());
     return Effect().persist(event).thenRun(s -> afterPersist(s, event, List.of()))
-        .thenReply(replyTo, s -> control(ControlReply.Outcome.DONE, "running again as attempt "
-            + s.task(taskId).attempt, s));
+        .thenReply(replyTo, s -> control(ControlReply.Outcome.DONE, s.task(taskId).state == TaskState.PENDING
+            ? "running again as attempt " + s.task(taskId).attempt + " once the dependencies it reopened have finished"
+            : "running again as attempt " + s.task(taskId).attempt, s));
   }
 
   private ControlReply control(ControlReply.Outcome outcome, String message, WorkflowState state) {

@@ -129,7 +129,7 @@ public sealed interface WorkflowEvent extends JsonSerializable {
    */
   record TaskFailed(
       String workflowId, String taskId, int attempt, String providerId, TaskError error, boolean impliedStart,
-      long durationMs, RetryPlan retry, Consequences consequences, Instant at, long firstSequence,
+      Long durationMs, RetryPlan retry, Consequences consequences, Instant at, long firstSequence,
       Instant startedAt)
       implements WorkflowEvent {
     public TaskFailed(String workflowId, String taskId, int attempt, String providerId, TaskError error,
@@ -206,22 +206,23 @@ public sealed interface WorkflowEvent extends JsonSerializable {
    * task:ready for the task's new attempt, task:ready for reopened tasks whose dependencies are all done,
    * and assignment:requested for those a provider is asked for. Reopened tasks still waiting for
    * dependencies go back to pending (listed in the first task:ready's payload).
-   */
-  /**
-   * {@code reopenedFrom}: the workflow's status before a retry that reopened it, failed or cancelled (null in
-   * events written before a cancelled workflow could be reopened: failed).
+   *
+   * <p>{@code reopenedFrom}: the workflow's status before a retry that reopened it, failed or cancelled (null in
+   * events written before a cancelled workflow could be reopened: failed). {@code waitsForDependencies}: the
+   * retried task itself goes back to pending, as the retry reopens a dependency of it (false in events written
+   * before it could): it gets no task:ready, and workflow:state_changed lists it with the other pending ones.
    */
   record TaskRetriedManually(
-      String workflowId, String taskId, int attempt, List<Reopened> reopened, List<String> requested,
-      boolean workflowReopened, String requeuedDeadLetter, WorkflowStatus reopenedFrom, Instant at,
-      long firstSequence) implements WorkflowEvent {
+      String workflowId, String taskId, int attempt, boolean waitsForDependencies, List<Reopened> reopened,
+      List<String> requested, boolean workflowReopened, String requeuedDeadLetter, WorkflowStatus reopenedFrom,
+      Instant at, long firstSequence) implements WorkflowEvent {
 
     /** A task reopened with the retry: ready at {@code attempt} now, or pending until its dependencies finish. */
     public record Reopened(String taskId, int attempt, boolean ready) {}
 
     @Override
     public int envelopeCount() {
-      int ready = 1;
+      int ready = waitsForDependencies ? 0 : 1;
       for (Reopened r : reopened) {
         ready += r.ready() ? 1 : 0;
       }

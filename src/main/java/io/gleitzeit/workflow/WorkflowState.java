@@ -235,27 +235,28 @@ public final class WorkflowState implements JsonSerializable {
     if (e.requeuedDeadLetter() != null) {
       requeuedDeadLetters.add(e.requeuedDeadLetter());
     }
-    TaskRun t = tasks.get(e.taskId());
-    startNewAttempt(t, e.attempt(), e.at());
-    t.failures = 0;
-    t.error = null;
+    reopen(tasks.get(e.taskId()), e.attempt(), !e.waitsForDependencies(), e.at());
     for (WorkflowEvent.TaskRetriedManually.Reopened r : e.reopened()) {
-      TaskRun other = tasks.get(r.taskId());
-      if (r.ready()) {
-        startNewAttempt(other, r.attempt(), e.at());
-      } else {
-        move(other, TaskState.PENDING);
-        forgetAttempt(other, r.attempt());
-        other.readyAt = null;
-      }
-      other.failures = 0;
-      other.error = null;
+      reopen(tasks.get(r.taskId()), r.attempt(), r.ready(), e.at());
     }
     markRequested(e.requested(), e.at());
     if (e.workflowReopened()) {
       status = WorkflowStatus.RUNNING;
       completedAt = null;
     }
+  }
+
+  /** A task a manual retry runs again: ready at its new attempt, or pending until its dependencies finish. */
+  private void reopen(TaskRun t, int attempt, boolean ready, Instant at) {
+    if (ready) {
+      startNewAttempt(t, attempt, at);
+    } else {
+      move(t, TaskState.PENDING);
+      forgetAttempt(t, attempt);
+      t.readyAt = null;
+    }
+    t.failures = 0;
+    t.error = null;
   }
 
   private void startNewAttempt(TaskRun t, int attempt, Instant at) {

@@ -132,7 +132,9 @@ public final class WorkflowTimeline {
     } else if (event instanceof WorkflowCancelled e) {
       e.cancelled().forEach(id -> cancel(id, e.at()));
     } else if (event instanceof TaskRetriedManually e) {
-      ready(e.taskId(), e.attempt(), e.at());
+      if (!e.waitsForDependencies()) {
+        ready(e.taskId(), e.attempt(), e.at());
+      }
       for (TaskRetriedManually.Reopened r : e.reopened()) {
         if (r.ready()) {
           ready(r.taskId(), r.attempt(), e.at());

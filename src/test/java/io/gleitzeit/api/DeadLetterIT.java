@@ -249,6 +249,7 @@ class DeadLetterIT {
     assertBadRequest("limit=0", "limit");
     assertBadRequest("limit=many", "limit");
     assertBadRequest("after=nonsense", "after");
+    assertBadRequest("limit=1&limit=2", "limit");
   }
 
   private void assertBadRequest(String query, String parameter) {

@@ -334,6 +334,8 @@ class EventQueryIT {
       "after=!!!|after",
       "after=ZXZlbnRzOng|after",
       "after=d29ya2Zsb3dzOjU|after",
+      "limit=5&limit=6|limit",
+      "type=task:completed&type=task:failed|type",
   })
   void aBadParameterOfEventsIs400NamingIt(String query, String parameter) {
     assertBadRequest("/events?" + query, parameter);
@@ -412,6 +414,7 @@ class EventQueryIT {
       "limit=1001|limit",
       "limit=x|limit",
       "after=garbage|after",
+      "status=failed&status=completed|status",
   })
   void aBadParameterOfWorkflowsIs400NamingIt(String query, String parameter) {
     assertBadRequest("/workflows?" + query, parameter);

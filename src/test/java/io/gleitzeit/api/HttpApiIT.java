@@ -878,7 +878,7 @@ class HttpApiIT {
     api.awaitEnd(api.submitAccepted("""
         {"id": "@ID@", "tasks": [{"id": "a", "method": "test/echo"}]}""".replace("@ID@", id)), END);
     for (String query : List.of("?at_sequence=0", "?at_sequence=-1", "?at_sequence=abc", "?at_sequence=",
-        "?at_sequence=1.5", "")) {
+        "?at_sequence=1.5", "?at_sequence=%2B1", "?at_sequence=%201", "?at_sequence=1&at_sequence=2", "")) {
       Response r = api.get("/workflows/" + id + "/state" + query);
       assertEquals(400, r.status(), () -> query + ": " + r);
       assertJsonContentType(r);

@@ -64,6 +64,8 @@ class MetricsIT {
     assertTrue(value(text, "gleitzeit_task_duration_seconds_count{method=\"test/echo\",provider=\"" + provider
         + "\"}") >= 1, text);
     assertTrue(text.contains("gleitzeit_task_duration_seconds_bucket{method=\"test/fail\""), text);
+    assertTrue(text.contains("gleitzeit_task_duration_seconds_bucket{method=\"test/echo\",provider=\"" + provider
+        + "\",le=\"3600.0\"}"), "buckets up to an hour, for tasks that take minutes: " + text);
     assertTrue(value(text, "gleitzeit_tasks_total{outcome=\"completed\"}") >= 1, text);
     assertTrue(value(text, "gleitzeit_tasks_total{outcome=\"failed\"}") >= 1, text);
     assertTrue(value(text, "gleitzeit_workflows{status=\"failed\"}") >= 1, text);

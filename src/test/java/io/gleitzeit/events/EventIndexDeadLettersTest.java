@@ -92,8 +92,8 @@ class EventIndexDeadLettersTest {
 
     // Requeueing the report runs its task again; the workflow's dead_letter:requeued marks the row.
     index(WorkflowEntity.persistenceIdOf("wf-2").id(), new WorkflowEvent.TaskRetriedManually("wf-2", "summarize", 4,
-        List.of(), List.of("summarize"), true, reportLetter, WorkflowStatus.FAILED, SampleEvents.AT.plusSeconds(5),
-        40));
+        false, List.of(), List.of("summarize"), true, reportLetter, WorkflowStatus.FAILED,
+        SampleEvents.AT.plusSeconds(5), 40));
 
     List<List<Object>> after = rows();
     assertEquals("pending", after.get(0).get(9));

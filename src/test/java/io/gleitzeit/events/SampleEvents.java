@@ -67,7 +67,7 @@ final class SampleEvents {
         Json.MAPPER.createObjectNode(), false, 12, List.of(),
         new Consequences(List.of(), List.of("a"), List.of(), List.of(), null, Map.of("a", 2)), AT, 14));
     events.put("TaskFailedWithStart-v2", new TaskFailed("wf-1", "a", 1, "test-1", TaskError.ofProvider("boom", true),
-        true, 5, new RetryPlan(2, 1000, AT.plusSeconds(1)), Consequences.NONE, AT, 13, AT));
+        true, 5L, new RetryPlan(2, 1000, AT.plusSeconds(1)), Consequences.NONE, AT, 13, AT));
     events.put("TaskFailed-v1", new TaskFailed("wf-1", "a", 1, "test-1", TaskError.ofProvider("boom", true), true, 5,
         new RetryPlan(2, 1000, AT.plusSeconds(1)), Consequences.NONE, AT, 13));
     events.put("TaskFailedFinal-v1", new TaskFailed("wf-1", "a", 3, "test-1", TaskError.ofProvider("boom", false),
@@ -83,11 +83,15 @@ final class SampleEvents {
     events.put("TaskFailedFinalCancellingOnAProvider-v4", new TaskFailed("wf-1", "a", 3, "test-1",
         TaskError.ofProvider("boom", false), false, 5, null, new Consequences(List.of(), List.of(), List.of(),
         List.of("b"), WorkflowStatus.FAILED, Map.of(), Map.of("b", "test-2")), AT, 30));
-    events.put("TaskRetriedManually-v1", new WorkflowEvent.TaskRetriedManually("wf-1", "a", 2,
+    events.put("TaskRetriedManually-v1", new WorkflowEvent.TaskRetriedManually("wf-1", "a", 2, false,
         List.of(new WorkflowEvent.TaskRetriedManually.Reopened("b", 1, false)), List.of("a"), true,
         "0b1f3c1e-0000-3000-8000-000000000000", null, AT, 25));
-    events.put("TaskRetriedManually-v2", new WorkflowEvent.TaskRetriedManually("wf-1", "a", 2,
+    events.put("TaskRetriedManually-v2", new WorkflowEvent.TaskRetriedManually("wf-1", "a", 2, false,
         List.of(new WorkflowEvent.TaskRetriedManually.Reopened("b", 1, true)), List.of("a", "b"), true, null,
+        WorkflowStatus.CANCELLED, AT, 25));
+    // v3: the retried task waits for a dependency that the retry reopens (d after c, both cancelled).
+    events.put("TaskRetriedManuallyWaiting-v3", new WorkflowEvent.TaskRetriedManually("wf-1", "d", 1, true,
+        List.of(new WorkflowEvent.TaskRetriedManually.Reopened("c", 2, true)), List.of("c"), true, null,
         WorkflowStatus.CANCELLED, AT, 25));
     events.put("ReportRejected-v1", new ReportRejected("wf-1", "a", 1, "test-1", "attempt 1 is no longer current",
         AT, 17));

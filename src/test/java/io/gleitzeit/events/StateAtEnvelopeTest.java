@@ -64,6 +64,29 @@ class StateAtEnvelopeTest {
   }
 
   @Test
+  void aRetriedTaskThatWaitsForADependencyItReopensIsPendingFromTheStatusChange() {
+    ParseResult parsed = new DefinitionParser().parse(("{\"id\": \"wf\", \"tasks\": [{\"id\": \"c\", \"method\": "
+        + "\"test/sleep\"}, {\"id\": \"d\", \"method\": \"test/echo\", \"dependencies\": [\"c\"]}]}")
+        .getBytes(StandardCharsets.UTF_8), SourceFormat.JSON);
+    apply(s -> decisions.submit(((ParseResult.Valid) parsed).definition(), T0));
+    apply(s -> decisions.assign(s, "c", "test-1", T0));
+    apply(s -> decisions.cancel(s, "by hand", T0));
+    WorkflowEvent retried = apply(s -> decisions.retryByHand(s, "d", null, T0));
+
+    List<EventEnvelope> envelopes = WorkflowEnvelopes.of(retried);
+    assertEquals(List.of("workflow:state_changed", "task:ready", "assignment:requested"),
+        envelopes.stream().map(EventEnvelope::eventType).toList(), "no task:ready for d: it waits for c");
+    assertEquals("c", envelopes.get(1).taskId());
+    long changed = envelopes.get(0).sequenceNumber();
+    assertEquals("cancelled", stateOf(StateAtEnvelope.of(events, changed - 1), "d"));
+    WorkflowView at = StateAtEnvelope.of(events, changed);
+    assertEquals("running", at.status());
+    assertEquals("pending", stateOf(at, "d"));
+    assertEquals("cancelled", stateOf(at, "c"), "c is reopened by its own task:ready");
+    assertEquals("ready", stateOf(StateAtEnvelope.of(events, changed + 1), "c"));
+  }
+
+  @Test
   void aRetriedFailureShowsItsRetryTimeFromTheEnvelopeThatSaysIt() {
     ParseResult parsed = new DefinitionParser().parse(("{\"id\": \"wf\", \"tasks\": [{\"id\": \"a\", \"method\": "
         + "\"test/flaky\", \"retry\": {\"max_attempts\": 3}}]}").getBytes(StandardCharsets.UTF_8), SourceFormat.JSON);

@@ -119,6 +119,22 @@ class ProviderRuntimeReportingTest {
         false, io.gleitzeit.workflow.TaskError.PROVIDER), report.error());
   }
 
+  /** A number beyond a double's range in a result fails the attempt: it would be substituted as "Infinity". */
+  @Test
+  void shouldFailAnAttemptWhoseResultHasANumberJsonCannotCarry() throws Exception {
+    ActorRef<ProviderRuntime.Message> runtime = runtime();
+    var params = (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(
+        "{\"ok\": [1e308], \"items\": [{\"n\": 1}, {\"n\": -1e400}]}"); // echoed
+
+    runtime.tell(new ExecuteTask(KEY, "test/echo", params, null));
+
+    ReportTaskResult report = nextReport();
+    assertEquals(null, report.result());
+    assertEquals(new io.gleitzeit.workflow.TaskError("the result has a number beyond the range of a 64-bit double at "
+        + "result.items[1].n (JSON has no infinity); send such a number as a string", false,
+        io.gleitzeit.workflow.TaskError.PROVIDER), report.error());
+  }
+
   /** A restarted provider entity asks its runtime which attempts it still holds: only those it runs are named. */
   @Test
   void shouldNameOnlyTheAskedAttemptsItHolds() {

@@ -736,6 +736,124 @@ class WorkflowEntityTest {
     assertEquals(WorkflowStatus.COMPLETED, kit.getState().status);
   }
 
+  /** Under continue, b fails for good while c runs: d (after b and c) is skipped, the workflow runs on. */
+  private static final String B_FAILS_WHILE_C_RUNS = "{'id': 'wf-1', 'error_strategy': 'continue', 'tasks': ["
+      + "{'id': 'a', 'method': 'test/echo'},"
+      + "{'id': 'b', 'method': 'test/fail', 'dependencies': ['a'], 'retry': {'max_attempts': 1}},"
+      + "{'id': 'c', 'method': 'test/sleep', 'dependencies': ['a']},"
+      + "{'id': 'd', 'method': 'test/echo', 'dependencies': ['b', 'c']}]}";
+
+  @Test
+  void shouldReopenADownstreamTaskWhoseOtherDependencyStillRunsAndRunItOnceBothComplete() {
+    var kit = submitted(B_FAILS_WHILE_C_RUNS);
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+    report(kit, "a", 1, java.util.Map.of(), null);
+    expectRequestsOf("b", 1, "c", 1);
+    grant(kit, "b", 1);
+    grant(kit, "c", 1);
+    report(kit, "b", 1, null, TaskError.ofProvider("boom", false));
+    assertEquals(TaskState.SKIPPED, kit.getState().task("d").state);
+
+    var result = retry(kit, "b");
+
+    // d waits for c, which runs: it was left skipped for good, and the workflow completed without it.
+    assertEquals(List.of(new WorkflowEvent.TaskRetriedManually.Reopened("d", 1, false)),
+        result.eventOfType(WorkflowEvent.TaskRetriedManually.class).reopened());
+    assertEquals(TaskState.PENDING, result.state().task("d").state);
+    expectRequest("b", 2);
+    grant(kit, "b", 2);
+    report(kit, "b", 2, java.util.Map.of(), null);
+    report(kit, "c", 1, java.util.Map.of(), null);
+    expectRequest("d", 1);
+    assertEquals(WorkflowStatus.RUNNING, kit.getState().status);
+    grant(kit, "d", 1);
+    report(kit, "d", 1, java.util.Map.of(), null);
+    assertEquals(WorkflowStatus.COMPLETED, kit.getState().status);
+  }
+
+  @Test
+  void shouldReopenUnderStopADownstreamTaskWhoseOtherDependencyRunsAgainAfterARetryOfItsOwn() {
+    var kit = submitted(B_FAILS_WHILE_C_RUNS.replace("continue", "stop"));
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+    report(kit, "a", 1, java.util.Map.of(), null);
+    expectRequestsOf("b", 1, "c", 1);
+    grant(kit, "b", 1);
+    grant(kit, "c", 1);
+    report(kit, "b", 1, null, TaskError.ofProvider("boom", false));
+    assertEquals(WorkflowStatus.FAILED, kit.getState().status, "c and d cancelled");
+
+    assertEquals(List.of(), retry(kit, "c").eventOfType(WorkflowEvent.TaskRetriedManually.class).reopened(),
+        "d waits for b, which stays failed");
+    expectRequest("c", 2);
+    var result = retry(kit, "b");
+
+    assertEquals(List.of(new WorkflowEvent.TaskRetriedManually.Reopened("d", 1, false)),
+        result.eventOfType(WorkflowEvent.TaskRetriedManually.class).reopened(), "c runs again: d can run after it");
+    expectRequest("b", 2);
+    grant(kit, "c", 2);
+    report(kit, "c", 2, java.util.Map.of(), null);
+    grant(kit, "b", 2);
+    report(kit, "b", 2, java.util.Map.of(), null);
+    expectRequest("d", 1);
+    grant(kit, "d", 1);
+    report(kit, "d", 1, java.util.Map.of(), null);
+    assertEquals(WorkflowStatus.COMPLETED, kit.getState().status);
+  }
+
+  @Test
+  void shouldHaveARetriedTaskWaitForADependencyTheRetryReopens() {
+    var kit = submitted("{'id': 'wf-1', 'tasks': [{'id': 'c', 'method': 'test/sleep'},"
+        + "{'id': 'd', 'method': 'test/echo', 'params': {'v': '${c.result.slept_ms}'}, 'dependencies': ['c']}]}");
+    expectRequest("c", 1);
+    grant(kit, "c", 1);
+    provider.expectMessageClass(Dispatch.class);
+    cancel(kit);
+
+    var result = retry(kit, "d");
+
+    // d ran at once beside c's new attempt, on c's result: null (resolution failed, the workflow failed).
+    WorkflowEvent.TaskRetriedManually event = result.eventOfType(WorkflowEvent.TaskRetriedManually.class);
+    assertTrue(event.waitsForDependencies());
+    assertEquals(List.of(new WorkflowEvent.TaskRetriedManually.Reopened("c", 2, true)), event.reopened());
+    assertEquals(List.of("c"), event.requested());
+    assertEquals(TaskState.PENDING, result.state().task("d").state);
+    assertEquals(1, result.state().task("d").attempt, "d was never asked for: its first attempt");
+    assertTrue(result.reply().message().contains("once the dependencies it reopened have finished"),
+        result.reply().message());
+    expectRequest("c", 2);
+    grant(kit, "c", 2);
+    report(kit, "c", 2, java.util.Map.of("slept_ms", 5), null);
+    expectRequest("d", 1);
+    grant(kit, "d", 1);
+    Dispatch dispatch = (Dispatch) provider.fishForMessage(Duration.ofSeconds(5),
+        m -> m instanceof Dispatch x && x.key().taskId().equals("d") ? FishingOutcomes.complete()
+            : FishingOutcomes.continueAndIgnore()).get(0);
+    assertEquals(5, dispatch.params().path("v").asInt());
+    report(kit, "d", 1, java.util.Map.of(), null);
+    assertEquals(WorkflowStatus.COMPLETED, kit.getState().status);
+    assertEquals(TaskState.COMPLETED, kit.restart().state().task("d").state, "the same after a replay");
+  }
+
+  @Test
+  void shouldRefuseAManualRetryOfATaskWhileOneOfItsDependenciesRunsAgain() {
+    var kit = failedWhileSRan();
+    retry(kit, "b");
+    expectRequestsOf("b", 1, "s", 2);
+    grant(kit, "b", 1);
+    report(kit, "b", 1, null, TaskError.ofProvider("b fails on its own", false));
+    retry(kit, "a");
+    expectRequestsOf("a", 2, "s", 3);
+
+    var result = retry(kit, "b");
+
+    assertEquals(WorkflowCommand.ControlReply.Outcome.CONFLICT, result.reply().outcome());
+    assertEquals("task 'b' depends on 'a', which is ready; run 'b' again once 'a' has finished",
+        result.reply().message());
+    assertTrue(result.hasNoEvents());
+  }
+
   @Test
   void shouldRefuseAManualRetryOfATaskThatIsNotFailedOrCancelled() {
     var kit = submitted(CHAIN);
@@ -779,6 +897,8 @@ class WorkflowEntityTest {
     assertNull(failed.retry());
     assertEquals(TaskError.SCHEDULE_TO_START, failed.error().type());
     assertTrue(failed.error().message().contains("no healthy provider serves test/unknown"), failed.error().message());
+    assertNull(failed.durationMs(), "the attempt never reached a provider: it has no duration (not 0 ms)");
+    assertNull(result.state().task("a").durationMs);
     assertEquals(WorkflowStatus.FAILED, result.state().status);
     assertEquals(TaskState.CANCELLED, result.state().task("b").state);
   }

@@ -110,12 +110,18 @@ public final class WorkerFrames {
     JsonNode v = doc.get("attempt");
     if (v == null) {
       problems.add("missing 'attempt' (an integer >= 1)");
-    } else if (!v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < 1) {
+    } else if (!wholeNumber(v) || !v.canConvertToInt() || v.intValue() < 1) {
       problems.add("'attempt' must be an integer >= 1, got " + (v.isNumber() ? v.asText() : kind(v)));
     } else {
       return v.intValue();
     }
     return 0;
+  }
+
+  /** JSON does not tell 1 from 1.0: a worker whose numbers are all doubles sends its attempts as 1.0. */
+  private static boolean wholeNumber(JsonNode v) {
+    return v.isIntegralNumber() || v.isFloatingPointNumber() && Double.isFinite(v.doubleValue())
+        && v.doubleValue() == Math.rint(v.doubleValue());
   }
 
   /** How a JSON value is named in error messages. */

@@ -31,6 +31,9 @@ class WorkerFramesTest {
   void startedCompletedAndFailed() {
     assertEquals(new InboundFrame.Started(KEY), WorkerFrames.parse(
         "{\"type\": \"task:started\", \"workflow_id\": \"wf-1\", \"task_id\": \"a\", \"attempt\": 2}"));
+    assertEquals(new InboundFrame.Started(KEY), WorkerFrames.parse(
+        "{\"type\": \"task:started\", \"workflow_id\": \"wf-1\", \"task_id\": \"a\", \"attempt\": 2.0}"),
+        "JSON does not tell 2.0 from 2");
 
     InboundFrame completed = WorkerFrames.parse(
         "{\"type\": \"task:completed\", \"workflow_id\": \"wf-1\", \"task_id\": \"a\", \"attempt\": 2,"
