@@ -59,6 +59,22 @@ public final class ApiError {
         + "' is not accepted; send " + accepted, List.of());
   }
 
+  /**
+   * A submission that may still be accepted (its ask timed out while its write was on its way, e.g. while the
+   * journal's database was down): 503 with the workflow's id, generated or given, so that a client that did not
+   * choose it can ask {@code GET /workflows/{id}} before it submits again rather than run the workflow twice.
+   */
+  public static HttpResponse submissionUnanswered(String workflowId) {
+    ObjectNode body = Json.MAPPER.createObjectNode().put("error", "unavailable")
+        .put("message", "the cluster did not answer in time; workflow '" + workflowId + "' may still be accepted: "
+            + "GET /workflows/" + workflowId + " says whether it was (404: submit it again, with \"id\": \""
+            + workflowId + "\")")
+        .put("workflow_id", workflowId);
+    body.putArray("details");
+    return HttpResponse.create().withStatus(StatusCodes.SERVICE_UNAVAILABLE)
+        .withEntity(ContentTypes.APPLICATION_JSON, Json.compact(body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
   public static HttpResponse unavailable(String message) {
     return of(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", message, List.of());
   }

@@ -97,9 +97,15 @@ final class WorkflowRoutes extends AllDirectives {
                 : reply instanceof WorkflowCommand.SubmitRefused refused
                 ? ApiError.unavailable(refused.reason())
                 : ApiError.conflict("a workflow with id '" + definition.id() + "' already exists"));
-        return completeWithFuture(answer.exceptionally(responses::unavailable));
+        return completeWithFuture(answer.exceptionally(failure -> timedOut(failure)
+            ? ApiError.submissionUnanswered(definition.id()) : responses.unavailable(failure)));
       });
     });
+  }
+
+  private static boolean timedOut(Throwable failure) {
+    Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+    return cause instanceof java.util.concurrent.TimeoutException;
   }
 
   private Route getWorkflow(String id) {

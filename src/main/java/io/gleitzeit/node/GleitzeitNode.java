@@ -77,6 +77,7 @@ public final class GleitzeitNode implements AutoCloseable {
   public static GleitzeitNode start(Config configured) {
     Config config = ShardCount.forJournal(configured);
     NodeSettings settings = NodeSettings.from(config);
+    checkBuiltinProviders(settings, config.getInt("pekko.remote.artery.canonical.port"));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "gleitzeit", config);
     try {
       return startOn(system, settings, config);
@@ -84,6 +85,27 @@ public final class GleitzeitNode implements AutoCloseable {
       system.terminate();
       awaitTermination(system);
       throw e;
+    }
+  }
+
+  /**
+   * Every configured built-in provider's registration and settings, checked before anything starts: a mistake
+   * found once the node had joined its cluster and started the other providers made it log and retry their
+   * registrations while it stopped, for seconds, before the message came.
+   */
+  private static void checkBuiltinProviders(NodeSettings settings, int remotePort) {
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    for (NodeSettings.BuiltinProvider builtin : settings.builtinProviders()) {
+      try {
+        ProviderSpec spec = BuiltinProviders.spec(builtin, remotePort);
+        if (!ids.add(spec.id())) {
+          throw new IllegalArgumentException("two built-in providers have the id " + spec.id() + " (an empty id"
+              + " stands for <type>-<remote port>)");
+        }
+        BuiltinProviders.settings(builtin, spec.id());
+      } catch (IllegalArgumentException e) {
+        throw new NodeStartException("bad configuration: " + e.getMessage(), e);
+      }
     }
   }
 
@@ -151,16 +173,11 @@ public final class GleitzeitNode implements AutoCloseable {
         }, settings.startedReportDelay(),
         (key, providerId, progress) ->
             publisher.publish(java.util.List.of(ProgressEnvelopes.of(key, providerId, clock.instant(), progress))));
-    java.util.Set<String> builtinIds = new java.util.HashSet<>();
     for (NodeSettings.BuiltinProvider builtin : settings.builtinProviders()) {
       ProviderSpec spec;
       TaskExecutor executor;
       try {
         spec = BuiltinProviders.spec(builtin, remotePort);
-        if (!builtinIds.add(spec.id())) {
-          throw new IllegalArgumentException("two built-in providers have the id " + spec.id() + " (an empty id"
-              + " stands for <type>-<remote port>)");
-        }
         executor = BuiltinProviders.executor(builtin, spec.id());
       } catch (IllegalArgumentException e) {
         throw new NodeStartException("bad configuration: " + e.getMessage(), e);

@@ -106,9 +106,23 @@ public record NodeSettings(
     return new ConfigException.BadValue("gleitzeit." + path, problem);
   }
 
+  /** The keys of a {@code providers.builtin} entry (the API's {@code max_concurrency} is spelt with a dash here). */
+  static final List<String> BUILTIN_KEYS = List.of("id", "type", "methods", "max-concurrency", "labels", "settings");
+
   private static List<BuiltinProvider> builtins(Config g) {
     List<BuiltinProvider> list = new ArrayList<>();
-    for (Config p : g.getConfigList("providers.builtin")) {
+    List<? extends Config> entries = g.getConfigList("providers.builtin");
+    for (int i = 0; i < entries.size(); i++) {
+      Config p = entries.get(i);
+      for (String key : p.root().keySet()) {
+        if (!BUILTIN_KEYS.contains(key)) {
+          // A misspelt key was ignored: "max_concurrency" left 1 slot, "setting" no settings at all.
+          String named = p.hasPath("id") ? "built-in provider " + p.getString("id")
+              : "gleitzeit.providers.builtin[" + i + "]";
+          throw new NodeStartException("bad configuration: " + named + ": unknown key '" + key + "' (known: "
+              + String.join(", ", BUILTIN_KEYS) + ")", null);
+        }
+      }
       Map<String, String> labels = new LinkedHashMap<>();
       if (p.hasPath("labels")) {
         p.getConfig("labels").entrySet().forEach(e -> labels.put(e.getKey(), String.valueOf(e.getValue().unwrapped())));

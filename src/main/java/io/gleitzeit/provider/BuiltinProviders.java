@@ -94,19 +94,39 @@ public final class BuiltinProviders {
 
   /** As {@link #executor(BuiltinProvider)}, for the provider registered as {@code id}. */
   public static TaskExecutor executor(BuiltinProvider p, String id) {
+    Object settings = settings(p, id);
     return switch (p.type()) {
-      case "test" -> {
-        if (!p.settings().isEmpty()) {
-          throw new IllegalArgumentException("built-in provider " + p.id() + " of type test takes no settings");
-        }
-        yield new TestExecutor();
-      }
-      case "http" -> new HttpExecutor(HttpSettings.from(p.settings()));
-      case "script" -> new ScriptExecutor(ScriptSettings.from(p.settings()));
-      case "llm" -> new LlmExecutor(LlmSettings.from(p.settings()));
-      case "mcp" -> new McpExecutor(id, McpSettings.from(p.settings()));
-      default -> throw new IllegalArgumentException("no built-in provider of type " + p.type()
-          + " (built-in types: " + TYPES + ")");
+      case "http" -> new HttpExecutor((HttpSettings) settings);
+      case "script" -> new ScriptExecutor((ScriptSettings) settings);
+      case "llm" -> new LlmExecutor((LlmSettings) settings);
+      case "mcp" -> new McpExecutor(id, (McpSettings) settings);
+      default -> new TestExecutor();
     };
+  }
+
+  /**
+   * The {@code settings} of the provider registered as {@code id}, read and checked (null for type test, which
+   * takes none): what is wrong is an {@link IllegalArgumentException} that names the provider. Reading them starts
+   * nothing, so a node checks them all before it starts anything.
+   */
+  public static Object settings(BuiltinProvider p, String id) {
+    try {
+      return switch (p.type()) {
+        case "test" -> {
+          if (!p.settings().isEmpty()) {
+            throw new IllegalArgumentException("type test takes no settings");
+          }
+          yield null;
+        }
+        case "http" -> HttpSettings.from(p.settings());
+        case "script" -> ScriptSettings.from(p.settings());
+        case "llm" -> LlmSettings.from(p.settings());
+        case "mcp" -> McpSettings.from(p.settings());
+        default -> throw new IllegalArgumentException("type: unknown type '" + p.type() + "' (built-in types: "
+            + TYPES + ")");
+      };
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("built-in provider " + id + ": " + e.getMessage(), e);
+    }
   }
 }

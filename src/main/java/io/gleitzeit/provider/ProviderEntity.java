@@ -507,24 +507,33 @@ public final class ProviderEntity
   }
 
   /**
-   * Reservations older than {@code undispatchedAfter} whose dispatch never came: each workflow is asked once
-   * whether it still wants its attempt, and frees the slot if not (one that does want it dispatches it
-   * again by itself). Armed by a reservation, and again while younger ones wait.
+   * Reservations older than {@code undispatchedAfter} whose dispatch never came: each workflow is asked whether
+   * it still wants its attempt, and frees the slot if not (one that does want it dispatches it again by itself).
+   * Asked again every {@code undispatchedAfter} until the slot is dispatched or freed: a question sent while the
+   * workflow's shard was still on a node that had just died is lost, and the slot stayed taken for good. Armed by
+   * a reservation, and again while others wait.
    */
   private ReplyEffect<ProviderEvent, ProviderState> onCheckUndispatched(ProviderState state,
                                                                        ProviderCommand.CheckUndispatched cmd) {
-    Instant due = now().minus(deps.undispatchedAfter());
+    Instant now = now();
+    Instant due = now.minus(deps.undispatchedAfter());
+    List<TaskKey> askedNow = new ArrayList<>();
     var oldestFirst = undispatched.entrySet().iterator();
     while (oldestFirst.hasNext()) {
       var entry = oldestFirst.next();
       if (entry.getValue().isAfter(due)) {
-        timers.startSingleTimer(UNDISPATCHED_TIMER, cmd, Duration.between(due, entry.getValue()));
         break;
       }
       oldestFirst.remove();
       if (state.exists() && pending.holds(state, entry.getKey())) {
         askWhetherWanted(entry.getKey());
+        askedNow.add(entry.getKey());
       }
+    }
+    askedNow.forEach(k -> undispatched.put(k, now)); // the youngest now: asked again if nothing comes of it
+    if (!undispatched.isEmpty()) {
+      Instant oldest = undispatched.values().iterator().next();
+      timers.startSingleTimer(UNDISPATCHED_TIMER, cmd, Duration.between(due, oldest));
     }
     return Effect().noReply();
   }

@@ -110,7 +110,12 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
 
   private enum Beat implements Message { INSTANCE }
 
-  private record Registered(ProviderSpec spec, boolean ok, String failure) implements Message {}
+  private record Registered(ProviderSpec spec, boolean ok, String failure, boolean timedOut) implements Message {}
+
+  /** A registration that failed at once (not by a timeout) is tried again after {@link #REGISTER_AGAIN_AFTER}. */
+  private record RegisterAgain(ProviderSpec spec) implements Message {}
+
+  private static final Duration REGISTER_AGAIN_AFTER = Duration.ofSeconds(1);
 
   private record AvailabilityChanged(Availability availability) implements Message {}
 
@@ -216,6 +221,12 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
         .onMessage(WorkerHeartbeat.class, h -> beat())
         .onMessage(Beat.class, b -> up ? beat() : this)
         .onMessage(Registered.class, this::onRegistered)
+        .onMessage(RegisterAgain.class, again -> {
+          if (again.spec().equals(registering)) {
+            register(registering);
+          }
+          return this;
+        })
         .onMessage(AvailabilityChanged.class, a -> onAvailability(a.availability()))
         .onSignal(PostStop.class, stop -> {
           // A start not reported yet would otherwise be lost with this runtime (a worker that says it started
@@ -225,9 +236,7 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
               reportStart(key);
             }
           });
-          if (executor instanceof SupervisedExecutor supervised) {
-            supervised.close(); // its processes must not outlive the node
-          }
+          executor.close(); // its processes must not outlive the node
           return this;
         })
         .build();
@@ -239,7 +248,8 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     getContext().pipeToSelf(
         AskPattern.<ProviderCommand, RegisterReply>ask(providers.apply(providerId),
             replyTo -> new Register(spec, replyTo), reporting.timeout(), getContext().getSystem().scheduler()),
-        (reply, failure) -> new Registered(spec, failure == null, failure == null ? null : failure.toString()));
+        (reply, failure) -> new Registered(spec, failure == null, failure == null ? null : failure.toString(),
+            failure instanceof java.util.concurrent.TimeoutException));
   }
 
   private Behavior<Message> onRegistered(Registered r) {
@@ -251,7 +261,12 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     }
     if (!r.ok()) {
       getContext().getLog().warn("registering provider {} failed ({}); retrying", providerId, r.failure());
-      register(registering); // the failed ask already waited its timeout
+      if (r.timedOut()) {
+        register(registering); // the failed ask already waited its timeout
+      } else {
+        // Failed at once (a stopping node's sharding is gone): again at once would spin, thousands of times a second.
+        timers.startSingleTimer("register", new RegisterAgain(registering), REGISTER_AGAIN_AFTER);
+      }
       return this;
     }
     registered = r.spec();

@@ -14,5 +14,6 @@ public interface SupervisedExecutor extends TaskExecutor {
   void start(Consumer<Availability> changes);
 
   /** Stops it for good, releasing its processes and connections; nothing is heard after this. */
+  @Override
   void close();
 }

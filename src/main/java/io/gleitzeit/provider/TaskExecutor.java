@@ -31,4 +31,10 @@ public interface TaskExecutor {
 
   /** The provider takes no more work from this executor's runtime, for {@code reason}; it stops right after. */
   default void detached(String reason) {}
+
+  /**
+   * Its runtime has stopped (the node stops): end what still runs, whose attempts will run again elsewhere as new
+   * attempts, and release what the executor holds. Nothing is asked of it after this.
+   */
+  default void close() {}
 }

@@ -204,7 +204,15 @@ class NodeStartFailureIT {
             "built-in provider q: type: unknown type 'quantum' (built-in types: test, http, script, llm, mcp)"),
         org.junit.jupiter.params.provider.Arguments.of("zero-concurrency",
             "{ id = z, type = test, max-concurrency = 0 }",
-            "built-in provider z: max-concurrency: "));
+            "built-in provider z: max-concurrency: "),
+        org.junit.jupiter.params.provider.Arguments.of("misspelt-key",
+            "{ id = h, type = http, max_concurrency = 8, settings { allowed-hosts = [\"127.0.0.1:1\"] } }",
+            "built-in provider h: unknown key 'max_concurrency' (known: id, type, methods, max-concurrency, labels,"
+                + " settings)"),
+        org.junit.jupiter.params.provider.Arguments.of("settings-of-the-second",
+            "{ id = llm-a, type = llm, settings { api = ollama, base-url = \"http://127.0.0.1:1\", model = m } },"
+                + " { id = llm-b, type = llm, settings { api = ollama, model = m } }",
+            "built-in provider llm-b: llm settings: "));
   }
 
   /** A mistake in a built-in provider's entry: one line naming the provider and the setting, no Java text. */

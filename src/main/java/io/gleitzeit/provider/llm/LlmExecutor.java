@@ -141,7 +141,7 @@ public final class LlmExecutor implements TaskExecutor {
       try {
         return LlmWire.result(settings.api(), params, s.stream().answer(), (System.nanoTime() - begin) / 1_000_000L);
       } catch (LlmWire.Unexpected e) {
-        throw new TaskFailure(what + ": unexpected response (" + e.getMessage() + ")", false);
+        throw new TaskFailure(what + ": unexpected response (" + e.getMessage() + ")", e.retryable());
       }
     });
   }

@@ -143,7 +143,7 @@ final class LlmStream implements Flow.Subscriber<String> {
     }
     if (api == Api.OLLAMA) {
       if (!last.path("done").asBoolean(false)) {
-        throw new LlmWire.Unexpected("the stream ended before its closing line (\"done\": true)");
+        throw new LlmWire.CutShort("the stream ended before its closing line (\"done\": true)");
       }
       last.properties().forEach(e -> answer.set(e.getKey(), e.getValue()));
       if (generate) {
@@ -154,7 +154,7 @@ final class LlmStream implements Flow.Subscriber<String> {
     } else {
       // A stream cut short (the server or a proxy closing it) would otherwise pass for a short answer.
       if (!doneLine && finishReason == null) {
-        throw new LlmWire.Unexpected("the stream ended before its last chunk (no finish_reason, no [DONE])");
+        throw new LlmWire.CutShort("the stream ended before its last chunk (no finish_reason, no [DONE])");
       }
       ObjectNode choice = answer.putArray("choices").addObject();
       if (generate) {

@@ -14,9 +14,29 @@ import io.gleitzeit.provider.llm.LlmSettings.Api;
 final class LlmWire {
 
   /** A 200 answer whose body is not what the API promises. */
-  static final class Unexpected extends RuntimeException {
+  static class Unexpected extends RuntimeException {
     Unexpected(String message) {
       super(message, null, false, false);
+    }
+
+    /** Whether another attempt may get a whole answer: the answer was cut short, not malformed. */
+    boolean retryable() {
+      return false;
+    }
+  }
+
+  /**
+   * A stream that ended before its closing line: the connection was closed early (the server, a proxy, a
+   * network), which another attempt may not meet, as a chunked body cut short is a retryable connection error.
+   */
+  static final class CutShort extends Unexpected {
+    CutShort(String message) {
+      super(message);
+    }
+
+    @Override
+    boolean retryable() {
+      return true;
     }
   }
 

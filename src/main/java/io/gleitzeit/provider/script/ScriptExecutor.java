@@ -114,6 +114,15 @@ public final class ScriptExecutor implements TaskExecutor {
     }
   }
 
+  /**
+   * The node stops: every process still running is killed with what it started. Its attempt runs again as a new
+   * attempt once its provider is found gone; the old one must not go on beside it.
+   */
+  @Override
+  public void close() {
+    running.keySet().forEach(this::cancel);
+  }
+
   private JsonNode run(Run run, ScriptParams params, Runnable started) throws InterruptedException {
     if (run.cancelled) {
       throw new TaskFailure("script/run " + params.name() + " was cancelled", false);
@@ -122,6 +131,7 @@ public final class ScriptExecutor implements TaskExecutor {
       throw new TaskFailure("script/run: cannot start " + params.program() + ": not an executable file", false);
     }
     List<String> commandLine = new java.util.ArrayList<>(PARENT_DEATH_SIGNAL);
+    commandLine.addAll(ProcessTree.OWN_GROUP);
     commandLine.addAll(params.commandLine());
     ProcessBuilder builder = new ProcessBuilder(commandLine);
     builder.environment().clear();

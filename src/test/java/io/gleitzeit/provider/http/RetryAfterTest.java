@@ -35,6 +35,17 @@ class RetryAfterTest {
     assertEquals(Optional.empty(), RetryAfter.parse(null, NOW));
   }
 
+  @Test
+  void shouldReadTheObsoleteDateFormsARecipientMustAccept() {
+    // RFC 9110 §5.6.7: RFC 850 (a two-digit year, within 50 years of now) and C's asctime (a padded day).
+    assertEquals(Optional.of(Duration.ofSeconds(90)), RetryAfter.parse("Thursday, 26-Nov-26 10:01:30 GMT", NOW));
+    assertEquals(Optional.of(Duration.ofSeconds(90)), RetryAfter.parse("Thu Nov 26 10:01:30 2026", NOW));
+    assertEquals(Optional.of(Duration.ofDays(4).plusSeconds(5)), RetryAfter.parse("Mon Nov 30 10:00:05 2026", NOW));
+    assertEquals(Optional.of(Duration.ofDays(5)), RetryAfter.parse("Tue Dec  1 10:00:00 2026", NOW));
+    assertEquals(Optional.of(Duration.ZERO), RetryAfter.parse("Sunday, 06-Nov-94 08:49:37 GMT", NOW),
+        "94 is 1994, not 2094");
+  }
+
   private static TaskFailure fail(int status, Map<String, List<String>> headers, String body) {
     return assertThrows(TaskFailure.class, () -> HttpResult.of("GET", "http://h/x", status, headers,
         body.getBytes(StandardCharsets.UTF_8), SETTINGS, NOW));
@@ -84,5 +95,24 @@ class RetryAfterTest {
     JsonNode broken = HttpResult.of("GET", "u", 200, Map.of("content-type", List.of("application/json")),
         "{oops".getBytes(StandardCharsets.UTF_8), SETTINGS, NOW);
     assertEquals("{oops", broken.get("body").asText());
+    assertEquals(List.of("json", "text", "text"), List.of(json.get("body_encoding").asText(),
+        text.get("body_encoding").asText(), broken.get("body_encoding").asText()));
+  }
+
+  @Test
+  void shouldReadTextInItsDeclaredCharsetAndKeepOtherBytesAsBase64() {
+    byte[] cafe = {'c', 'a', 'f', (byte) 0xe9}; // "café" in ISO-8859-1: not UTF-8
+    JsonNode latin = HttpResult.of("GET", "u", 200, Map.of("content-type", List.of("text/plain; charset=iso-8859-1")),
+        cafe, SETTINGS, NOW);
+    assertEquals("café", latin.get("body").asText());
+    assertEquals("text", latin.get("body_encoding").asText());
+
+    byte[] png = {(byte) 0x89, 'P', 'N', 'G', 0, (byte) 0xff};
+    JsonNode binary = HttpResult.of("GET", "u", 200, Map.of("content-type", List.of("image/png")), png, SETTINGS, NOW);
+    assertEquals("base64", binary.get("body_encoding").asText());
+    assertEquals(List.of((byte) 0x89, (byte) 0xff), List.of(java.util.Base64.getDecoder()
+        .decode(binary.get("body").asText())[0], java.util.Base64.getDecoder().decode(binary.get("body").asText())[5]));
+    JsonNode undeclared = HttpResult.of("GET", "u", 200, Map.of(), cafe, SETTINGS, NOW);
+    assertEquals("base64", undeclared.get("body_encoding").asText(), "not UTF-8, the default: its bytes are kept");
   }
 }

@@ -111,15 +111,17 @@ class LlmStreamTest {
     cut.line("{\"response\":\"a\",\"done\":false}");
     LlmWire.Unexpected early = assertThrows(LlmWire.Unexpected.class, cut::answer);
     assertTrue(early.getMessage().contains("before its closing line"), early.getMessage());
+    assertTrue(early.retryable(), "cut short by a closed connection: another attempt may get all of it");
 
     LlmStream cutOpenAi = stream(Api.OPENAI, LlmParams.CHAT);
     cutOpenAi.line("data: {\"choices\":[{\"delta\":{\"content\":\"partial\"},\"finish_reason\":null}]}");
     LlmWire.Unexpected cutShort = assertThrows(LlmWire.Unexpected.class, cutOpenAi::answer);
     assertTrue(cutShort.getMessage().contains("before its last chunk"), cutShort.getMessage());
+    assertTrue(cutShort.retryable());
 
     LlmStream garbage = stream(Api.OPENAI, LlmParams.CHAT);
     garbage.onNext("data: {not json");
-    assertThrows(LlmWire.Unexpected.class, garbage::answer);
+    assertFalse(assertThrows(LlmWire.Unexpected.class, garbage::answer).retryable(), "malformed: again is no better");
     assertFalse(assertThrows(LlmWire.Unexpected.class, stream(Api.OPENAI, LlmParams.CHAT)::answer).getMessage()
         .isEmpty());
   }

@@ -153,6 +153,47 @@ class ScriptExecutorIT {
   }
 
   @Test
+  void shouldKillOnTimeoutWhatTheScriptStartedAndLeftBehind() throws Exception {
+    Path pidFile = dir.resolve("orphan.pid");
+    // The subshell starts sleep and exits: sleep's parent is init then, no longer a descendant of the script.
+    TaskFailure f = failed("{'command': 'sh', 'timeout_ms': 500, 'args': ['-c',"
+        + " '(sleep 30 & echo $! > " + pidFile + "); sleep 30']}");
+    assertTrue(f.getMessage().contains("timed out after 500 ms"), f.getMessage());
+    long orphan = Long.parseLong(Files.readString(pidFile).trim());
+    ProcessHandle.of(orphan).ifPresent(h -> h.onExit().orTimeout(5, TimeUnit.SECONDS).join());
+    assertFalse(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false), "the orphan was killed");
+  }
+
+  @Test
+  void shouldKillWhatStillRunsWithWhatItStartedWhenTheNodeStops() throws Exception {
+    Path pidFile = dir.resolve("left.pid");
+    CountDownLatch started = new CountDownLatch(1);
+    CompletableFuture<JsonNode> call = run(new TaskKey("wf", "stopping", 1), params("{'command': 'sh', 'args': ['-c',"
+        + " '(sleep 30 & echo $! > " + pidFile + "); sleep 30']}"), started::countDown);
+    assertTrue(started.await(5, TimeUnit.SECONDS));
+    long left = awaitPid(pidFile);
+
+    executor.close();
+
+    assertTrue(failed(call).getMessage().contains("cancelled"));
+    ProcessHandle.of(left).ifPresent(h -> h.onExit().orTimeout(5, TimeUnit.SECONDS).join());
+    assertFalse(ProcessHandle.of(left).map(ProcessHandle::isAlive).orElse(false), "what it left was killed");
+  }
+
+  /** The pid a script writes to {@code file}, once it has written it. */
+  private static long awaitPid(Path file) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (System.nanoTime() < deadline) {
+      String text = Files.exists(file) ? Files.readString(file).trim() : "";
+      if (!text.isEmpty()) {
+        return Long.parseLong(text);
+      }
+      Thread.onSpinWait();
+    }
+    throw new AssertionError("no pid in " + file);
+  }
+
+  @Test
   void shouldKillTheProcessWhenCancelled() throws Exception {
     TaskKey key = new TaskKey("wf", "cancel", 1);
     CountDownLatch started = new CountDownLatch(1);
