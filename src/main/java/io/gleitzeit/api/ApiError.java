@@ -16,11 +16,19 @@ public final class ApiError {
   private ApiError() {}
 
   public static HttpResponse of(StatusCode status, String code, String message, List<Problem> details) {
+    return respond(status, body(code, message, details));
+  }
+
+  private static ObjectNode body(String code, String message, List<Problem> details) {
     ObjectNode body = Json.MAPPER.createObjectNode().put("error", code).put("message", message);
     ArrayNode list = body.putArray("details");
     for (Problem p : details) {
       list.addObject().put("path", p.path()).put("message", p.message());
     }
+    return body;
+  }
+
+  private static HttpResponse respond(StatusCode status, ObjectNode body) {
     return HttpResponse.create().withStatus(status)
         .withEntity(ContentTypes.APPLICATION_JSON, Json.compact(body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
@@ -65,14 +73,9 @@ public final class ApiError {
    * choose it can ask {@code GET /workflows/{id}} before it submits again rather than run the workflow twice.
    */
   public static HttpResponse submissionUnanswered(String workflowId) {
-    ObjectNode body = Json.MAPPER.createObjectNode().put("error", "unavailable")
-        .put("message", "the cluster did not answer in time; workflow '" + workflowId + "' may still be accepted: "
-            + "GET /workflows/" + workflowId + " says whether it was (404: submit it again, with \"id\": \""
-            + workflowId + "\")")
-        .put("workflow_id", workflowId);
-    body.putArray("details");
-    return HttpResponse.create().withStatus(StatusCodes.SERVICE_UNAVAILABLE)
-        .withEntity(ContentTypes.APPLICATION_JSON, Json.compact(body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return respond(StatusCodes.SERVICE_UNAVAILABLE, body("unavailable", "the cluster did not answer in time; workflow '"
+        + workflowId + "' may still be accepted: GET /workflows/" + workflowId + " says whether it was (404: submit it"
+        + " again, with \"id\": \"" + workflowId + "\")", List.of()).put("workflow_id", workflowId));
   }
 
   public static HttpResponse unavailable(String message) {

@@ -1,5 +1,7 @@
 package io.gleitzeit.api;
 
+import static io.gleitzeit.api.SingleQueryParameters.singleValued;
+
 import static io.gleitzeit.api.Responses.json;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -46,7 +48,7 @@ final class DeadLetterRoutes extends AllDirectives {
 
   /** SPEC §5 {@code GET /dead-letters}: the dead letter queue, oldest first, a page at a time. */
   private Route listDeadLetters() {
-    return SingleQueryParameters.INSTANCE.of(params -> completeWithFuture(responses.page(params, EventFilterParams::parseDeadLetters,
+    return singleValued(params -> completeWithFuture(responses.page(params, EventFilterParams::parseDeadLetters,
         eventIndex.readingYourWrites(eventIndex::deadLetters), page -> {
           ObjectNode body = Json.MAPPER.createObjectNode();
           var list = body.putArray("dead_letters");

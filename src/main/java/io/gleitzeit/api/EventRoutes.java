@@ -1,5 +1,7 @@
 package io.gleitzeit.api;
 
+import static io.gleitzeit.api.SingleQueryParameters.singleValued;
+
 import io.gleitzeit.domain.Json;
 import io.gleitzeit.events.EventEnvelope;
 import io.gleitzeit.events.EventFilter;
@@ -53,7 +55,7 @@ final class EventRoutes extends AllDirectives {
    * 400 as there); {@code limit} and {@code after} page a query and mean nothing to a stream, which ignores them.
    */
   private Route stream() {
-    return SingleQueryParameters.INSTANCE.of(params -> optionalHeaderValueByName("Last-Event-ID", lastEventId -> {
+    return singleValued(params -> optionalHeaderValueByName("Last-Event-ID", lastEventId -> {
       EventIndex.EventQuery query;
       try {
         Map<String, String> filters = new HashMap<>(params);
@@ -107,7 +109,7 @@ final class EventRoutes extends AllDirectives {
    * envelopes are written out as the index stored them (the same compact JSON as the per-workflow endpoint).
    */
   private Route queryEvents() {
-    return SingleQueryParameters.INSTANCE.of(params -> completeWithFuture(responses.page(params, EventFilterParams::parseQuery,
+    return singleValued(params -> completeWithFuture(responses.page(params, EventFilterParams::parseQuery,
         eventIndex.readingYourWrites(eventIndex::events), page -> {
           String next = EventFilterParams.eventsCursor(page.next());
           String body = "{\"events\":[" + String.join(",", page.envelopes()) + "],\"next\":"

@@ -13,11 +13,16 @@ import org.apache.pekko.http.javadsl.server.Route;
  */
 final class SingleQueryParameters extends AllDirectives {
 
-  static final SingleQueryParameters INSTANCE = new SingleQueryParameters();
+  private static final SingleQueryParameters INSTANCE = new SingleQueryParameters();
 
   private SingleQueryParameters() {}
 
-  Route of(Function<Map<String, String>, Route> inner) {
+  /** As Pekko's {@code parameterMap}, refusing a parameter given more than once. */
+  static Route singleValued(Function<Map<String, String>, Route> inner) {
+    return INSTANCE.parameters(inner);
+  }
+
+  private Route parameters(Function<Map<String, String>, Route> inner) {
     return parameterMultiMap(multi -> {
       Map<String, String> single = new HashMap<>();
       for (Map.Entry<String, List<String>> e : multi.entrySet()) {

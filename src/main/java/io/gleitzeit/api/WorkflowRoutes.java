@@ -1,5 +1,7 @@
 package io.gleitzeit.api;
 
+import static io.gleitzeit.api.SingleQueryParameters.singleValued;
+
 import static io.gleitzeit.api.Responses.formatOf;
 import static io.gleitzeit.api.Responses.json;
 
@@ -64,7 +66,7 @@ final class WorkflowRoutes extends AllDirectives {
                 new WorkflowCommand.CancelWorkflow("cancelled through the API", replyTo)))),
             path(PathMatchers.segment("tasks").slash(PathMatchers.segment()).slash("retry"), task ->
                 post(() -> control(id, replyTo -> new WorkflowCommand.RetryTask(task, replyTo)))),
-            path("state", () -> get(() -> SingleQueryParameters.INSTANCE.of(params -> state(id, params)))),
+            path("state", () -> get(() -> singleValued(params -> state(id, params)))),
             path("timeline", () -> get(() -> timeline(id)))))));
   }
 
@@ -210,7 +212,7 @@ final class WorkflowRoutes extends AllDirectives {
 
   /** SPEC §5 {@code GET /workflows}: the workflow list read model, newest first, a page at a time. */
   private Route listWorkflows() {
-    return SingleQueryParameters.INSTANCE.of(params -> completeWithFuture(responses.page(params, EventFilterParams::parseWorkflowList,
+    return singleValued(params -> completeWithFuture(responses.page(params, EventFilterParams::parseWorkflowList,
         eventIndex.readingYourWrites(eventIndex::workflows), page -> {
           ObjectNode body = Json.MAPPER.createObjectNode();
           var list = body.putArray("workflows");

@@ -393,9 +393,9 @@ public final class WorkflowDecisions {
   /**
    * From the attempt's start to {@code at}: the recorded start, or for an implied one the start the event records
    * ({@code impliedStartAt}: the provider's, else {@code at} itself), so that duration_ms is completed_at -
-   * started_at. An attempt that never started (lost before it began) counts from its assignment.
+   * started_at. An attempt that never started (lost before it began) counts from its assignment; one that never
+   * reached a provider (a schedule-to-start timeout) has no duration: null.
    */
-  /** Null for an attempt that never reached a provider (a schedule-to-start timeout): it ran for no time at all. */
   private static Long durationMs(TaskRun task, boolean impliedStart, Instant reportedStart, Instant at) {
     Instant from = impliedStart ? (reportedStart != null ? reportedStart : at)
         : task.startedAt != null ? task.startedAt : task.assignedAt;
