@@ -49,6 +49,11 @@ public final class ApiError {
     return of(StatusCodes.NOT_FOUND, "not_found", message, List.of());
   }
 
+  /** 408: the client did not send its request in time (SPEC §5 has no code of its own for it). */
+  public static HttpResponse requestTimeout(String message) {
+    return of(StatusCodes.REQUEST_TIMEOUT, "invalid_request", message, List.of());
+  }
+
   public static HttpResponse conflict(String message) {
     return of(StatusCodes.CONFLICT, "conflict", message, List.of());
   }

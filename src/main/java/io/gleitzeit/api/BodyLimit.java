@@ -17,8 +17,12 @@ import org.apache.pekko.util.ByteString;
  */
 final class BodyLimit extends AllDirectives {
 
-  /** How long a client may take to send a body (Pekko's strict-entity read had the same). */
-  private static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * How long a body may stall, no byte arriving: a slow client that keeps sending goes on (within the server's
+   * {@code request-timeout}); one that stopped gets a 408. It was a limit on the whole read, which a valid 1 MiB
+   * definition sent at 100 KB/s could never meet, and its timeout came back as a 503 "try again".
+   */
+  static final Duration STALL_TIMEOUT = Duration.ofSeconds(10);
 
   private static final BodyLimit DIRECTIVES = new BodyLimit();
 
@@ -45,11 +49,19 @@ final class BodyLimit extends AllDirectives {
           : inner.apply(strict.getData().toArray());
     }
     return DIRECTIVES.extractMaterializer(materializer -> DIRECTIVES.onComplete(
-        entity.getDataBytes().completionTimeout(READ_TIMEOUT).runFold(Kept.EMPTY, (kept, chunk) -> kept.with(chunk,
+        entity.getDataBytes().idleTimeout(STALL_TIMEOUT).runFold(Kept.EMPTY, (kept, chunk) -> kept.with(chunk,
             limit), materializer),
-        read -> read.isFailure() ? DIRECTIVES.failWith(read.failed().get())
+        read -> read.isFailure() ? failed(read.failed().get())
             : read.get().over() ? DIRECTIVES.complete(ApiError.payloadTooLarge(limit))
             : inner.apply(read.get().bytes().toArray())));
+  }
+
+  private static Route failed(Throwable failure) {
+    if (failure instanceof java.util.concurrent.TimeoutException) {
+      return DIRECTIVES.complete(ApiError.requestTimeout("the request body stalled: no bytes arrived for "
+          + STALL_TIMEOUT.toSeconds() + " s"));
+    }
+    return DIRECTIVES.failWith(failure);
   }
 
   /** What is kept of a body while it is read: all of it, or nothing once it went over the limit. */

@@ -65,7 +65,11 @@ final class EventRoutes extends AllDirectives {
         return complete(ApiError.invalidRequest(e.getMessage(), e.parameter()));
       }
       EventFilter filter = query.filter();
-      String resumeAfter = lastEventId.map(String::trim).filter(v -> !v.isEmpty()).orElse(null);
+      // Event ids are lower-case UUIDs, and a UUID is read without regard to case (RFC 4122).
+      String resumeAfter = lastEventId.map(v -> v.trim().toLowerCase(java.util.Locale.ROOT)).filter(v -> !v.isEmpty())
+          .orElse(null);
+      String quoted = resumeAfter == null || resumeAfter.length() <= 80 ? resumeAfter
+          : resumeAfter.substring(0, 80) + "..."; // named, not echoed in full
       if (filter.workflowId() == null && resumeAfter == null) {
         return sse(streams.live(filter).filter(query::inTimeWindow));
       }
@@ -78,9 +82,9 @@ final class EventRoutes extends AllDirectives {
         }
         return source.get().map(s -> sse(s.filter(query::inTimeWindow))).orElseGet(() -> complete(
             ApiError.invalidRequest(filter.workflowId() != null
-                ? "Last-Event-ID '" + resumeAfter + "' is not an event of workflow " + filter.workflowId()
+                ? "Last-Event-ID '" + quoted + "' is not an event of workflow " + filter.workflowId()
                     + "; reconnect without it to replay the workflow's history"
-                : "Last-Event-ID '" + resumeAfter + "' is not a persisted event the event index holds (never "
+                : "Last-Event-ID '" + quoted + "' is not a persisted event the event index holds (never "
                     + "written, or removed by retention); reconnect without it to start live", "Last-Event-ID")));
       });
     }));

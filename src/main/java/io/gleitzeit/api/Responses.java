@@ -69,11 +69,20 @@ final class Responses {
    * 415": the charset is ignored (a definition is read as UTF-8), any other parameter makes it another media type.
    */
   static Optional<SourceFormat> formatOf(HttpEntity entity) {
-    String mediaType = entity.getContentType().mediaType().toString().toLowerCase(Locale.ROOT);
+    return formatOf(entity.getContentType().mediaType().toString());
+  }
+
+  /**
+   * The format a Content-Type header's text names. Also for a header Pekko could not parse, which it drops
+   * (the entity is then application/octet-stream): {@code application/json;} with nothing after its semicolon
+   * is still JSON (RFC 9110's grammar allows an empty parameter).
+   */
+  static Optional<SourceFormat> formatOf(String contentType) {
+    String mediaType = contentType.toLowerCase(Locale.ROOT);
     String[] parts = mediaType.split(";");
     for (int i = 1; i < parts.length; i++) {
       String parameter = parts[i].trim();
-      if (!parameter.isEmpty() && !parameter.startsWith("charset=")) {
+      if (!parameter.isEmpty() && !parameter.matches("charset=\\s*\"?[a-z0-9._:-]*\"?")) {
         return Optional.empty();
       }
     }

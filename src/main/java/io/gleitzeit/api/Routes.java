@@ -33,6 +33,7 @@ import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.MethodRejection;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.server.UnsupportedRequestEncodingRejection;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 
 /**
@@ -122,7 +123,11 @@ public final class Routes extends AllDirectives {
   }
 
   private RejectionHandler rejections() {
-    return RejectionHandler.newBuilder().handleAll(MethodRejection.class, this::methodNotAllowed).build()
+    return RejectionHandler.newBuilder().handleAll(MethodRejection.class, this::methodNotAllowed)
+        .handle(UnsupportedRequestEncodingRejection.class, r -> complete(ApiError.of(
+            StatusCodes.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "the request body's Content-Encoding is not"
+                + " accepted; send it gzip, deflate or not encoded", List.of())))
+        .build()
         .withFallback(RejectionHandler.defaultHandler()).mapRejectionResponse(response -> {
       String text = response.entity() instanceof HttpEntity.Strict strict
           ? strict.getData().utf8String() : response.status().reason();

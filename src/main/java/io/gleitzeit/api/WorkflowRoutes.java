@@ -76,10 +76,21 @@ final class WorkflowRoutes extends AllDirectives {
   }
 
   private Route submit() {
-    return extractRequestEntity(entity -> {
-      Optional<SourceFormat> format = formatOf(entity);
+    // The cluster's own answer comes within the ask timeout (10 s): a request still open at the server's
+    // request-timeout is a body still on its way.
+    // decodeRequest: a gzip or deflate body (Content-Encoding) is read decoded; another coding is a 415.
+    return withRequestTimeoutResponse(request -> ApiError.requestTimeout("the request body did not arrive within"
+        + " the server's request timeout (pekko.http.server.request-timeout, 30 s by default)"),
+        () -> decodeRequest(this::submitBody));
+  }
+
+  private Route submitBody() {
+    return extractRequestEntity(entity -> optionalHeaderValueByName("Content-Type", unparsed -> {
+      // A Content-Type Pekko could not parse is left among the headers, and the entity is application/octet-stream.
+      Optional<SourceFormat> format = formatOf(entity).or(() -> unparsed.flatMap(Responses::formatOf));
       if (format.isEmpty()) {
-        return BodyLimit.refuse(entity, ApiError.unsupportedMediaType(entity.getContentType().toString()));
+        return BodyLimit.refuse(entity, ApiError.unsupportedMediaType(unparsed.orElse(
+            entity.getContentType().toString())));
       }
       long limit = settings.maxBodyBytes();
       if (BodyLimit.declaredOver(entity, limit)) {
@@ -102,7 +113,7 @@ final class WorkflowRoutes extends AllDirectives {
         return completeWithFuture(answer.exceptionally(failure -> timedOut(failure)
             ? ApiError.submissionUnanswered(definition.id()) : responses.unavailable(failure)));
       });
-    });
+    }));
   }
 
   private static boolean timedOut(Throwable failure) {

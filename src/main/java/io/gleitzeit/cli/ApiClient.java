@@ -40,6 +40,9 @@ final class ApiClient {
 
   /** One path segment, percent-encoded: an id with a space, '?', '#' or '%' names itself, not another resource. */
   static String segment(String value) {
+    if (value.equals(".") || value.equals("..")) {
+      return value.replace(".", "%2E"); // a dot segment, as such, is removed from the path (GET /workflows/.. was /)
+    }
     return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
   }
 

@@ -21,6 +21,11 @@ abstract class ClientCommand implements Callable<Integer> {
       System.err.println("gleitzeit: no node answers at " + api.baseUrl() + " (set GLEITZEIT_URL, or start one with"
           + " 'scripts/gleitzeit server')");
       return 2;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      // Something answered, but not a node: a web server on that port, an https URL of a proxy ...
+      System.err.println("gleitzeit: the answer from " + api.baseUrl() + " is not Gleitzeit's JSON (is GLEITZEIT_URL"
+          + " a Gleitzeit node?): " + e.getOriginalMessage());
+      return 2;
     } catch (IOException | IllegalArgumentException e) {
       System.err.println("gleitzeit: " + e.getMessage());
       return 2;

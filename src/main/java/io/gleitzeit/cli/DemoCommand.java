@@ -31,7 +31,8 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException, InterruptedException {
-    Path dir = dataDir != null ? dataDir : Files.createTempDirectory("gleitzeit-demo");
+    // Absolute: the MCP server, which serves the sample under it, resolves a relative path from its own directory.
+    Path dir = (dataDir != null ? dataDir : Files.createTempDirectory("gleitzeit-demo")).toAbsolutePath();
     DemoEnvironment env = DemoEnvironment.detect(System.getenv());
     env.notes.forEach(note -> System.out.println("Note: " + note));
     Path sample = env.mcp() ? DemoEnvironment.copySample(dir) : null;

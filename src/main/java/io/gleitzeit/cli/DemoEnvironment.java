@@ -160,7 +160,8 @@ final class DemoEnvironment {
       return resource("demo-workflow.yaml");
     }
     String analyze = llm != null ? resource("analyze-llm.yaml") : resource("analyze-script.yaml");
-    String quotedPath = sample.toString().replace("\\", "\\\\").replace("\"", "\\\"");
+    // Escaped for a double-quoted YAML string, and "${" for SPEC §2 ("$${" is a literal "${").
+    String quotedPath = sample.toString().replace("\\", "\\\\").replace("\"", "\\\"").replace("${", "$${");
     return resource("mcp-demo-workflow.yaml").replace("@ANALYZE@\n", analyze)
         .replace("@ANALYSIS@", llm != null ? "response" : "stdout")
         .replace("@SAMPLE@", quotedPath);

@@ -20,7 +20,9 @@ final class EventsCommand extends ClientCommand {
   protected int execute() throws IOException, InterruptedException {
     if (follow) {
       // A stream has no end to close a JSON document with: one compact envelope per line (JSON Lines).
-      return followKnown(api, id, e -> System.out.println(json ? Json.compact(e) : EventPrinter.line(e)), end -> 0);
+      // Exit 1 unless the workflow completed, as submit --wait and watch: a script reads the outcome from it.
+      return followKnown(api, id, e -> System.out.println(json ? Json.compact(e) : EventPrinter.line(e)),
+          end -> "workflow:completed".equals(end.path("event_type").asText()) ? 0 : 1);
     }
     ApiClient.Response response = api.get("/workflows/" + ApiClient.segment(id) + "/events");
     if (response.status() != 200 || json) {

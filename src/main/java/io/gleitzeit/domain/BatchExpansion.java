@@ -41,6 +41,10 @@ final class BatchExpansion {
     private static final Pattern TASK_PATH = Pattern.compile("tasks\\[(\\d+)](.*)", Pattern.DOTALL);
 
     /** The plain document with how many batch tasks it has and whether a join follows them, or the problems. */
+    /**
+     * The plain document the batch expands into (null when there is none: no template), and the problems found
+     * in the batch's own fields, which the plain document's own are added to.
+     */
     record Result(ObjectNode document, int batchTasks, boolean join, List<Problem> problems) {}
 
     private final ObjectNode doc;
@@ -73,18 +77,30 @@ final class BatchExpansion {
         ObjectNode template = taskObject("template", true);
         ObjectNode join = taskObject("join", false);
         BatchFiles.Found found = listFiles(join != null);
-        if (!problems.isEmpty() || template == null || found == null) {
+        if (template == null) {
             return failed();
         }
+        // Files that could not be listed leave the rest to check all the same, on one stand-in file: SPEC §1 lists
+        // every problem at once (a missing directory hid a bad priority and a bad template method until it existed).
+        BatchFiles.Found files = found != null ? found : STAND_IN;
+        int beforeExpansion = problems.size();
         ObjectNode plain = doc.deepCopy();
         List.of("type", "batch", "template", "join").forEach(plain::remove);
+        plain.properties().removeIf(e -> !FIELDS.contains(e.getKey())); // reported above, not again by the walk
         ArrayNode tasks = plain.putArray("tasks");
-        List<String> ids = batchTasks(template, found, tasks);
+        List<String> ids = batchTasks(template, files, tasks);
         if (join != null) {
-            tasks.add(joinTask(join, found, ids));
+            tasks.add(joinTask(join, files, ids));
         }
-        return problems.isEmpty() ? new Result(plain, ids.size(), join != null, List.of()) : failed();
+        if (problems.size() > beforeExpansion) {
+            return failed(); // the expanded tasks are not what the user meant: the plain checks would only echo that
+        }
+        return new Result(plain, ids.size(), join != null, List.copyOf(problems));
     }
+
+    /** The files a batch whose files could not be listed is checked on. */
+    private static final BatchFiles.Found STAND_IN = new BatchFiles.Found(java.nio.file.Path.of("/batch"),
+            List.of("file"));
 
     private Result failed() {
         return new Result(null, 0, false, problems);
@@ -149,6 +165,7 @@ final class BatchExpansion {
         String paramsPath = FieldPaths.key("template", paramsField);
         List<String> ids = new ArrayList<>();
         boolean namesItsFile = false;
+        int problemsBefore = problems.size();
         for (int i = 0; i < found.names().size(); i++) {
             String name = found.names().get(i);
             String file = found.directory().resolve(name).toString();
@@ -183,7 +200,7 @@ final class BatchExpansion {
             ids.add(id);
             tasks.add(task);
         }
-        if (!namesItsFile && problems.isEmpty()) {
+        if (!namesItsFile && problems.size() == problemsBefore) {
             problem(paramsPath, "the template's params use neither ${batch.file} nor ${batch.name}: every task would"
                     + " do the same");
         }

@@ -132,11 +132,11 @@ public final class DefinitionParser {
             return new ParseResult.Invalid(batch.problems());
         }
         ParseResult parsed = new Walk(batch.document(), batch.join() ? batch.batchTasks() : -1).run();
+        List<Problem> problems = new ArrayList<>(batch.problems());
         if (parsed instanceof ParseResult.Invalid invalid) {
-            return new ParseResult.Invalid(BatchExpansion.translate(invalid.problems(), batch.batchTasks(),
-                    batch.join()));
+            problems.addAll(BatchExpansion.translate(invalid.problems(), batch.batchTasks(), batch.join()));
         }
-        return parsed;
+        return problems.isEmpty() ? parsed : new ParseResult.Invalid(problems);
     }
 
     private static ParseResult invalid(String path, String message) {
@@ -682,7 +682,7 @@ public final class DefinitionParser {
     }
 
     /** The allowed name nearest to a misspelt one, when it is within edit distance 2; else null. */
-    static String closest(String field, List<String> allowed) {
+    public static String closest(String field, List<String> allowed) {
         String best = null;
         int bestDistance = 3;
         for (String candidate : allowed) {

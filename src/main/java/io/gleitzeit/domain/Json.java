@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
@@ -18,6 +19,7 @@ import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.Map;
+import org.yaml.snakeyaml.LoaderOptions;
 
 /** The shared Jackson mappers and the one compact JSON rendering that SPEC §2 defines. */
 public final class Json {
@@ -36,8 +38,16 @@ public final class Json {
             .addModule(new ParameterNamesModule())
             .build();
 
+    /**
+     * The most characters a YAML document may have as it is read: the body's own limit (1 MiB) is far below, and a
+     * document whose aliases were expanded ({@link YamlAliases}) may have up to {@link YamlAliases#MAX_CHARS}.
+     * SnakeYAML's default, 3 MiB, refused 80 aliases of a 40 KB value.
+     */
+    static final int YAML_CODE_POINT_LIMIT = 20 * 1024 * 1024;
+
     /** YAML, with the same strictness as {@link #MAPPER} (a second document counts as trailing content). */
-    public static final ObjectMapper YAML = YAMLMapper.builder()
+    public static final ObjectMapper YAML = YAMLMapper.builder(YAMLFactory.builder()
+                    .loaderOptions(yamlLoaderOptions()).build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -46,6 +56,12 @@ public final class Json {
             .addModule(new Jdk8Module())
             .addModule(new ParameterNamesModule())
             .build();
+
+    private static LoaderOptions yamlLoaderOptions() {
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit(YAML_CODE_POINT_LIMIT);
+        return options;
+    }
 
     // A bare factory: compact() must not depend on how MAPPER is configured for other uses.
     private static final JsonFactory FACTORY = new JsonFactory();

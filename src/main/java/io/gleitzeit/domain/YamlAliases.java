@@ -44,6 +44,12 @@ final class YamlAliases {
   /** As deep as Jackson lets any document nest (its default {@code maxNestingDepth}). */
   static final int MAX_DEPTH = 1000;
 
+  /**
+   * The most characters a document may have once its aliases are expanded: a few values may be reused many times
+   * (80 aliases of a 40 KB prompt), but a large value reused a million times would fill the heap.
+   */
+  static final int MAX_CHARS = 16 * 1024 * 1024;
+
   private YamlAliases() {}
 
   /** The document as a tree, aliases resolved; null for an empty document. */
@@ -59,8 +65,12 @@ final class YamlAliases {
     DumperOptions options = new DumperOptions();
     options.setWidth(Integer.MAX_VALUE);
     options.setAllowUnicode(true);
-    StringWriter text = new StringWriter();
-    new Yaml(options).serialize(unshared(root, new int[] {MAX_NODES}), text);
+    StringWriter text = new BoundedWriter();
+    try {
+      new Yaml(options).serialize(unshared(root, new int[] {MAX_NODES}), text);
+    } catch (AliasesTooLarge e) {
+      throw new IOException(e.getMessage());
+    }
     return Json.YAML.readTree(text.toString());
   }
 
@@ -76,6 +86,52 @@ final class YamlAliases {
     options.setNestingDepthLimit(MAX_DEPTH + 1);
     options.setCodePointLimit(Integer.MAX_VALUE);
     return options;
+  }
+
+  /** Stops a document whose expanded text outgrows {@link #MAX_CHARS} as it is written. */
+  private static final class BoundedWriter extends StringWriter {
+    @Override
+    public void write(String str) {
+      check(str.length());
+      super.write(str);
+    }
+
+    @Override
+    public StringWriter append(CharSequence csq) {
+      check(csq == null ? 4 : csq.length());
+      return super.append(csq);
+    }
+
+    @Override
+    public void write(String str, int off, int len) {
+      check(len);
+      super.write(str, off, len);
+    }
+
+    @Override
+    public void write(char[] cbuf, int off, int len) {
+      check(len);
+      super.write(cbuf, off, len);
+    }
+
+    @Override
+    public void write(int c) {
+      check(1);
+      super.write(c);
+    }
+
+    private void check(int more) {
+      if (getBuffer().length() + (long) more > MAX_CHARS) {
+        throw new AliasesTooLarge();
+      }
+    }
+  }
+
+  /** Unchecked, to pass through SnakeYAML's serializer; {@link #readTree} turns it into an IOException. */
+  private static final class AliasesTooLarge extends RuntimeException {
+    AliasesTooLarge() {
+      super("the document's aliases expand it beyond " + MAX_CHARS + " characters", null, false, false);
+    }
   }
 
   /** A copy of {@code node} in which every alias is a copy of its own: written out, it needs no anchor. */

@@ -111,6 +111,8 @@ public final class WorkflowEnvelopes {
         .put("priority", d.priority().wire()).put("error_strategy", d.errorStrategy().wire())
         .put("task_count", d.tasks().size());
     payload.put("max_parallel", d.maxParallel());
+    payload.put("schedule_to_start_timeout_ms", d.scheduleToStartTimeout() == null ? null
+        : d.scheduleToStartTimeout().toMillis());
     payload.set("metadata", d.metadata());
     b.add("workflow:submitted", ENGINE, null, null, "info", payload);
     b.add("workflow:state_changed", ENGINE, null, null, "info", obj().putNull("from").put("to", "running"));
@@ -120,6 +122,10 @@ public final class WorkflowEnvelopes {
       created.set("params", t.params());
       created.put("timeout_ms", t.timeout() == null ? null : t.timeout().toMillis());
       created.put("provider", t.provider());
+      // The retry policy the task got (its own, then defaults.retry, then SPEC §7's), seen nowhere else.
+      created.putObject("retry").put("max_attempts", t.retry().maxAttempts()).put("backoff", t.retry().backoff()
+          .wire()).put("base_delay_ms", t.retry().baseDelay().toMillis())
+          .put("max_delay_ms", t.retry().maxDelay().toMillis()).put("jitter", t.retry().jitter());
       b.add("task:created", ENGINE, t.id(), null, "info", created);
     }
     for (String id : e.readied()) {

@@ -24,16 +24,25 @@ public final class NodeConfig {
       overrides.put("pekko.remote.artery.canonical.port", remotePort);
     }
     if (dataDir != null) {
+      if (dataDir.toString().isBlank()) { // Path.of("") is the working directory: the journal would land there
+        throw new NodeStartException("the data directory is empty: give one with --data-dir (default ./data)", null);
+      }
       overrides.put("gleitzeit.data-dir", dataDir.toAbsolutePath().toString());
     }
     Config config = ConfigFactory.parseMap(overrides);
+    ConfigFactory.invalidateCaches();
+    Config defaults = ConfigFactory.parseResourcesAnySyntax("application");
     if (configFile != null) {
       if (!Files.isReadable(configFile)) {
         throw new NodeStartException("cannot read the configuration file " + configFile, null);
       }
-      config = config.withFallback(ConfigFactory.parseFile(configFile.toFile()));
+      if (!Files.isRegularFile(configFile)) { // a directory read as a file is an empty configuration
+        throw new NodeStartException("the configuration file " + configFile + " is not a file", null);
+      }
+      Config file = ConfigFactory.parseFile(configFile.toFile());
+      UnknownSettings.check(file, defaults.resolve(), configFile);
+      config = config.withFallback(file);
     }
-    ConfigFactory.invalidateCaches();
-    return ConfigFactory.load(config.withFallback(ConfigFactory.parseResourcesAnySyntax("application")));
+    return ConfigFactory.load(config.withFallback(defaults));
   }
 }

@@ -151,6 +151,12 @@ public final class ProviderEntity
    * ever dispatch or release such a slot, so its workflow is asked after a while (see onCheckUndispatched).
    */
   private final Map<TaskKey, Instant> undispatched = new LinkedHashMap<>();
+  /**
+   * In memory only: attempts of an external worker that their workflows gave up (a timeout, a cancellation)
+   * while no connection of it was there: the worker may still run them, so it is told to stop each once it is
+   * back. The attempt is no longer held, so it is not sent again and would otherwise never be mentioned.
+   */
+  private final Set<TaskKey> cancelWhenBack = new LinkedHashSet<>();
   /** Slot changes decided but not yet persisted: persisted together by the next write. */
   private final PendingSlots pending = new PendingSlots();
 
@@ -274,6 +280,7 @@ public final class ProviderEntity
       awaitingCheck.clear();
       sent.clear();
       undispatched.clear();
+      cancelWhenBack.clear(); // its worker is disconnected for good
       afterPersist(s, event);
     }).thenReply(cmd.replyTo(), s -> new ProviderReply(viewOf(s)));
   }
@@ -304,6 +311,8 @@ public final class ProviderEntity
       runtime.tell(new RuntimeCommand.ReportHeld(List.copyOf(unverified), ctx.getSelf()));
     }
     if (attached) {
+      cancelWhenBack.forEach(k -> runtime.tell(new RuntimeCommand.CancelFromEarlierConnection(k)));
+      cancelWhenBack.clear();
       waitingForRuntime.values().forEach(d -> forward(d));
       waitingForRuntime.clear();
       for (TaskKey k : state.heldKeys()) {
@@ -342,6 +351,8 @@ public final class ProviderEntity
         // A worker that stopped heartbeating may still be connected: it is told to stop the attempts handed back,
         // and an answer for one of them gets an error frame (the attempt is no longer its).
         ((ProviderMarkedUnhealthy) event).handedBack().forEach(k -> quiet.tell(new RuntimeCommand.CancelTask(k)));
+      } else if (external(s)) {
+        cancelWhenBack.addAll(((ProviderMarkedUnhealthy) event).handedBack()); // a worker that was away
       }
       runtime = null;
       waitingForRuntime.clear();
@@ -420,6 +431,8 @@ public final class ProviderEntity
     awaitingCheck.remove(cmd.key());
     if (cmd.cancel() && runtime != null) {
       runtime.tell(new RuntimeCommand.CancelTask(cmd.key()));
+    } else if (cmd.cancel() && state.exists() && external(state) && state.holds(cmd.key())) {
+      cancelWhenBack.add(cmd.key());
     }
     freeSlot(state, cmd.key(), TaskReleased.RELEASED, 0);
     return Effect().noReply();

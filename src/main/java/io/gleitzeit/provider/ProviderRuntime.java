@@ -194,6 +194,12 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     return newReceiveBuilder()
         .onMessage(ExecuteTask.class, this::onExecute)
         .onMessage(CancelTask.class, this::onCancel)
+        .onMessage(RuntimeCommand.CancelFromEarlierConnection.class, c -> {
+          if (!held.containsKey(c.key())) {
+            executor.cancel(c.key()); // an external worker's task:cancel; nothing for an attempt it never had
+          }
+          return this;
+        })
         .onMessage(RuntimeCommand.Detach.class, d -> {
           getContext().getLog().info("provider {}: {}", providerId, d.reason());
           executor.detached(d.reason());

@@ -15,6 +15,12 @@ public sealed interface RuntimeCommand extends JsonSerializable, ProviderRuntime
   record CancelTask(TaskKey key) implements RuntimeCommand {}
 
   /**
+   * Tell the worker to stop an attempt this runtime never held: one sent on an earlier connection, which its
+   * workflow gave up (a timeout, a cancellation) while the worker was away, and which it may still run.
+   */
+  record CancelFromEarlierConnection(TaskKey key) implements RuntimeCommand {}
+
+  /**
    * The provider no longer takes work from this runtime (another connection of its external worker replaced it,
    * or it was deregistered): the runtime tells its worker why and stops, which closes the worker's connection.
    */

@@ -178,9 +178,9 @@ public final class WorkflowDecisions {
    * skipped or cancelled: its downstream tasks, and every task that the failure cancelled under error strategy
    * stop, or the workflow's cancellation cancelled. Each only if it can run, that is if each of its dependencies
    * has completed, is reopened too or has not finished yet (a task downstream of another failed task stays as it
-   * is, and the workflow ends failed again). The retried task waits for a dependency that the retry reopens;
-   * otherwise it runs at once, on whatever its dependencies left: a failed dependency's result is null, and a path
-   * into it fails the task at once (SPEC §2). The caller has checked that the task is failed or cancelled and
+   * is, and the workflow ends failed again). The retried task waits for the dependencies that the retry reopens
+   * when each of the others has completed; otherwise it runs at once, on whatever its dependencies left: a failed
+   * dependency's result is null, and a path into it fails the task at once (SPEC §2). The caller has checked that the task is failed or cancelled and
    * that none of its dependencies is still unfinished ({@link #unfinishedDependency}).
    */
   public WorkflowEvent.TaskRetriedManually retryByHand(WorkflowState state, String taskId, String deadLetterId,
@@ -211,7 +211,11 @@ public final class WorkflowDecisions {
       }
     }
     keepThoseThatCanRun(state, taskId, reopen, settled, unfinished);
-    boolean retriedWaits = state.dag().dependenciesOf(taskId).stream().anyMatch(reopen::contains);
+    // The retried task waits for the dependencies the retry reopens when they are all it lacks; with another that
+    // stays failed or cancelled it could never become ready, and runs at once (on what each left) as before.
+    List<String> dependencies = state.dag().dependenciesOf(taskId);
+    boolean retriedWaits = dependencies.stream().anyMatch(reopen::contains)
+        && dependencies.stream().allMatch(d -> settled.contains(d) || reopen.contains(d));
     List<WorkflowEvent.TaskRetriedManually.Reopened> reopened = new ArrayList<>();
     List<String> nowReady = new ArrayList<>();
     if (!retriedWaits) {

@@ -303,6 +303,11 @@ public final class WorkflowState implements JsonSerializable {
     boolean wasOpen = !t.state.terminal();
     boolean wasFailed = t.state == TaskState.FAILED;
     t.moveTo(next);
+    if (next.terminal()) {
+      // A ready task asked for and never assigned (its schedule-to-start timeout, a cancellation) no longer takes
+      // one of max_parallel's slots: it did for good, and the workflow's other ready tasks were never asked for.
+      t.requested = false;
+    }
     openTasks += (next.terminal() ? 0 : 1) - (wasOpen ? 1 : 0);
     failedTasks += (next == TaskState.FAILED ? 1 : 0) - (wasFailed ? 1 : 0);
   }

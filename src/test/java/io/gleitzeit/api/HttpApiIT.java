@@ -415,6 +415,43 @@ class HttpApiIT {
     }
   }
 
+  /**
+   * A client that sends its body slowly but steadily is served; one that stops sending gets a 408 (round 14: a valid
+   * definition sent over 12 s was a 503 "try again" after 10 s, so a slow link could never submit it).
+   */
+  @Test
+  void aSlowButSteadyBodyIsAcceptedAndAStalledOneIs408() throws Exception {
+    String id = "slow-" + UUID.randomUUID();
+    byte[] body = ("{\"id\": \"" + id + "\", \"tasks\": [{\"id\": \"t\", \"method\": \"test/echo\","
+        + " \"params\": {\"pad\": \"" + "x".repeat(6000) + "\"}}]}").getBytes(StandardCharsets.UTF_8);
+    URI base = api.uri("/");
+    try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+      socket.setSoTimeout(60_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST /workflows HTTP/1.1\r\nHost: " + base.getHost() + "\r\nContent-Type: application/json\r\n"
+          + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      int parts = 12;
+      for (int i = 0; i < parts; i++) { // a slow link: a part a second, 12 s in all
+        out.write(body, i * body.length / parts, (i + 1) * body.length / parts - i * body.length / parts);
+        out.flush();
+        Thread.sleep(1000);
+      }
+      RawResponse r = RawResponse.read(socket.getInputStream());
+      assertEquals(202, r.status(), r::toString);
+    }
+    try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+      socket.setSoTimeout(60_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST /workflows HTTP/1.1\r\nHost: " + base.getHost() + "\r\nContent-Type: application/json\r\n"
+          + "Content-Length: 100\r\n\r\n{\"tasks\": ").getBytes(StandardCharsets.US_ASCII));
+      out.flush(); // and nothing more
+      RawResponse r = RawResponse.read(socket.getInputStream());
+      assertEquals(408, r.status(), r::toString);
+      assertEquals("invalid_request", parse(r.body()).path("error").asText(), r::toString);
+      assertTrue(parse(r.body()).path("message").asText().contains("stalled"), r::toString);
+    }
+  }
+
   /** A status line, headers and a body of known length, read from a raw connection. */
   private record RawResponse(int status, Map<String, String> headers, String body) {
     static RawResponse read(InputStream in) throws IOException {
@@ -481,6 +518,41 @@ class HttpApiIT {
       assertTrue(r.json().path("message").isTextual(), r::toString);
     }
     assertEquals(404, api.get("/workflows/" + id).status(), "a rejected workflow must not exist");
+    Response unparsable = api.post("/workflows", "application/json; =x", body);
+    assertEquals(415, unparsable.status(), unparsable::toString);
+    assertTrue(unparsable.json().path("message").asText().startsWith("content type 'application/json; =x'"),
+        "the type that was sent, not the application/octet-stream it falls back to: " + unparsable);
+  }
+
+  /** An empty parameter list ("application/json;") is still JSON; Pekko's header parser refuses it (round 14). */
+  @Test
+  void aContentTypeWithATrailingSemicolonIsStillJson() {
+    for (String contentType : new String[] {"application/json;", "application/yaml ; charset=utf-8;"}) {
+      Response r = api.post("/workflows", contentType, "{\"tasks\": [{\"id\": \"t\", \"method\": \"test/echo\"}]}");
+      assertEquals(202, r.status(), () -> contentType + ": " + r);
+    }
+  }
+
+  /** A gzip body (Content-Encoding) is read decoded; a coding the node cannot decode is a 415 (round 14). */
+  @Test
+  void aCompressedBodyIsDecodedAndAnUnknownCodingIs415() throws IOException {
+    String id = "gzip-" + UUID.randomUUID();
+    java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+    try (var gzip = new java.util.zip.GZIPOutputStream(zipped)) {
+      gzip.write(("{\"id\": \"" + id + "\", \"tasks\": [{\"id\": \"t\", \"method\": \"test/echo\"}]}")
+          .getBytes(StandardCharsets.UTF_8));
+    }
+    Response r = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/workflows"))
+        .header("Content-Type", "application/json").header("Content-Encoding", "gzip")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(zipped.toByteArray())));
+    assertEquals(202, r.status(), r::toString);
+    assertEquals(id, r.json().path("workflow_id").asText());
+
+    Response br = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/workflows"))
+        .header("Content-Type", "application/json").header("Content-Encoding", "br")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"tasks\": []}")));
+    assertEquals(415, br.status(), br::toString);
+    assertEquals("unsupported_media_type", br.json().path("error").asText(), br::toString);
   }
 
   @Test

@@ -337,10 +337,15 @@ class StreamResumeIT {
         .header("Accept", "text/event-stream").header("Last-Event-ID", UUID.randomUUID().toString()).GET());
     assertEquals(400, r.status(), r::toString);
     assertEquals("Last-Event-ID", r.json().path("details").path(0).path("path").asText());
+    Response huge = api.send(HttpRequest.newBuilder(api.uri("/events/stream?workflow_id=" + id))
+        .header("Accept", "text/event-stream").header("Last-Event-ID", "x".repeat(5000)).GET());
+    assertEquals(400, huge.status(), huge::toString);
+    assertTrue(huge.body().length() < 1000, "named, not echoed in full (twice): " + huge.body().length());
 
-    // One of its events: the rest of its history after it, then live.
+    // One of its events, in upper case (a UUID is read without regard to case): the rest of its history, then live.
     List<JsonNode> events = api.events(id);
-    try (EventWatch rest = EventWatch.open(node.baseUrl(), "workflow_id=" + id, ids(events).get(2))) {
+    try (EventWatch rest = EventWatch.open(node.baseUrl(), "workflow_id=" + id,
+        ids(events).get(2).toUpperCase(java.util.Locale.ROOT))) {
       List<String> expected = ids(events.subList(3, events.size()));
       rest.await("its last event", withId(last(expected)), WAIT);
       assertEquals(expected, upTo(ids(persisted(rest.received())), last(expected)));

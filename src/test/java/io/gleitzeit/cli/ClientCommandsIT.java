@@ -164,6 +164,8 @@ class ClientCommandsIT {
     api.submitAccepted("{\"id\": \"" + id + "\", \"tasks\": [{\"id\": \"f\", \"method\": \"test/flaky\","
         + " \"params\": {\"fail_times\": 1, \"value\": 1}, \"retry\": {\"max_attempts\": 1}}]}");
     assertEquals("failed", api.awaitEnd(id, java.time.Duration.ofSeconds(30)).status());
+    CliProcess failed = CliProcess.run(node.baseUrl(), "events", id, "--follow");
+    assertEquals(1, failed.exitCode(), "exit 1 unless completed, as submit --wait and watch: " + failed);
     try (var events = io.gleitzeit.testing.EventWatch.open(node.baseUrl(), "workflow_id=" + id)) {
       assertEquals(202, api.post("/workflows/" + id + "/tasks/f/retry", "application/json", "").status());
       events.await("workflow:completed", io.gleitzeit.testing.EventWatch.type("workflow:completed"),
@@ -177,6 +179,31 @@ class ClientCommandsIT {
         "it ends at the real end: " + follow);
     CliProcess watch = CliProcess.run(node.baseUrl(), "watch", id);
     assertEquals(0, watch.exitCode(), "completed in the end: " + watch);
+  }
+
+  /** GLEITZEIT_URL pointing at some other web server: one line saying so, not Jackson's parser message (round 14). */
+  @Test
+  void anotherWebServerAtTheUrlIsSaidInOneLine() throws Exception {
+    com.sun.net.httpserver.HttpServer web = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    web.createContext("/", exchange -> {
+      byte[] page = "<html><body>Directory listing</body></html>".getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "text/html");
+      exchange.sendResponseHeaders(200, page.length);
+      exchange.getResponseBody().write(page);
+      exchange.close();
+    });
+    web.start();
+    try {
+      String url = "http://127.0.0.1:" + web.getAddress().getPort();
+      CliProcess cli = CliProcess.run(url, "providers");
+      assertEquals(2, cli.exitCode(), cli::toString);
+      assertTrue(cli.stderr().startsWith("gleitzeit: the answer from " + url + " is not Gleitzeit's JSON"),
+          cli::toString);
+      assertFalse(cli.stderr().contains("StreamReadFeature"), cli::toString);
+    } finally {
+      web.stop(0);
+    }
   }
 
   /** A node that dies while a command follows a workflow's events: one line saying so, exit 1, no stack trace. */

@@ -41,6 +41,11 @@ class DemoIT {
   private record Run(int exit, String output) {}
 
   private Run demo(Map<String, String> env) throws Exception {
+    return demo(env, Files.createTempDirectory(dir, "demo").toString());
+  }
+
+  /** The demo with {@code --data-dir dataDir}, started in {@link #dir} (where a relative one is). */
+  private Run demo(Map<String, String> env, String dataDir) throws Exception {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx384m", "-XX:TieredStopAtLevel=1"));
     URL logback = DemoIT.class.getResource("/logback.xml");
@@ -48,8 +53,8 @@ class DemoIT {
       command.add("-Dlogback.configurationFile=" + logback);
     }
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.gleitzeit.node.Main", "demo",
-        "--data-dir", Files.createTempDirectory(dir, "demo").toString()));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        "--data-dir", dataDir));
+    ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
         .redirectOutput(dir.resolve("demo-" + System.nanoTime() + ".log").toFile());
     builder.environment().keySet().removeIf(k -> k.startsWith("GLEITZEIT_"));
     builder.environment().putAll(env);
@@ -78,9 +83,13 @@ class DemoIT {
   @Test
   void shouldListAndReadTheSampleProjectOverMcpAndAnalyseItWithWcWhenNoLlmAnswers() throws Exception {
     McpServers.node();
-    Run run = demo(Map.of("GLEITZEIT_MCP_DIR", mcpDir(), "GLEITZEIT_LLM_URL", "http://127.0.0.1:" + closedPort()));
+    // A relative data directory, whose name a placeholder would break: the MCP server resolved the relative path
+    // again from its own directory (round 14), and "${x}" made the demo's own submission a 400.
+    Run run = demo(Map.of("GLEITZEIT_MCP_DIR", mcpDir(), "GLEITZEIT_LLM_URL", "http://127.0.0.1:" + closedPort()),
+        "relative ${x}");
     String out = run.output();
     assertEquals(0, run.exit(), out);
+    assertTrue(out.contains("journal in " + dir.resolve("relative ${x}")), out);
     assertTrue(out.contains("Note: No LLM answers at GLEITZEIT_LLM_URL=http://127.0.0.1:"), out);
     assertTrue(out.contains("MCP provider 'files' registered 14 tools: "), out);
     assertTrue(out.contains("task:completed                list@files"), out);

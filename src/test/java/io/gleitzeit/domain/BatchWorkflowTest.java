@@ -154,6 +154,16 @@ class BatchWorkflowTest {
         assertTrue(file.message().contains("is not a directory"), file.message());
     }
 
+    /** SPEC §1 lists every problem at once: a missing directory hid the others until it existed (round 14). */
+    @Test
+    void shouldListTheOtherProblemsWithAMissingDirectory() {
+        List<Problem> all = problems("{'type': 'batch', 'priority': 'bogus', 'batch': {'directory': '"
+                + dir.resolve("nope") + "'}, 'template': {'id': 'read', 'method': 'x',"
+                + " 'params': {'path': '${batch.file}'}}}");
+        assertEquals(List.of("batch.directory", "priority", "template.method"),
+                all.stream().map(Problem::path).sorted().toList(), all::toString);
+    }
+
     @Test
     void shouldRefuseMoreFilesThanAWorkflowMayHaveTasks() {
         Limits three = new Limits(3, 65536);

@@ -105,6 +105,19 @@ class DefinitionParserTest {
         List<Problem> loop = Fixtures.problems("metadata: &m {self: *m}\ntasks: [{id: a, method: t/x}]\n",
                 SourceFormat.YAML);
         assertEquals(List.of(new Problem("$", "invalid YAML: an alias refers to a value that contains it")), loop);
+
+        // A large value reused many times: bounded by its expanded size, not by SnakeYAML's 3 MiB of text.
+        String big = "x".repeat(40_000);
+        String reused = "metadata: {base: &s " + big + ", copies: [" + String.join(", ",
+                java.util.Collections.nCopies(80, "*s")) + "]}\ntasks: [{id: a, method: t/x}]\n";
+        assertInstanceOf(ParseResult.Valid.class, Fixtures.parse(reused, SourceFormat.YAML),
+                "80 aliases of a 40 KB value: 3.2 MB");
+        String tooMuch = reused.replace(String.join(", ", java.util.Collections.nCopies(80, "*s")),
+                String.join(", ", java.util.Collections.nCopies(500, "*s"))); // 20 MB expanded
+        ParseResult result = Fixtures.parse(tooMuch, SourceFormat.YAML);
+        assertInstanceOf(ParseResult.Invalid.class, result, "500 aliases of a 40 KB value: refused");
+        String message = ((ParseResult.Invalid) result).problems().get(0).message();
+        assertTrue(message.contains("beyond " + YamlAliases.MAX_CHARS + " characters"), message);
     }
 
     @Test

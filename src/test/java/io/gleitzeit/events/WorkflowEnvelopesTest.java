@@ -78,6 +78,15 @@ class WorkflowEnvelopesTest {
         "assignment:requested"), types);
   }
 
+  /** The retry policy a task got is said where it is created (round 14: it could only be guessed from delays). */
+  @Test
+  void shouldSayTheRetryPolicyEachTaskGotWhereItIsCreated() {
+    List<EventEnvelope> envelopes = WorkflowEnvelopes.of(SampleEvents.all().get("WorkflowSubmitted-v1"));
+    assertEquals("{\"max_attempts\":3,\"backoff\":\"exponential\",\"base_delay_ms\":1000,\"max_delay_ms\":60000,"
+        + "\"jitter\":true}", io.gleitzeit.domain.Json.compact(envelopes.get(2).payload().get("retry")));
+    assertTrue(envelopes.get(0).payload().has("schedule_to_start_timeout_ms"));
+  }
+
   @Test
   void shouldMapADispatchToApprovalAssignmentAndResolvedParameters() {
     List<EventEnvelope> envelopes = WorkflowEnvelopes.of(SampleEvents.all().get("TaskAssigned-v1"));

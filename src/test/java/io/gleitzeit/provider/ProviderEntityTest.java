@@ -584,6 +584,35 @@ class ProviderEntityTest {
     assertInstanceOf(Reserved.class, reserve(kit, K2, "test/echo"));
   }
 
+  /**
+   * A workflow that gives an attempt up (its timeout fired during a node's recovery) while the external worker that
+   * runs it is away: the worker is told to stop it once it is back (round 14: it ran on beside the next attempt).
+   */
+  @Test
+  void shouldTellAWorkerThatIsBackToStopAnAttemptGivenUpWhileItWasAway() {
+    var kit = entity();
+    register(kit, spec(2, "test/*"));
+    TestProbe<RuntimeCommand> first = testKit.createTestProbe();
+    kit.runCommand(new Heartbeat(first.getRef()));
+    reserve(kit, K1, "test/echo");
+    kit.runCommand(new Dispatch(K1, "test/echo", Json.MAPPER.createObjectNode(), null));
+    first.expectMessageClass(ExecuteTask.class);
+    first.stop(); // the worker's connection closed
+    first.awaitAssert(() -> {
+      assertFalse(view(kit).connected());
+      return null;
+    });
+
+    runSettled(kit, new Release(K1, true));
+    TestProbe<RuntimeCommand> second = testKit.createTestProbe();
+    kit.runCommand(new Heartbeat(second.getRef()));
+
+    assertEquals(new RuntimeCommand.CancelFromEarlierConnection(K1), second.receiveMessage());
+    second.expectNoMessage(QUIET); // no longer held: not sent again
+    kit.runCommand(new Heartbeat(second.getRef()));
+    second.expectNoMessage(QUIET); // told once
+  }
+
   @Test
   void shouldRecordOutcomesOfFinishedAttemptsInTheHealth() {
     var kit = connected(3);

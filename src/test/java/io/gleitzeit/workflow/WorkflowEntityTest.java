@@ -836,6 +836,55 @@ class WorkflowEntityTest {
     assertEquals(TaskState.COMPLETED, kit.restart().state().task("d").state, "the same after a replay");
   }
 
+  /**
+   * d after a (failed) and c (cancelled by a's failure): retried by hand, d cannot wait for c alone, as a never
+   * completes; it runs at once, on what each left (round 14: it waited in pending for good, the workflow running).
+   */
+  @Test
+  void shouldRunARetriedTaskAtOnceWhenADependencyOfItStaysFailedEvenIfTheRetryReopensAnother() {
+    var kit = submitted("{'id': 'wf-1', 'tasks': [{'id': 'a', 'method': 'test/fail', 'retry': {'max_attempts': 1}},"
+        + "{'id': 'c', 'method': 'test/sleep'}, {'id': 'd', 'method': 'test/echo', 'dependencies': ['a', 'c']}]}");
+    expectRequestsOf("a", 1, "c", 1);
+    grant(kit, "a", 1);
+    grant(kit, "c", 1);
+    report(kit, "a", 1, null, TaskError.ofProvider("boom", false));
+    assertEquals(WorkflowStatus.FAILED, kit.getState().status);
+
+    var result = retry(kit, "d");
+
+    WorkflowEvent.TaskRetriedManually event = result.eventOfType(WorkflowEvent.TaskRetriedManually.class);
+    assertFalse(event.waitsForDependencies());
+    assertEquals(List.of(new WorkflowEvent.TaskRetriedManually.Reopened("c", 2, true)), event.reopened());
+    assertEquals(TaskState.READY, result.state().task("d").state);
+    expectRequestsOf("d", 1, "c", 2);
+    grant(kit, "d", 1);
+    report(kit, "d", 1, java.util.Map.of(), null);
+    grant(kit, "c", 2);
+    report(kit, "c", 2, java.util.Map.of(), null);
+    assertEquals(WorkflowStatus.FAILED, kit.getState().status, "a is still failed: the workflow ends, failed");
+  }
+
+  /** max_parallel 1: a task that no provider started in time frees its slot for the next (round 14: it never did). */
+  @Test
+  void shouldFreeTheMaxParallelSlotOfATaskThatFailsItsScheduleToStartTimeout() {
+    var kit = submitted("{'id': 'wf-1', 'error_strategy': 'continue', 'max_parallel': 1,"
+        + " 'schedule_to_start_timeout': 1, 'tasks': [{'id': 'a', 'method': 'nobody/serves'},"
+        + " {'id': 'b', 'method': 'test/echo'}, {'id': 'c', 'method': 'test/echo'}]}");
+    expectRequest("a", 1);
+    clock.advance(Duration.ofSeconds(1));
+    kit.runCommand(new WorkflowCommand.ScheduleToStartDue("a", 1));
+    expectRequest("b", 1);
+    assertFalse(kit.getState().task("c").requested, "max_parallel 1: c waits for b");
+
+    grant(kit, "b", 1);
+    report(kit, "b", 1, java.util.Map.of(), null);
+
+    expectRequest("c", 1);
+    grant(kit, "c", 1);
+    report(kit, "c", 1, java.util.Map.of(), null);
+    assertEquals(WorkflowStatus.FAILED, kit.getState().status, "a failed: under continue the workflow ends failed");
+  }
+
   @Test
   void shouldRefuseAManualRetryOfATaskWhileOneOfItsDependenciesRunsAgain() {
     var kit = failedWhileSRan();
