@@ -41,7 +41,9 @@ final class ApiClient {
   /** One path segment, percent-encoded: an id with a space, '?', '#' or '%' names itself, not another resource. */
   static String segment(String value) {
     if (value.equals(".") || value.equals("..")) {
-      return value.replace(".", "%2E"); // a dot segment, as such, is removed from the path (GET /workflows/.. was /)
+      // HTTP stacks remove dot segments, encoded or not: `events ..` asked for GET /events. No id is one (README).
+      throw new IllegalArgumentException("no workflow or provider can have the id '" + value + "' (a dot segment"
+          + " cannot be named in a URL path)");
     }
     return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
   }

@@ -113,6 +113,10 @@ class ClientCommandsIT {
     CliProcess follow = CliProcess.run(node.baseUrl(), "events", "nobody-" + id(), "--follow");
     assertEquals(1, follow.exitCode(), follow::toString);
     assertTrue(follow.stderr().contains("HTTP 404"), follow::toString);
+    // A dot segment names itself, not the path above it (`events ..` printed GET /events).
+    CliProcess dots = CliProcess.run(node.baseUrl(), "events", "..");
+    assertEquals(2, dots.exitCode(), dots::toString);
+    assertTrue(dots.stderr().startsWith("gleitzeit: no workflow or provider can have the id '..'"), dots::toString);
 
     String id = id();
     api.runToEnd("{\"id\": \"" + id + "\", \"tasks\": [{\"id\": \"a\", \"method\": \"test/echo\"}]}",
