@@ -135,7 +135,17 @@ public final class Retention {
       return entity.<WorkflowCommand.ForgetReply>ask(replyTo -> new WorkflowCommand.Forget(cutoff, replyTo), ASK_TIMEOUT)
           .thenCompose(reply -> !reply.agreed() ? CompletableFuture.completedFuture(false)
               : index.forgetWorkflow(WorkflowEntity.persistenceIdOf(workflowId).id(), workflowId)
-                  .whenComplete((gone, failure) -> entity.tell(WorkflowCommand.Forgotten.INSTANCE)));
+                  // Done once the entity is on its way out: the same id submitted right after the sweep was a
+                  // 409 from the entity still forgetting (round 14's full run).
+                  .handle((gone, failure) -> entity.<org.apache.pekko.Done>ask(WorkflowCommand.Forgotten::new,
+                      ASK_TIMEOUT).handle((done, unanswered) -> {
+                        if (failure != null) {
+                          throw failure instanceof java.util.concurrent.CompletionException c ? c
+                              : new java.util.concurrent.CompletionException(failure);
+                        }
+                        return gone;
+                      }))
+                  .thenCompose(forgotten -> forgotten));
     }
   }
 }

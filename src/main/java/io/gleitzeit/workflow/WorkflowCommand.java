@@ -109,8 +109,11 @@ public sealed interface WorkflowCommand extends JsonSerializable {
 
   record ForgetReply(boolean agreed, String reason) implements JsonSerializable {}
 
-  /** Retention removed the workflow's journal: the entity leaves memory. */
-  enum Forgotten implements WorkflowCommand { INSTANCE }
+  /**
+   * Retention removed the workflow's journal: the entity leaves memory, and says so once its shard has been asked
+   * to stop it (a submission of the same id after that reaches a new entity, on the emptied journal).
+   */
+  record Forgotten(ActorRef<Done> replyTo) implements WorkflowCommand {}
 
   /** Receive timeout: no message for a while. */
   enum Idle implements WorkflowCommand { INSTANCE }

@@ -212,7 +212,7 @@ public final class WorkflowEntity
             (s, c) -> retryByHand(s, c.taskId(), c.deadLetterId(), c.replyTo()))
         .onCommand(WorkflowCommand.Idle.class, this::onIdle)
         .onCommand(WorkflowCommand.Forget.class, this::onForget)
-        .onCommand(WorkflowCommand.Forgotten.class, (s, c) -> Effect().noReply());
+        .onCommand(WorkflowCommand.Forgotten.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()));
     return builder.build();
   }
 
@@ -250,7 +250,10 @@ public final class WorkflowEntity
       return Effect().reply(c.replyTo(), new WorkflowCommand.ForgetReply(true, null));
     } else if (command instanceof WorkflowCommand.SlotHeld c) {
       release(c.providerId(), key(c.taskId(), c.attempt()), true);
-    } else if (command instanceof WorkflowCommand.Forgotten || command instanceof WorkflowCommand.Idle) {
+    } else if (command instanceof WorkflowCommand.Forgotten c) {
+      passivate.accept(ctx.getSelf());
+      return Effect().reply(c.replyTo(), Done.getInstance()); // after the shard was asked to stop this entity
+    } else if (command instanceof WorkflowCommand.Idle) {
       passivate.accept(ctx.getSelf());
     }
     return Effect().noReply();
