@@ -13,7 +13,8 @@ import java.util.Map;
 /**
  * A {@code gleitzeit.*} setting in a {@code --config} file that no default names is a mistake: HOCON would keep it
  * and nothing would read it ({@code limits.max-tasks-per-workflw = 1} left the limit at 10,000 without a word).
- * Free-form sections are left alone: a Pekko dispatcher's settings, and {@code local-cluster} (conf/local-cluster.conf).
+ * Free-form sections are left alone: a Pekko dispatcher's settings, and {@code local-cluster}
+ * (conf/local-cluster.conf).
  */
 final class UnknownSettings {
 

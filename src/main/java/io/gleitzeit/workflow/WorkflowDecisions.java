@@ -180,8 +180,9 @@ public final class WorkflowDecisions {
    * has completed, is reopened too or has not finished yet (a task downstream of another failed task stays as it
    * is, and the workflow ends failed again). The retried task waits for the dependencies that the retry reopens
    * when each of the others has completed; otherwise it runs at once, on whatever its dependencies left: a failed
-   * dependency's result is null, and a path into it fails the task at once (SPEC §2). The caller has checked that the task is failed or cancelled and
-   * that none of its dependencies is still unfinished ({@link #unfinishedDependency}).
+   * dependency's result is null, and a path into it fails the task at once (SPEC §2). The caller has checked
+   * that the task is failed or cancelled and that none of its dependencies is still unfinished
+   * ({@link #unfinishedDependency}).
    */
   public WorkflowEvent.TaskRetriedManually retryByHand(WorkflowState state, String taskId, String deadLetterId,
                                                       Instant at) {

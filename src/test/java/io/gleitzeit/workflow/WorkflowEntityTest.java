@@ -743,9 +743,10 @@ class WorkflowEntityTest {
       + "{'id': 'c', 'method': 'test/sleep', 'dependencies': ['a']},"
       + "{'id': 'd', 'method': 'test/echo', 'dependencies': ['b', 'c']}]}";
 
-  @Test
-  void shouldReopenADownstreamTaskWhoseOtherDependencyStillRunsAndRunItOnceBothComplete() {
-    var kit = submitted(B_FAILS_WHILE_C_RUNS);
+  /** {@link #B_FAILS_WHILE_C_RUNS} under {@code errorStrategy}, run until b failed for good while c runs. */
+  private EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> bFailedWhileCRuns(
+      String errorStrategy) {
+    var kit = submitted(B_FAILS_WHILE_C_RUNS.replace("continue", errorStrategy));
     expectRequest("a", 1);
     grant(kit, "a", 1);
     report(kit, "a", 1, java.util.Map.of(), null);
@@ -753,6 +754,12 @@ class WorkflowEntityTest {
     grant(kit, "b", 1);
     grant(kit, "c", 1);
     report(kit, "b", 1, null, TaskError.ofProvider("boom", false));
+    return kit;
+  }
+
+  @Test
+  void shouldReopenADownstreamTaskWhoseOtherDependencyStillRunsAndRunItOnceBothComplete() {
+    var kit = bFailedWhileCRuns("continue");
     assertEquals(TaskState.SKIPPED, kit.getState().task("d").state);
 
     var result = retry(kit, "b");
@@ -774,14 +781,7 @@ class WorkflowEntityTest {
 
   @Test
   void shouldReopenUnderStopADownstreamTaskWhoseOtherDependencyRunsAgainAfterARetryOfItsOwn() {
-    var kit = submitted(B_FAILS_WHILE_C_RUNS.replace("continue", "stop"));
-    expectRequest("a", 1);
-    grant(kit, "a", 1);
-    report(kit, "a", 1, java.util.Map.of(), null);
-    expectRequestsOf("b", 1, "c", 1);
-    grant(kit, "b", 1);
-    grant(kit, "c", 1);
-    report(kit, "b", 1, null, TaskError.ofProvider("boom", false));
+    var kit = bFailedWhileCRuns("stop");
     assertEquals(WorkflowStatus.FAILED, kit.getState().status, "c and d cancelled");
 
     assertEquals(List.of(), retry(kit, "c").eventOfType(WorkflowEvent.TaskRetriedManually.class).reopened(),
