@@ -38,13 +38,6 @@ public final class Json {
             .addModule(new ParameterNamesModule())
             .build();
 
-    /**
-     * The most characters a YAML document may have as it is read: the body's own limit (1 MiB) is far below, and a
-     * document whose aliases were expanded ({@link YamlAliases}) may have up to {@link YamlAliases#MAX_CHARS}.
-     * SnakeYAML's default, 3 MiB, refused 80 aliases of a 40 KB value.
-     */
-    static final int YAML_CODE_POINT_LIMIT = 20 * 1024 * 1024;
-
     /** YAML, with the same strictness as {@link #MAPPER} (a second document counts as trailing content). */
     public static final ObjectMapper YAML = YAMLMapper.builder(YAMLFactory.builder()
                     .loaderOptions(yamlLoaderOptions()).build())
@@ -57,9 +50,14 @@ public final class Json {
             .addModule(new ParameterNamesModule())
             .build();
 
+    /**
+     * A document whose aliases were expanded ({@link YamlAliases}) may have up to {@link YamlAliases#MAX_CHARS}
+     * characters; a body is far below (1 MiB; the server reads none over 16 MiB). SnakeYAML's default, 3 MiB,
+     * refused 80 aliases of a 40 KB value.
+     */
     private static LoaderOptions yamlLoaderOptions() {
         LoaderOptions options = new LoaderOptions();
-        options.setCodePointLimit(YAML_CODE_POINT_LIMIT);
+        options.setCodePointLimit(YamlAliases.MAX_CHARS);
         return options;
     }
 

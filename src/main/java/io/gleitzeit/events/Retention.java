@@ -133,19 +133,19 @@ public final class Retention {
     private CompletionStage<Boolean> forget(String workflowId, Instant cutoff) {
       var entity = sharding.entityRefFor(WorkflowEntity.ENTITY_KEY, workflowId);
       return entity.<WorkflowCommand.ForgetReply>ask(replyTo -> new WorkflowCommand.Forget(cutoff, replyTo), ASK_TIMEOUT)
-          .thenCompose(reply -> !reply.agreed() ? CompletableFuture.completedFuture(false)
-              : index.forgetWorkflow(WorkflowEntity.persistenceIdOf(workflowId).id(), workflowId)
-                  // Done once the entity is on its way out: the same id submitted right after the sweep was a
-                  // 409 from the entity still forgetting (round 14's full run).
-                  .handle((gone, failure) -> entity.<org.apache.pekko.Done>ask(WorkflowCommand.Forgotten::new,
-                      ASK_TIMEOUT).handle((done, unanswered) -> {
-                        if (failure != null) {
-                          throw failure instanceof java.util.concurrent.CompletionException c ? c
-                              : new java.util.concurrent.CompletionException(failure);
-                        }
-                        return gone;
-                      }))
-                  .thenCompose(forgotten -> forgotten));
+          .thenCompose(reply -> {
+            if (!reply.agreed()) {
+              return CompletableFuture.completedFuture(false);
+            }
+            CompletionStage<Boolean> deleted = index.forgetWorkflow(WorkflowEntity.persistenceIdOf(workflowId).id(),
+                workflowId);
+            // Whatever the deletion's outcome, done once the entity is on its way out: the same id submitted right
+            // after the sweep was a 409 from the entity still forgetting (round 14's full run).
+            return deleted.handle((gone, failure) -> null)
+                .thenCompose(settled -> entity.<org.apache.pekko.Done>ask(WorkflowCommand.Forgotten::new, ASK_TIMEOUT)
+                    .handle((done, unanswered) -> null))
+                .thenCompose(letGo -> deleted);
+          });
     }
   }
 }

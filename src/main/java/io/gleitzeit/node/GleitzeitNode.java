@@ -102,7 +102,7 @@ public final class GleitzeitNode implements AutoCloseable {
           throw new IllegalArgumentException("two built-in providers have the id " + spec.id() + " (an empty id"
               + " stands for <type>-<remote port>)");
         }
-        BuiltinProviders.settings(builtin, spec.id());
+        BuiltinProviders.prepared(builtin, spec.id()); // settings read and checked; nothing started
       } catch (IllegalArgumentException e) {
         throw new NodeStartException("bad configuration: " + e.getMessage(), e);
       }

@@ -15,6 +15,7 @@ import io.gleitzeit.provider.script.ScriptSettings;
 import io.gleitzeit.provider.test.TestExecutor;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The provider types a node runs itself, made from configuration: {@code test}, {@code http}, {@code script},
@@ -94,34 +95,39 @@ public final class BuiltinProviders {
 
   /** As {@link #executor(BuiltinProvider)}, for the provider registered as {@code id}. */
   public static TaskExecutor executor(BuiltinProvider p, String id) {
-    Object settings = settings(p, id);
-    return switch (p.type()) {
-      case "http" -> new HttpExecutor((HttpSettings) settings);
-      case "script" -> new ScriptExecutor((ScriptSettings) settings);
-      case "llm" -> new LlmExecutor((LlmSettings) settings);
-      case "mcp" -> new McpExecutor(id, (McpSettings) settings);
-      default -> new TestExecutor();
-    };
+    return prepared(p, id).get();
   }
 
   /**
-   * The {@code settings} of the provider registered as {@code id}, read and checked (null for type test, which
-   * takes none): what is wrong is an {@link IllegalArgumentException} that names the provider. Reading them starts
-   * nothing, so a node checks them all before it starts anything.
+   * The executor of the provider registered as {@code id}, its {@code settings} read and checked but nothing
+   * started: what is wrong is an {@link IllegalArgumentException} that names the provider. A node checks every
+   * entry this way before it starts anything.
    */
-  public static Object settings(BuiltinProvider p, String id) {
+  public static Supplier<TaskExecutor> prepared(BuiltinProvider p, String id) {
     try {
       return switch (p.type()) {
         case "test" -> {
           if (!p.settings().isEmpty()) {
             throw new IllegalArgumentException("type test takes no settings");
           }
-          yield null;
+          yield TestExecutor::new;
         }
-        case "http" -> HttpSettings.from(p.settings());
-        case "script" -> ScriptSettings.from(p.settings());
-        case "llm" -> LlmSettings.from(p.settings());
-        case "mcp" -> McpSettings.from(p.settings());
+        case "http" -> {
+          HttpSettings settings = HttpSettings.from(p.settings());
+          yield () -> new HttpExecutor(settings);
+        }
+        case "script" -> {
+          ScriptSettings settings = ScriptSettings.from(p.settings());
+          yield () -> new ScriptExecutor(settings);
+        }
+        case "llm" -> {
+          LlmSettings settings = LlmSettings.from(p.settings());
+          yield () -> new LlmExecutor(settings);
+        }
+        case "mcp" -> {
+          McpSettings settings = McpSettings.from(p.settings());
+          yield () -> new McpExecutor(id, settings);
+        }
         default -> throw new IllegalArgumentException("type: unknown type '" + p.type() + "' (built-in types: "
             + TYPES + ")");
       };

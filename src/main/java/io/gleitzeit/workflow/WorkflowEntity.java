@@ -363,9 +363,9 @@ public final class WorkflowEntity
         : WorkflowEnvelopes.deadLetterId(workflowId, taskId, task.attempt);
     WorkflowEvent event = deps.decisions().retryByHand(state, taskId, requeued, now());
     return Effect().persist(event).thenRun(s -> afterPersist(s, event, List.of()))
-        .thenReply(replyTo, s -> control(ControlReply.Outcome.DONE, s.task(taskId).state == TaskState.PENDING
-            ? "running again as attempt " + s.task(taskId).attempt + " once the dependencies it reopened have finished"
-            : "running again as attempt " + s.task(taskId).attempt, s));
+        .thenReply(replyTo, s -> control(ControlReply.Outcome.DONE, "running again as attempt "
+            + s.task(taskId).attempt + (s.task(taskId).state == TaskState.PENDING
+            ? " once the dependencies it reopened have finished" : ""), s));
   }
 
   private ControlReply control(ControlReply.Outcome outcome, String message, WorkflowState state) {

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gleitzeit.node.GleitzeitNode;
-import io.gleitzeit.node.NodeConfig;
 import io.gleitzeit.testing.ApiTestClient;
+import io.gleitzeit.testing.LocalNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +32,7 @@ class SubmissionTimeoutIT {
   void start() throws Exception {
     Path dir = Files.createTempDirectory("gleitzeit-submission-timeout-it-");
     Path overlay = Files.writeString(dir.resolve("overlay.conf"), "gleitzeit.http.ask-timeout = 1ms\n");
-    node = GleitzeitNode.start(NodeConfig.load(0, 0, dir.resolve("data"), overlay));
+    node = LocalNode.start(dir.resolve("data"), overlay);
     api = new ApiTestClient(node.baseUrl());
   }
 

@@ -148,8 +148,7 @@ class ScriptExecutorIT {
     assertTrue(f.getMessage().contains("timed out after 500 ms"), f.getMessage());
     assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(8), "ended by the timeout, not by sleep");
     long child = Long.parseLong(Files.readString(pidFile).trim());
-    ProcessHandle.of(child).ifPresent(h -> h.onExit().orTimeout(5, TimeUnit.SECONDS).join());
-    assertFalse(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false), "the grandchild was killed");
+    assertKilled(child, "the grandchild was killed");
   }
 
   @Test
@@ -160,8 +159,7 @@ class ScriptExecutorIT {
         + " '(sleep 30 & echo $! > " + pidFile + "); sleep 30']}");
     assertTrue(f.getMessage().contains("timed out after 500 ms"), f.getMessage());
     long orphan = Long.parseLong(Files.readString(pidFile).trim());
-    ProcessHandle.of(orphan).ifPresent(h -> h.onExit().orTimeout(5, TimeUnit.SECONDS).join());
-    assertFalse(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false), "the orphan was killed");
+    assertKilled(orphan, "the orphan was killed");
   }
 
   @Test
@@ -176,8 +174,13 @@ class ScriptExecutorIT {
     executor.close();
 
     assertTrue(failed(call).getMessage().contains("cancelled"));
-    ProcessHandle.of(left).ifPresent(h -> h.onExit().orTimeout(5, TimeUnit.SECONDS).join());
-    assertFalse(ProcessHandle.of(left).map(ProcessHandle::isAlive).orElse(false), "what it left was killed");
+    assertKilled(left, "what it left was killed");
+  }
+
+  /** The process {@code pid} ends within 5 s (the kill is asynchronous), if it has not already. */
+  private static void assertKilled(long pid, String message) {
+    ProcessHandle.of(pid).ifPresent(h -> h.onExit().orTimeout(5, TimeUnit.SECONDS).join());
+    assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), message);
   }
 
   /** The pid a script writes to {@code file}, once it has written it. */
