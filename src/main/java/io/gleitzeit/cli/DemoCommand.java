@@ -7,10 +7,13 @@ import io.gleitzeit.node.NodeConfig;
 import io.gleitzeit.node.NodeStartException;
 import io.gleitzeit.node.Preflight;
 import java.io.IOException;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -51,20 +54,24 @@ final class DemoCommand implements Callable<Integer> {
     try (node) {
       ApiClient api = new ApiClient(node.baseUrl());
       boolean mcp = env.mcp() && awaitMcpServer(api);
-      String definition = mcp ? env.workflow(sample) : DemoEnvironment.resource("demo-workflow.yaml");
+      // Named here, so that its stream is open before it runs: task:progress is live only (SPEC §4).
+      String id = "wf-" + UUID.randomUUID();
+      String definition = (mcp ? env.workflow(sample) : DemoEnvironment.resource("demo-workflow.yaml"))
+          .replace("@ID@", id);
       System.out.println("Node ready at " + node.baseUrl() + ". Submitting the demo workflow:\n");
       System.out.println(definition);
+      HttpResponse<Stream<String>> stream = EventStream.open(api, id);
       ApiClient.Response submitted = api.post("/workflows", "application/yaml",
           definition.getBytes(StandardCharsets.UTF_8));
       if (submitted.status() != 202) {
+        stream.body().close();
         System.err.println("submission failed: HTTP " + submitted.status() + " " + submitted.body());
         return 1;
       }
-      String id = Json.MAPPER.readTree(submitted.body()).path("workflow_id").asText();
       System.out.println("POST /workflows -> 202 " + submitted.body() + "\n\nEvents of " + id
           + " as they happen (with the substitution audit of parameters:resolved):");
       DemoReport report = new DemoReport(System.out);
-      JsonNode end = EventStream.follow(api, id, report::event);
+      JsonNode end = EventStream.follow(api, id, stream, report::event);
       JsonNode workflow = Json.MAPPER.readTree(api.get("/workflows/" + id).body());
       report.results(workflow);
       report.providers(Json.MAPPER.readTree(api.get("/providers").body()));

@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -47,12 +48,26 @@ final class EventStream {
    * Hands each envelope to {@code onEvent}; returns the one that ended the workflow, or null (said on standard
    * error) when the stream closed first.
    */
-  static JsonNode follow(ApiClient api, String workflowId, java.util.function.Consumer<JsonNode> onEvent)
+  static JsonNode follow(ApiClient api, String workflowId, Consumer<JsonNode> onEvent)
+      throws IOException, InterruptedException {
+    return follow(api, workflowId, open(api, workflowId), onEvent);
+  }
+
+  /**
+   * Opens the stream of {@code workflowId}; the node subscribes it to the live events before it answers, so a
+   * stream opened before the workflow is submitted misses nothing, not even the live-only {@code task:progress}
+   * that its history cannot replay.
+   */
+  static HttpResponse<Stream<String>> open(ApiClient api, String workflowId)
       throws IOException, InterruptedException {
     HttpRequest request = HttpRequest.newBuilder(api.uri("/events/stream?workflow_id="
         + URLEncoder.encode(workflowId, StandardCharsets.UTF_8))).header("Accept", "text/event-stream").GET().build();
-    HttpResponse<Stream<String>> response = HttpClient.newHttpClient().send(request,
-        HttpResponse.BodyHandlers.ofLines());
+    return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofLines());
+  }
+
+  /** {@link #follow(ApiClient, String, Consumer)} on a stream already {@link #open}ed. */
+  static JsonNode follow(ApiClient api, String workflowId, HttpResponse<Stream<String>> response,
+                         Consumer<JsonNode> onEvent) throws IOException, InterruptedException {
     if (response.statusCode() != 200) {
       System.err.println("HTTP " + response.statusCode() + ": " + String.join("\n", response.body().toList()));
       return null;
