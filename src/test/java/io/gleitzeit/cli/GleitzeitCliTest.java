@@ -18,7 +18,7 @@ class GleitzeitCliTest {
     for (String command : List.of("server", "demo", "submit", "status", "events", "watch", "providers",
         "dead-letters")) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
-      CommandLine cli = new CommandLine(new GleitzeitCli());
+      CommandLine cli = GleitzeitCli.commandLine();
       cli.setOut(new java.io.PrintWriter(new PrintStream(out, true, StandardCharsets.UTF_8), true));
 
       int exit = cli.execute(command, "--help");
@@ -26,6 +26,21 @@ class GleitzeitCliTest {
       String usage = out.toString(StandardCharsets.UTF_8);
       assertEquals(0, exit, command + ": " + usage);
       assertTrue(usage.startsWith("Usage: gleitzeit " + command), command + ": " + usage);
+    }
+  }
+
+  @Test
+  void everyCommandAnswersVersionWithTheVersion() {
+    for (String command : List.of("server", "demo", "submit", "status", "events", "watch", "providers",
+        "dead-letters")) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      CommandLine cli = GleitzeitCli.commandLine();
+      cli.setOut(new java.io.PrintWriter(new PrintStream(out, true, StandardCharsets.UTF_8), true));
+
+      int exit = cli.execute(command, "-V");
+
+      assertEquals(0, exit, command);
+      assertEquals(GleitzeitCli.VERSION, out.toString(StandardCharsets.UTF_8).strip(), command);
     }
   }
 }
