@@ -7,10 +7,12 @@ import io.gleitzeit.node.NodeConfig;
 import io.gleitzeit.node.NodeStartException;
 import io.gleitzeit.node.Preflight;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -34,14 +36,35 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException, InterruptedException {
-    // Absolute: the MCP server, which serves the sample under it, resolves a relative path from its own directory.
-    Path dir = (dataDir != null ? dataDir : Files.createTempDirectory("gleitzeit-demo")).toAbsolutePath();
+    if (dataDir != null) {
+      // Absolute: the MCP server, which serves the sample under it, resolves a relative path from its own directory.
+      return runIn(dataDir.toAbsolutePath());
+    }
+    Path temporary = Files.createTempDirectory("gleitzeit-demo").toAbsolutePath();
+    try {
+      return runIn(temporary);
+    } finally {
+      removeTree(temporary);
+    }
+  }
+
+  /** Removes what the demo left in its temporary directory once its node has stopped (best effort). */
+  private static void removeTree(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException | UncheckedIOException e) {
+      System.err.println("gleitzeit: the demo's temporary directory " + dir + " was not removed: " + e.getMessage());
+    }
+  }
+
+  private int runIn(Path dir) throws IOException, InterruptedException {
     DemoEnvironment env = DemoEnvironment.detect(System.getenv());
     env.notes.forEach(note -> System.out.println("Note: " + note));
     Path sample = env.mcp() ? DemoEnvironment.copySample(dir) : null;
     Path config = dir.resolve("demo-node.conf");
     Files.writeString(config, env.nodeConfig(sample));
-    System.out.println("Starting an embedded Gleitzeit node (journal in " + dir + ") ...");
+    System.out.println("Starting an embedded Gleitzeit node (journal in " + dir
+        + (dataDir == null ? ", removed when the demo ends; --data-dir keeps it" : "") + ") ...");
     GleitzeitNode node;
     try {
       var nodeConfig = NodeConfig.load(0, 0, dir, config);

@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -44,7 +46,10 @@ class DemoIT {
     return demo(env, Files.createTempDirectory(dir, "demo").toString());
   }
 
-  /** The demo with {@code --data-dir dataDir}, started in {@link #dir} (where a relative one is). */
+  /**
+   * The demo with {@code --data-dir dataDir}, started in {@link #dir} (where a relative one is); without one (null)
+   * when {@code dataDir} is null, its temporary directory then under {@link #dir}.
+   */
   private Run demo(Map<String, String> env, String dataDir) throws Exception {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx384m", "-XX:TieredStopAtLevel=1"));
@@ -52,8 +57,11 @@ class DemoIT {
     if (logback != null) {
       command.add("-Dlogback.configurationFile=" + logback);
     }
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.gleitzeit.node.Main", "demo",
-        "--data-dir", dataDir));
+    command.add("-Djava.io.tmpdir=" + dir);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.gleitzeit.node.Main", "demo"));
+    if (dataDir != null) {
+      command.addAll(List.of("--data-dir", dataDir));
+    }
     ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
         .redirectOutput(dir.resolve("demo-" + System.nanoTime() + ".log").toFile());
     builder.environment().keySet().removeIf(k -> k.startsWith("GLEITZEIT_"));
@@ -137,9 +145,13 @@ class DemoIT {
 
   @Test
   void shouldRunOnTheTestProviderAndSaySoWhenTheMcpServersAreNotInstalled() throws Exception {
-    Run run = demo(Map.of());
+    Run run = demo(Map.of(), null);
     String out = run.output();
     assertEquals(0, run.exit(), out);
+    Matcher journal = Pattern.compile("journal in (\\S+), removed when the demo ends").matcher(out);
+    assertTrue(journal.find(), out);
+    assertTrue(Path.of(journal.group(1)).startsWith(dir), out);
+    assertFalse(Files.exists(Path.of(journal.group(1))), "the demo's temporary directory is removed: " + out);
     assertTrue(out.contains("Note: The MCP servers are not installed"), out);
     assertTrue(out.contains("the demo runs on the built-in test provider instead"), out);
     assertTrue(out.contains("workflow:completed"), out);
