@@ -62,11 +62,15 @@ public final class GleitzeitNode implements AutoCloseable {
   private final EventIndex eventIndex;
   private final Retention retention;
   private final EventStreams streams;
+  private final ExternalWorkers workers;
+  /** How long a stopping node waits for its workers' sockets to close with a close frame. */
+  private static final Duration WORKERS_CLOSE_WAIT = Duration.ofSeconds(2);
 
   private GleitzeitNode(ActorSystem<Void> system, NodeSettings settings, ServerBinding binding, LiveEvents liveEvents,
-                        EventIndex eventIndex, Retention retention, EventStreams streams) {
+                        EventIndex eventIndex, Retention retention, EventStreams streams, ExternalWorkers workers) {
     this.retention = retention;
     this.streams = streams;
+    this.workers = workers;
     this.system = system;
     this.settings = settings;
     this.binding = binding;
@@ -205,11 +209,12 @@ public final class GleitzeitNode implements AutoCloseable {
     WorkflowJournal journal = new WorkflowJournal(system);
     EventStreams streams = new EventStreams(system, liveEvents, journal, eventIndex);
     metrics.gauge("gleitzeit.stream.subscribers", "Live event stream subscribers on this node", streams::subscribers);
+    ExternalWorkers workers = new ExternalWorkers(system, providers, workflows, reporting,
+        settings.heartbeatInterval());
     Routes routes = new Routes(system, settings, new DefinitionParser(settings.limits(), () -> "wf-" + java.util.UUID.randomUUID(),
         io.gleitzeit.domain.AllowedBatchFiles.under(settings.batchRoots(), io.gleitzeit.domain.BatchFiles.LOCAL)),
         journal, new Readiness(system, journal), streams,
-        new ProviderDirectory(system), new ExternalWorkers(system, providers, workflows, reporting,
-            settings.heartbeatInterval()), eventIndex, metrics);
+        new ProviderDirectory(system), workers, eventIndex, metrics);
     ServerBinding binding;
     try {
       binding = Http.get(system).newServerAt(settings.httpInterface(), settings.httpPort())
@@ -218,7 +223,7 @@ public final class GleitzeitNode implements AutoCloseable {
       throw new NodeStartException("cannot listen for HTTP on " + settings.httpInterface() + ":" + settings.httpPort()
           + ": " + rootMessage(e), e);
     }
-    return new GleitzeitNode(system, settings, binding, liveEvents, eventIndex, retention, streams);
+    return new GleitzeitNode(system, settings, binding, liveEvents, eventIndex, retention, streams, workers);
   }
 
   public ActorSystem<Void> system() {
@@ -255,6 +260,7 @@ public final class GleitzeitNode implements AutoCloseable {
   public void close() {
     // Live event streams end first, as complete responses: stopped under them they would break with an error.
     streams.endAll();
+    workers.closeAll(WORKERS_CLOSE_WAIT);
     binding.unbind();
     system.terminate();
     awaitTermination(system);

@@ -291,6 +291,20 @@ class ExternalWorkerProtocolIT {
     w.closedFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
   }
 
+  /** A node stopping gracefully closes its workers' sockets with a close frame, not by dropping them (1006). */
+  @Test
+  void aStoppingNodeClosesItsWorkersConnectionsNormally() throws Exception {
+    GleitzeitNode stopping = LocalNode.start(tmp.resolve("stopping"), null);
+    ExternalWorker w;
+    try {
+      w = ExternalWorker.start(new ExternalWorker.Options(stopping.baseUrl(), "ext-stopping")); // welcomed
+    } finally {
+      stopping.close();
+    }
+
+    assertEquals(WebSocket.NORMAL_CLOSURE, w.closedFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
+  }
+
   /** A worker that reports the start and closes its socket at once: the start is not lost with the connection. */
   @Test
   void aStartSentRightBeforeTheSocketClosesIsRecorded() throws Exception {
