@@ -462,6 +462,13 @@ public final class WorkflowEntity
       ctx.getLog().warn("result for unknown task {} of workflow {} dropped", cmd.taskId(), workflowId);
       return Effect().reply(cmd.replyTo(), Done.getInstance());
     }
+    if (cmd.attempt() > task.attempt) {
+      // An attempt this workflow never gave out (a worker's bad number): nothing to reject, and a journal row per
+      // such frame would let a buggy worker grow the journal. The worker got its error frame already.
+      ctx.getLog().debug("result for attempt {} of task {} of workflow {}, which is on attempt {}, dropped",
+          cmd.attempt(), cmd.taskId(), workflowId, task.attempt);
+      return Effect().reply(cmd.replyTo(), Done.getInstance());
+    }
     // Fenced by attempt and by provider: only the provider the attempt was given to can finish it.
     boolean current = state.status == WorkflowStatus.RUNNING && task.heldBy(cmd.providerId(), cmd.attempt());
     if (!current) {

@@ -253,9 +253,64 @@ class ExternalWorkerProtocolIT {
     int attempt = task(api.workflow(id), "e").path("attempt").asInt();
     w.sendText("{\"type\": \"task:completed\", \"workflow_id\": \"" + id + "\", \"task_id\": \"e\", \"attempt\": "
         + attempt + ", \"result\": {\"second\": true}}");
-    w.awaitFrame("error for a second answer", notHeld.and(f -> f.path("message").asText().contains(id)), WAIT);
+    w.awaitFrame("error for a second answer", frameType("error").and(f -> f.path("message").asText().contains(id))
+        .and(f -> f.path("message").asText().contains("answered already; the first answer counts")), WAIT);
     assertEquals(parse("{\"first\": true}"), task(api.workflow(id), "e").path("result"));
     assertFalse(w.closedFuture().isDone(), "the connection stays open");
+  }
+
+  /**
+   * A second answer sent right after the first, while the provider still holds the attempt (the first is on its way
+   * to the workflow), gets its error frame too; it slipped through without one (black-box round 15).
+   */
+  @Test
+  void aSecondAnswerSentRightAfterTheFirstGetsAnErrorFrame() {
+    ExternalWorker w = worker();
+    String id = api.submitAccepted("""
+        {"tasks": [{"id": "s", "method": "ext/sleep", "params": {"ms": 600000}, "provider": "%s",
+          "retry": {"max_attempts": 1}}]}""".formatted(w.providerId()));
+    w.awaitFrame("task:execute of s", frameType("task:execute").and(f -> id.equals(f.path("workflow_id").asText())),
+        WAIT);
+    String answer = "\"workflow_id\": \"" + id + "\", \"task_id\": \"s\", \"attempt\": 1, ";
+
+    w.sendText("{\"type\": \"task:completed\", " + answer + "\"result\": {\"first\": true}}");
+    w.sendText("{\"type\": \"task:failed\", " + answer + "\"error\": {\"message\": \"second\", \"retryable\": false}}");
+
+    JsonNode error = w.awaitFrame("error for the second answer", frameType("error")
+        .and(f -> f.path("message").asText().contains(id)), WAIT);
+    assertEquals("task:failed of workflow " + id + ", task s, attempt 1: this attempt was answered already; the first"
+        + " answer counts", error.path("message").asText());
+    assertEquals("completed", api.awaitEnd(id, WAIT).status());
+    assertEquals(parse("{\"first\": true}"), task(api.workflow(id), "s").path("result"));
+  }
+
+  /**
+   * An answer for an attempt the workflow never gave out (attempt 7 of a task on its first) is only refused to the
+   * worker: it wrote an assignment:rejected per frame and showed a phantom attempt in the timeline (round 15).
+   */
+  @Test
+  void anAnswerForAnAttemptThatNeverExistedWritesNothing() {
+    ExternalWorker w = worker();
+    String id = api.submitAccepted("""
+        {"tasks": [{"id": "s", "method": "ext/sleep", "params": {"ms": 600000}, "provider": "%s"}]}"""
+        .formatted(w.providerId()));
+    w.awaitFrame("task:execute of s", frameType("task:execute").and(f -> id.equals(f.path("workflow_id").asText())),
+        WAIT);
+
+    w.sendText("{\"type\": \"task:completed\", \"workflow_id\": \"" + id + "\", \"task_id\": \"s\", \"attempt\": 7,"
+        + " \"result\": 42}");
+    w.awaitFrame("error for attempt 7", frameType("error").and(f -> f.path("message").asText()
+        .startsWith("task:completed of workflow " + id + ", task s, attempt 7: not an attempt this provider holds")),
+        WAIT);
+    w.sendText("{\"type\": \"task:completed\", \"workflow_id\": \"" + id + "\", \"task_id\": \"s\", \"attempt\": 1,"
+        + " \"result\": 1}");
+    assertEquals("completed", api.awaitEnd(id, WAIT).status());
+
+    List<String> types = api.events(id).stream().map(e -> e.path("event_type").asText()).toList();
+    assertFalse(types.contains("assignment:rejected"), types::toString);
+    JsonNode attempts = ok(api.get("/workflows/" + id + "/timeline")).at("/tasks/0/attempts");
+    assertEquals(1, attempts.size(), attempts::toString);
+    assertEquals(0, attempts.get(0).path("rejected_reports").asInt(), attempts::toString);
   }
 
   /** Two connections of one provider would each be sent every attempt: the newer one replaces the older. */

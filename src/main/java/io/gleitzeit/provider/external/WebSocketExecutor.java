@@ -5,7 +5,10 @@ import io.gleitzeit.provider.TaskExecutor;
 import io.gleitzeit.provider.TaskFailure;
 import io.gleitzeit.provider.TaskKey;
 import io.gleitzeit.provider.TaskRequest;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,8 +24,22 @@ public final class WebSocketExecutor implements TaskExecutor {
 
   private record Pending(CompletableFuture<JsonNode> outcome, Runnable started, AtomicBoolean startReported) {}
 
+  /** How many answered attempts a connection remembers, to refuse a second answer at once. */
+  static final int ANSWERED_REMEMBERED = 1024;
+
   private final Consumer<String> send;
   private final Map<TaskKey, Pending> pending = new ConcurrentHashMap<>();
+  /**
+   * The attempts this connection's worker answered lately. A second answer sent right after the first finds the
+   * provider still holding the attempt (the first is on its way to the workflow), so only this says it is a repeat.
+   */
+  private final Set<TaskKey> answered = Collections.newSetFromMap(Collections.synchronizedMap(
+      new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<TaskKey, Boolean> eldest) {
+          return size() > ANSWERED_REMEMBERED;
+        }
+      }));
 
   /** {@code send} puts one text frame on the connection (it must not block). */
   public WebSocketExecutor(Consumer<String> send) {
@@ -71,13 +88,26 @@ public final class WebSocketExecutor implements TaskExecutor {
   /** The worker's {@code task:completed}; false when this connection has no such attempt pending. */
   public boolean completed(TaskKey key, JsonNode result) {
     Pending p = pending.remove(key);
-    return p != null && p.outcome().complete(result);
+    if (p == null) {
+      return false;
+    }
+    answered.add(key);
+    return p.outcome().complete(result);
   }
 
   /** The worker's {@code task:failed}; false when this connection has no such attempt pending. */
   public boolean failed(TaskKey key, String message, boolean retryable) {
     Pending p = pending.remove(key);
-    return p != null && p.outcome().completeExceptionally(new TaskFailure(message, retryable));
+    if (p == null) {
+      return false;
+    }
+    answered.add(key);
+    return p.outcome().completeExceptionally(new TaskFailure(message, retryable));
+  }
+
+  /** Whether this connection's worker has answered {@code key} already (of the last {@value #ANSWERED_REMEMBERED}). */
+  public boolean answered(TaskKey key) {
+    return answered.contains(key);
   }
 
   /** Attempts sent to the worker and not answered yet. */

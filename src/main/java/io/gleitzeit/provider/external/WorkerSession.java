@@ -15,7 +15,9 @@ import org.apache.pekko.actor.typed.ActorRef;
  * complete the attempts the {@link WebSocketExecutor} sent, and answers for attempts this connection never sent
  * (sent before a reconnect, or late) still go to the workflow through the runtime, which fences them by attempt.
  * Such an answer, or a start, for an attempt the provider does not hold (unknown, already answered, cancelled or
- * reassigned) also gets an {@code error} frame: the worker learns that it was not taken.
+ * reassigned) also gets an {@code error} frame: the worker learns that it was not taken. A second answer on the
+ * same connection is refused at once, without asking the provider: it may still hold the attempt, the first answer
+ * being on its way to the workflow.
  */
 public final class WorkerSession {
 
@@ -65,6 +67,11 @@ public final class WorkerSession {
    * before this outcome could release it. When the provider cannot say, the outcome goes on without a frame.
    */
   private void refuseUnlessHeld(String type, TaskKey key, WorkerOutcome outcome) {
+    if (executor.answered(key)) {
+      send.accept(WorkerFrames.error(type + " of workflow " + key.workflowId() + ", task " + key.taskId()
+          + ", attempt " + key.attempt() + ": this attempt was answered already; the first answer counts"));
+      return;
+    }
     heldByProvider.apply(key).whenComplete((held, failure) -> {
       if (outcome != null) {
         connection.tell(outcome);
