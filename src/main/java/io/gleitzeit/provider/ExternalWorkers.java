@@ -32,9 +32,12 @@ import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
@@ -98,16 +101,19 @@ public final class ExternalWorkers implements WorkerChannel {
   }
 
   private Flow<Message, Message, NotUsed> open(String providerId, Materializer mat) {
-    Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> outgoing =
-        Source.<Message>queue(OUTGOING_BUFFER).preMaterialize(mat);
-    BoundedSourceQueue<Message> queue = outgoing.first();
-    Consumer<String> send = text -> offer(queue, text, providerId);
+    // The kill switch cuts off a worker that does not read: failing the queue instead made Pekko HTTP log the
+    // handler's failure as an ERROR with a stack trace (black-box round 15), for what is the worker's doing.
+    Pair<Pair<BoundedSourceQueue<Message>, UniqueKillSwitch>, Source<Message, NotUsed>> outgoing =
+        Source.<Message>queue(OUTGOING_BUFFER).viaMat(KillSwitches.single(), Keep.both()).preMaterialize(mat);
+    BoundedSourceQueue<Message> queue = outgoing.first().first();
+    UniqueKillSwitch cutOff = outgoing.first().second();
+    Consumer<String> send = text -> offer(queue, cutOff, text, providerId);
     send.accept(WorkerFrames.welcome(providerId, heartbeatInterval.toMillis()));
 
     WebSocketExecutor executor = new WebSocketExecutor(send);
     String name = "external-worker-" + providerId + "-" + connections.incrementAndGet();
     ActorRef<ProviderRuntime.Message> connection = system.systemActorOf(WorkerConnection.create(
-        ProviderRuntime.external(providerId, executor, workflows, providers, reporting), () -> close(queue, null)),
+        ProviderRuntime.external(providerId, executor, workflows, providers, reporting), () -> close(queue)),
         name, Props.empty());
     // Attach the runtime to the entity at once, not only at the worker's first heartbeat.
     connection.tell(ProviderRuntime.WorkerHeartbeat.INSTANCE);
@@ -137,7 +143,7 @@ public final class ExternalWorkers implements WorkerChannel {
   public void closeAll(Duration wait) {
     List<CompletableFuture<Done>> ends = new ArrayList<>();
     open.forEach((queue, done) -> {
-      close(queue, null);
+      close(queue);
       ends.add(done.toCompletableFuture());
     });
     try {
@@ -179,7 +185,7 @@ public final class ExternalWorkers implements WorkerChannel {
         : WorkerFrames.parse(text.toString());
   }
 
-  private void offer(BoundedSourceQueue<Message> queue, String text, String providerId) {
+  private void offer(BoundedSourceQueue<Message> queue, UniqueKillSwitch cutOff, String text, String providerId) {
     QueueOfferResult result;
     try {
       result = queue.offer(TextMessage.create(text));
@@ -189,19 +195,15 @@ public final class ExternalWorkers implements WorkerChannel {
     if (result == QueueOfferResult.dropped()) {
       LOG.warn("external worker {} does not read its frames ({} waiting); closing its connection",
           providerId, OUTGOING_BUFFER);
-      close(queue, new IllegalStateException("more than " + OUTGOING_BUFFER + " frames waiting for the worker"));
+      cutOff.shutdown(); // the frames waiting are dropped, and the socket is closed
     }
     // Otherwise enqueued, or the connection is already closed (silence, as above).
   }
 
-  /** Ends the outgoing side, and with it the socket; a queue that has already ended stays as it is. */
-  private static void close(BoundedSourceQueue<Message> queue, Throwable failure) {
+  /** Ends the outgoing side once what is queued is sent, and with it the socket; an ended queue stays as it is. */
+  private static void close(BoundedSourceQueue<Message> queue) {
     try {
-      if (failure == null) {
-        queue.complete();
-      } else {
-        queue.fail(failure);
-      }
+      queue.complete();
     } catch (RuntimeException alreadyEnded) {
       // completed or failed before: nothing left to close
     }
