@@ -32,8 +32,7 @@ public final class TestExecutor implements TaskExecutor {
       return switch (request.method()) {
         case "test/echo" -> CompletableFuture.completedFuture(params);
         case "test/sleep" -> sleep(request.key(), params);
-        case "test/fail" -> CompletableFuture.failedFuture(new TaskFailure(
-            params.path("message").asText("test/fail failed as asked"), params.path("retryable").asBoolean(true)));
+        case "test/fail" -> CompletableFuture.failedFuture(fail(params));
         case "test/flaky" -> flaky(request.key(), params);
         default -> CompletableFuture.failedFuture(
             new TaskFailure("the test provider does not serve " + request.method(), false));
@@ -49,6 +48,17 @@ public final class TestExecutor implements TaskExecutor {
     if (timer != null) {
       timer.completeExceptionally(new TaskFailure("cancelled", false));
     }
+  }
+
+  /** The failure test/fail was asked for; its params checked like test/sleep's (a string "no" was retryable). */
+  private static TaskFailure fail(ObjectNode params) {
+    JsonNode message = params.get("message");
+    JsonNode retryable = params.get("retryable");
+    if (message != null && !message.isTextual() || retryable != null && !retryable.isBoolean()) {
+      throw new TaskFailure("test/fail takes params.message, a string, and params.retryable, true or false", false);
+    }
+    return new TaskFailure(message == null ? "test/fail failed as asked" : message.asText(),
+        retryable == null || retryable.asBoolean());
   }
 
   /** Sleeps without holding a thread: a delayed completion, not Thread.sleep. */
@@ -69,7 +79,12 @@ public final class TestExecutor implements TaskExecutor {
   }
 
   private static CompletionStage<JsonNode> flaky(TaskKey key, ObjectNode params) {
-    int failTimes = params.path("fail_times").asInt(0);
+    JsonNode times = params.get("fail_times");
+    if (times != null && !(times.isNumber() && times.canConvertToExactIntegral() && times.canConvertToInt()
+        && times.asInt() >= 0)) {
+      throw new TaskFailure("test/flaky needs params.fail_times, a whole number >= 0", false);
+    }
+    int failTimes = times == null ? 0 : times.asInt();
     if (key.attempt() <= failTimes) {
       throw new TaskFailure("test/flaky fails attempt " + key.attempt() + " of " + failTimes, true);
     }
