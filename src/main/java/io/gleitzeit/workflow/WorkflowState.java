@@ -256,6 +256,7 @@ public final class WorkflowState implements JsonSerializable {
       t.readyAt = null;
     }
     t.failures = 0;
+    t.reassignments = 0; // the reassignment limit, like max_attempts, counts since the last manual retry
     t.error = null;
   }
 

@@ -931,6 +931,30 @@ class WorkflowEntityTest {
   }
 
   @Test
+  void shouldCountProviderLossesAgainAfterAManualRetry() {
+    var kit = submitted("{'id': 'wf-1', 'tasks': [{'id': 'a', 'method': 'test/echo'}]}");
+    int attempt = 1;
+    for (; attempt <= 10; attempt++) { // the test's limit: 10 reassignments
+      expectRequest("a", attempt);
+      grant(kit, "a", attempt);
+      kit.runCommand(new ReattachAnswer("a", attempt, "test-1", false, "lost"));
+    }
+    expectRequest("a", attempt);
+    grant(kit, "a", attempt);
+    TaskFailed limit = kit.runCommand(new ReattachAnswer("a", attempt, "test-1", false, "lost"))
+        .eventOfType(TaskFailed.class);
+    assertEquals(TaskError.REASSIGNMENTS, limit.error().type());
+
+    assertEquals(WorkflowCommand.ControlReply.Outcome.DONE, retry(kit, "a").reply().outcome());
+    expectRequest("a", attempt + 1);
+    grant(kit, "a", attempt + 1);
+    var lostOnce = kit.runCommand(new ReattachAnswer("a", attempt + 1, "test-1", false, "lost"));
+
+    assertEquals(attempt + 2, lostOnce.eventOfType(TaskReassigned.class).attempt(),
+        "a manual retry starts the reassignment limit afresh, as it does max_attempts");
+  }
+
+  @Test
   void shouldFailAReadyTaskThatNoProviderStartsWithinItsScheduleToStartTimeout() {
     var kit = submitted("{'id': 'wf-1', 'schedule_to_start_timeout': 5, 'tasks': ["
         + "{'id': 'a', 'method': 'test/unknown'}, {'id': 'b', 'method': 'test/echo', 'dependencies': ['a']}]}");
