@@ -68,8 +68,10 @@ public final class ApiError {
   }
 
   public static HttpResponse unsupportedMediaType(String given, String accepted) {
-    return of(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "content type '" + given
-        + "' is not accepted; send " + accepted, List.of());
+    // Pekko names a missing Content-Type none/none (or octet-stream once there is a body): the client sent none.
+    String what = given.startsWith("none/none") || given.startsWith("application/octet-stream")
+        ? "a body without a Content-Type is not accepted" : "content type '" + given + "' is not accepted";
+    return of(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", what + "; send " + accepted, List.of());
   }
 
   /**

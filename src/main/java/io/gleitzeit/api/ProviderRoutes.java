@@ -64,7 +64,8 @@ final class ProviderRoutes extends AllDirectives {
   }
 
   private Route registerProvider() {
-    return extractRequestEntity(entity -> {
+    // As for a submission: a gzip or deflate body (Content-Encoding) is read decoded; another coding is a 415.
+    return decodeRequest(() -> extractRequestEntity(entity -> {
       Optional<SourceFormat> format = formatOf(entity);
       if (format.isEmpty() || format.get() != SourceFormat.JSON) {
         return BodyLimit.refuse(entity,
@@ -95,7 +96,7 @@ final class ProviderRoutes extends AllDirectives {
                         ProviderJson.render(reply.view()))))
             .exceptionally(responses::unavailable));
       });
-    });
+    }));
   }
 
   private Route listProviders() {

@@ -23,6 +23,7 @@ import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpMethod;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCode;
@@ -115,6 +116,10 @@ public final class Routes extends AllDirectives {
         // A malformed chunked body, or one the client stopped sending: its mistake, not the server's failure.
         .match(org.apache.pekko.http.scaladsl.model.EntityStreamException.class, e -> complete(
             ApiError.invalidRequest("the request body could not be read: " + e.getMessage(), null)))
+        // decodeRequest's answer to a body that is not in its Content-Encoding (not gzip at all, or cut short): a
+        // 400, not a 503 a client would retry (black-box round 15).
+        .match(org.apache.pekko.http.scaladsl.model.IllegalRequestException.class, e -> complete(
+            ApiError.invalidRequest("the request body could not be read: " + e.getMessage(), null)))
         .match(Exception.class, e -> {
           system.log().error("unexpected failure answering a request", e);
           return complete(ApiError.unavailable("the request could not be completed: " + e.getMessage()));
@@ -129,6 +134,9 @@ public final class Routes extends AllDirectives {
                 + " accepted; send it gzip, deflate or not encoded", List.of())))
         .build()
         .withFallback(RejectionHandler.defaultHandler()).mapRejectionResponse(response -> {
+      if (response.status().intValue() < 400 || response.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)) {
+        return response; // an OPTIONS answer, or one of ours already (its JSON went inside another's message)
+      }
       String text = response.entity() instanceof HttpEntity.Strict strict
           ? strict.getData().utf8String() : response.status().reason();
       StatusCode status = response.status();
@@ -139,14 +147,24 @@ public final class Routes extends AllDirectives {
     });
   }
 
-  /** Pekko's 405, with the {@code Allow} header RFC 9110 §15.5.6 asks for (Pekko names the methods only in text). */
+  /**
+   * Pekko's 405, with the {@code Allow} header RFC 9110 §15.5.6 asks for (Pekko names the methods only in text); HEAD
+   * is allowed wherever GET is (Pekko answers it). An OPTIONS request is answered 204 with the same {@code Allow}.
+   */
   private Route methodNotAllowed(List<MethodRejection> rejections) {
-    HttpMethod[] supported = rejections.stream().map(MethodRejection::supported).distinct()
-        .toArray(HttpMethod[]::new);
+    java.util.LinkedHashSet<HttpMethod> allowed = new java.util.LinkedHashSet<>();
+    rejections.stream().map(MethodRejection::supported).forEach(allowed::add);
+    if (allowed.contains(HttpMethods.GET)) {
+      allowed.add(HttpMethods.HEAD);
+    }
+    allowed.add(HttpMethods.OPTIONS);
+    HttpMethod[] supported = allowed.toArray(HttpMethod[]::new);
     String names = java.util.Arrays.stream(supported).map(HttpMethod::name)
         .collect(java.util.stream.Collectors.joining(", "));
-    return complete(HttpResponse.create().withStatus(StatusCodes.METHOD_NOT_ALLOWED)
-        .addHeader(Allow.create(supported))
-        .withEntity("HTTP method not allowed, supported methods: " + names));
+    return extractMethod(method -> method.equals(HttpMethods.OPTIONS)
+        ? complete(HttpResponse.create().withStatus(StatusCodes.NO_CONTENT).addHeader(Allow.create(supported)))
+        : complete(HttpResponse.create().withStatus(StatusCodes.METHOD_NOT_ALLOWED)
+            .addHeader(Allow.create(supported))
+            .withEntity("HTTP method not allowed, supported methods: " + names)));
   }
 }

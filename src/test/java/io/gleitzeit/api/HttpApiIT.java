@@ -553,6 +553,41 @@ class HttpApiIT {
         .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"tasks\": []}")));
     assertEquals(415, br.status(), br::toString);
     assertEquals("unsupported_media_type", br.json().path("error").asText(), br::toString);
+    assertEquals("the request body's Content-Encoding is not accepted; send it gzip, deflate or not encoded",
+        br.json().path("message").asText(), "one error body, not one inside another's message");
+
+    // A body that is not in its declared coding is the client's mistake: 400, not a 503 a client would retry.
+    Response corrupt = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/workflows"))
+        .header("Content-Type", "application/json").header("Content-Encoding", "gzip")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
+    assertEquals(400, corrupt.status(), corrupt::toString);
+    assertEquals("invalid_request", corrupt.json().path("error").asText(), corrupt::toString);
+
+    // POST /providers reads its body the same way.
+    String provider = "gz-" + UUID.randomUUID().toString().substring(0, 8);
+    java.io.ByteArrayOutputStream registration = new java.io.ByteArrayOutputStream();
+    try (var gzip = new java.util.zip.GZIPOutputStream(registration)) {
+      gzip.write(("{\"id\": \"" + provider + "\", \"type\": \"external\", \"methods\": [\"gz/x\"]}")
+          .getBytes(StandardCharsets.UTF_8));
+    }
+    Response registered = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/providers"))
+        .header("Content-Type", "application/json").header("Content-Encoding", "gzip")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(registration.toByteArray())));
+    assertEquals(201, registered.status(), registered::toString);
+    Response brProvider = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/providers"))
+        .header("Content-Type", "application/json").header("Content-Encoding", "br")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
+    assertEquals(415, brProvider.status(), brProvider::toString);
+    api.send(java.net.http.HttpRequest.newBuilder(api.uri("/providers/" + provider)).DELETE());
+  }
+
+  @Test
+  void aBodyWithoutAContentTypeIsSaidSo() {
+    Response r = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/workflows"))
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"tasks\": []}")));
+    assertEquals(415, r.status(), r::toString);
+    assertTrue(r.json().path("message").asText().startsWith("a body without a Content-Type is not accepted"),
+        r::toString);
   }
 
   @Test
@@ -583,7 +618,13 @@ class HttpApiIT {
     Response delete = api.send(HttpRequest.newBuilder(api.uri("/workflows")).DELETE());
     assertEquals(405, delete.status(), delete::toString);
     assertErrorBody(delete);
-    assertEquals(java.util.Optional.of("POST, GET"), delete.headers().firstValue("Allow"), delete::toString);
+    assertEquals(java.util.Optional.of("POST, GET, HEAD, OPTIONS"), delete.headers().firstValue("Allow"),
+        delete::toString);
+    Response options = api.send(HttpRequest.newBuilder(api.uri("/workflows"))
+        .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+    assertEquals(204, options.status(), options::toString);
+    assertEquals(java.util.Optional.of("POST, GET, HEAD, OPTIONS"), options.headers().firstValue("Allow"),
+        options::toString);
 
     Response head = api.send(HttpRequest.newBuilder(api.uri("/health/alive"))
         .method("HEAD", HttpRequest.BodyPublishers.noBody()));
