@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import com.fasterxml.jackson.module.paramnames.ParameterNamesModule;
@@ -38,9 +39,12 @@ public final class Json {
             .addModule(new ParameterNamesModule())
             .build();
 
-    /** YAML, with the same strictness as {@link #MAPPER} (a second document counts as trailing content). */
+    /**
+     * YAML, with the same strictness as {@link #MAPPER} (a second document counts as trailing content). An empty
+     * plain value ({@code key:}) is null, as YAML 1.1 has it; a quoted one ({@code ''}) stays an empty string.
+     */
     public static final ObjectMapper YAML = YAMLMapper.builder(YAMLFactory.builder()
-                    .loaderOptions(yamlLoaderOptions()).build())
+                    .loaderOptions(yamlLoaderOptions()).enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL).build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)

@@ -160,7 +160,10 @@ final class YamlAliases {
   private static Node copied(Node node, int[] budget, Map<Node, Boolean> enclosing, int depth)
       throws IOException {
     if (node instanceof ScalarNode scalar) {
-      return new ScalarNode(scalar.getTag(), scalar.getValue(), null, null, scalar.getScalarStyle());
+      // A null written as nothing ({k: }) would be written out again quoted, and read back as "".
+      return Tag.NULL.equals(scalar.getTag())
+          ? new ScalarNode(Tag.NULL, "null", null, null, DumperOptions.ScalarStyle.PLAIN)
+          : new ScalarNode(scalar.getTag(), scalar.getValue(), null, null, scalar.getScalarStyle());
     }
     if (node instanceof SequenceNode sequence) {
       List<Node> items = new ArrayList<>(sequence.getValue().size());
