@@ -20,9 +20,17 @@ public final class Preflight {
     if (config.getString("pekko-persistence-jdbc.shared-databases.slick.db.url").startsWith("jdbc:h2:file:")) {
       checkDataDir(settings.dataDir());
     }
+    int remotePort = config.getInt("pekko.remote.artery.canonical.port");
+    if (remotePort < 0 || remotePort > 65535) {
+      throw new NodeStartException("bad configuration: the remote port must be from 0 to 65535, got " + remotePort,
+          null);
+    }
+    if (remotePort != 0 && remotePort == settings.httpPort()) {
+      throw new NodeStartException("bad configuration: the HTTP port and the remote port are both " + remotePort
+          + "; they must differ", null);
+    }
     checkPort("HTTP", settings.httpInterface(), settings.httpPort());
-    checkPort("remote (Artery)", config.getString("pekko.remote.artery.canonical.hostname"),
-        config.getInt("pekko.remote.artery.canonical.port"));
+    checkPort("remote (Artery)", config.getString("pekko.remote.artery.canonical.hostname"), remotePort);
   }
 
   static void checkDataDir(Path dir) {

@@ -102,6 +102,23 @@ class NodeStartFailureIT {
     }
   }
 
+  /** A remote port out of range, or the HTTP port again: one line each (a stack trace before, round 15). */
+  @Test
+  void aRemotePortOutOfRangeOrEqualToTheHttpPortIsSaidInOneLine(TestInfo info) throws IOException {
+    Path dir = caseDir(info);
+    Failure range = runExpectingFailure(NodeProcess.builder(dir.resolve("range")).remotePort(70000));
+    assertEquals("gleitzeit: cannot start the node: bad configuration: the remote port must be from 0 to 65535, got"
+        + " 70000", messageLine(range));
+
+    int port;
+    try (ServerSocket free = holdLoopbackPort()) {
+      port = free.getLocalPort();
+    }
+    Failure same = runExpectingFailure(NodeProcess.builder(dir.resolve("same")).httpPort(port).remotePort(port));
+    assertEquals("gleitzeit: cannot start the node: bad configuration: the HTTP port and the remote port are both "
+        + port + "; they must differ", messageLine(same));
+  }
+
   @Test
   void dataDirThatIsARegularFileExitsNonZeroNamingIt(TestInfo info) throws IOException {
     Path dir = caseDir(info);
