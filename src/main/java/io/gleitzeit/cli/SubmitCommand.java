@@ -36,12 +36,12 @@ final class SubmitCommand extends ClientCommand {
     }
     ApiClient.Response response = api.post("/workflows", mediaType(stdin ? "" : file.getFileName().toString(), body),
         body);
-    if (!waitForEnd || response.status() >= 400) {
+    String id = acceptedId(response);
+    if (!waitForEnd || id == null) {
       return print(response);
     }
     // Standard output gets only the workflow as it ended, so that a script can read it; progress goes to stderr.
     System.err.println(response.body().strip());
-    String id = Json.MAPPER.readTree(response.body()).path("workflow_id").asText();
     JsonNode end = EventStream.follow(api, id, envelope -> {
       if (EventStream.WORKFLOW_ENDS.contains(envelope.path("event_type").asText())) {
         System.err.println(EventPrinter.line(envelope));
@@ -52,6 +52,23 @@ final class SubmitCommand extends ClientCommand {
     }
     print(api.get("/workflows/" + ApiClient.segment(id))); // its tasks' results and errors, as status shows them
     return "workflow:completed".equals(end.path("event_type").asText()) ? 0 : 1;
+  }
+
+  /**
+   * The id of the workflow the node took: from its 202, or from a 503 that names the id of a submission that may
+   * still have been taken (the cluster did not answer in time, e.g. while a node was lost) once the node knows it.
+   * Null when it was not taken.
+   */
+  private String acceptedId(ApiClient.Response response) throws IOException, InterruptedException {
+    if (response.status() == 202) {
+      return Json.MAPPER.readTree(response.body()).path("workflow_id").asText();
+    }
+    if (response.status() != 503 || !response.body().startsWith("{")) {
+      return null;
+    }
+    JsonNode named = Json.MAPPER.readTree(response.body()).path("workflow_id");
+    return named.isTextual() && api.get("/workflows/" + ApiClient.segment(named.asText())).status() == 200
+        ? named.asText() : null;
   }
 
   /**

@@ -10,6 +10,7 @@ import io.gleitzeit.node.GleitzeitNode;
 import io.gleitzeit.node.NodeConfig;
 import io.gleitzeit.testing.ApiTestClient;
 import io.gleitzeit.testing.CliProcess;
+import io.gleitzeit.testing.LocalServers;
 import io.gleitzeit.testing.Resources;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -205,6 +206,39 @@ class ClientCommandsIT {
       assertTrue(cli.stderr().startsWith("gleitzeit: the answer from " + url + " is not Gleitzeit's JSON"),
           cli::toString);
       assertFalse(cli.stderr().contains("StreamReadFeature"), cli::toString);
+    } finally {
+      web.stop(0);
+    }
+  }
+
+  /**
+   * {@code submit --wait} whose submission got a 503 naming the workflow (the cluster did not answer in time, e.g.
+   * while a node was lost): the node knows it, so it follows it to its end (it exited 1 for work that ran, round 15).
+   */
+  @Test
+  void submitWaitFollowsAWorkflowTheNodeTookThoughItsAnswerWasA503() throws Exception {
+    String end = "\"timestamp\":\"2026-01-01T00:00:00.000Z\"";
+    com.sun.net.httpserver.HttpServer web = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    web.createContext("/workflows", exchange -> {
+      if (exchange.getRequestMethod().equals("POST")) {
+        exchange.getRequestBody().readAllBytes();
+        LocalServers.respondJson(exchange, 503, "{\"error\":\"unavailable\",\"message\":\"the cluster did not answer"
+            + " in time\",\"details\":[],\"workflow_id\":\"wf-late\"}");
+      } else {
+        LocalServers.respondJson(exchange, 200, "{\"workflow_id\":\"wf-late\",\"status\":\"completed\","
+            + "\"completed_at\":\"2026-01-01T00:00:00.000Z\",\"tasks\":[]}");
+      }
+    });
+    web.createContext("/events/stream", exchange -> LocalServers.respond(exchange, 200, "text/event-stream",
+        "data: {\"event_type\":\"workflow:completed\",\"workflow_id\":\"wf-late\"," + end + "}\n\n"));
+    web.start();
+    try {
+      Path file = Files.writeString(dir.resolve("late.json"), "{\"tasks\": [{\"id\": \"a\", \"method\": \"test/echo\"}]}");
+      CliProcess cli = CliProcess.run("http://127.0.0.1:" + web.getAddress().getPort(), "submit", file.toString(),
+          "--wait");
+      assertEquals(0, cli.exitCode(), cli::toString);
+      assertTrue(cli.stdout().contains("\"status\" : \"completed\""), cli::toString);
     } finally {
       web.stop(0);
     }
