@@ -63,8 +63,9 @@ public final class WorkflowEnvelopes {
           .put("reason", e.reason()));
       TaskError error = new TaskError("cannot resolve " + e.placeholder() + " in " + e.parameterPath() + ": "
           + e.reason(), false, TaskError.RESOLUTION);
+      // duration_ms null, as for every attempt that never reached a provider (README).
       b.add("task:failed", ENGINE, e.taskId(), e.providerId(), "error", obj().put("attempt", e.attempt())
-          .put("will_retry", false).<ObjectNode>set("error", error(error)));
+          .put("will_retry", false).put("duration_ms", (Long) null).<ObjectNode>set("error", error(error)));
       deadLetter(b, e.taskId(), e.attempt(), e.providerId(), error);
       consequences(b, e.consequences(), e.taskId());
     } else if (event instanceof TaskStarted e) {

@@ -87,6 +87,15 @@ class WorkflowEnvelopesTest {
     assertTrue(envelopes.get(0).payload().has("schedule_to_start_timeout_ms"));
   }
 
+  /** Every task:failed has duration_ms; null for an attempt that never reached its provider (round 15). */
+  @Test
+  void shouldGiveTheFailureOfAResolutionANullDuration() {
+    EventEnvelope failed = WorkflowEnvelopes.of(SampleEvents.all().get("TaskResolutionFailed-v1")).stream()
+        .filter(e -> e.eventType().equals("task:failed")).findFirst().orElseThrow();
+    assertTrue(failed.payload().has("duration_ms") && failed.payload().get("duration_ms").isNull(),
+        failed.payload()::toString);
+  }
+
   @Test
   void shouldMapADispatchToApprovalAssignmentAndResolvedParameters() {
     List<EventEnvelope> envelopes = WorkflowEnvelopes.of(SampleEvents.all().get("TaskAssigned-v1"));
