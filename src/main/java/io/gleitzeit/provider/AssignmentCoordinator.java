@@ -114,6 +114,7 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
   public Receive<Message> createReceive() {
     return newReceiveBuilder()
         .onMessage(RequestAssignment.class, this::onRequest)
+        .onMessage(CoordinatorCommand.WithdrawRequest.class, w -> onWithdraw(w.key()))
         .onMessage(StatusUpdate.class, u -> onStatus(u.status()))
         .onMessage(ReserveAnswered.class, this::onReserveAnswered)
         .build();
@@ -130,6 +131,16 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
         enqueue(w);
         tellWhyWaiting(request);
       }
+    }
+    return this;
+  }
+
+  /** A cancelled task's request no longer waits: it would take a slot for nothing once one is free. */
+  private Behavior<Message> onWithdraw(TaskKey key) {
+    Waiting w = waitingByKey.remove(key);
+    if (w != null) {
+      waiting.remove(w);
+      toldWhy.remove(key);
     }
     return this;
   }

@@ -733,6 +733,13 @@ public final class WorkflowEntity
       timers.cancel(timeoutTimer(held.key().taskId()));
       release(held.providerId(), held.key(), true);
     }
+    Consequences consequences = consequencesOf(event);
+    for (String id : consequences.cancelled()) {
+      // Asked for and not held: its request may still wait at the coordinator for a free slot.
+      if (state.task(id).askedAt != null && !consequences.cancelledOn().containsKey(id)) {
+        deps.coordinator().tell(new CoordinatorCommand.WithdrawRequest(key(id, state.task(id).attempt)));
+      }
+    }
   }
 
   /** On start (fresh or after a crash): pick up every pending step again, since nothing else will. */

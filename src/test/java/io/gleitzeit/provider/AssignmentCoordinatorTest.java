@@ -141,6 +141,22 @@ class AssignmentCoordinatorTest {
     assertEquals(new AssignmentGranted("a", 1, "p2"), workflows.receiveMessage());
   }
 
+  /** A cancelled task's waiting request is withdrawn: it took the next free slot for nothing (round 15). */
+  @Test
+  void shouldForgetAWithdrawnRequestThatWaitsForRoom() {
+    statuses.tell(status("p1", 1.0, 1, 1));
+    request("a");
+    request("b");
+    assertEquals(new AssignmentWaiting("a", 1, "every provider serving test/echo is at capacity"),
+        workflows.receiveMessage());
+    workflows.receiveMessage(); // b waits too
+
+    coordinator.tell(new CoordinatorCommand.WithdrawRequest(key("a")));
+    statuses.tell(status("p1", 1.0, 0, 1));
+
+    expectReserve("p1", "b");
+  }
+
   @Test
   void shouldPreferAProviderWithRoomOverAHealthierFullOne() {
     statuses.tell(status("p1", 0.5, 0, 4));
