@@ -26,11 +26,16 @@ final class SingleQueryParameters extends AllDirectives {
     return parameterMultiMap(multi -> {
       Map<String, String> single = new HashMap<>();
       for (Map.Entry<String, List<String>> e : multi.entrySet()) {
-        if (e.getValue().size() > 1) {
-          return complete(ApiError.invalidRequest("query parameter '" + e.getKey() + "' is given "
-              + e.getValue().size() + " times; give it once", e.getKey()));
+        if (e.getKey().isEmpty()) {
+          continue; // an empty segment (?&limit=2&&) names no parameter; query builders leave them
         }
-        single.put(e.getKey(), e.getValue().isEmpty() ? "" : e.getValue().get(0));
+        // A blank value counts as absent (README), so only the others count as giving the parameter.
+        List<String> given = e.getValue().stream().filter(v -> !v.isBlank()).toList();
+        if (given.size() > 1) {
+          return complete(ApiError.invalidRequest("query parameter '" + e.getKey() + "' is given "
+              + given.size() + " times; give it once", e.getKey()));
+        }
+        single.put(e.getKey(), given.isEmpty() ? "" : given.get(0));
       }
       return inner.apply(single);
     });

@@ -341,6 +341,14 @@ class EventQueryIT {
     assertBadRequest("/events?" + query, parameter);
   }
 
+  /** Empty segments name no parameter, and a blank value counts as absent, also beside a given one (round 15). */
+  @Test
+  void emptySegmentsAndBlankRepeatsAreNoParameter() {
+    assertEquals(2, events("&limit=2&&").events().size());
+    assertEquals(3, events("limit=&limit=3").events().size());
+    ok(api.get("/workflows?&&limit=1&"));
+  }
+
   @Test
   void cursorsAreOpaqueButOnlyFitTheirEndpoint() {
     String eventsCursor = events("limit=1").next();
