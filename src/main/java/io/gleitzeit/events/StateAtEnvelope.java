@@ -25,7 +25,9 @@ public final class StateAtEnvelope {
   private static final Map<String, String> TASK_STATES = Map.of(
       "task:created", "pending", "task:ready", "ready", "task:assigned", "assigned",
       "task:started", "running", "task:completed", "completed", "task:failed", "failed",
-      "task:retry_scheduled", "retry_scheduled", "task:cancelled", "cancelled", "task:skipped", "skipped");
+      "task:retry_scheduled", "retry_scheduled", "task:cancelled", "cancelled", "task:skipped", "skipped",
+      // The lost attempt is over at the reassignment; the new one is ready (its task:ready follows).
+      "task:reassigned", "ready");
 
   private StateAtEnvelope() {
   }
@@ -66,6 +68,7 @@ public final class StateAtEnvelope {
     Map<String, String> doneState = new HashMap<>();
     Set<String> moreToCome = new HashSet<>();
     Set<String> retryTimeToCome = new HashSet<>();
+    Set<String> paramsToCome = new HashSet<>();
     boolean statusToCome = false;
     for (EventEnvelope envelope : envelopes) {
       boolean done = envelope.sequenceNumber() <= n;
@@ -75,6 +78,9 @@ public final class StateAtEnvelope {
       }
       if (!done && "task:retry_scheduled".equals(envelope.eventType())) {
         retryTimeToCome.add(envelope.taskId()); // its task:failed says a retry comes, this one says when
+      }
+      if (!done && "parameters:resolved".equals(envelope.eventType())) {
+        paramsToCome.add(envelope.taskId()); // assigned, but its params are substituted only at this envelope
       }
       if (taskState != null) {
         if (done) {
@@ -97,6 +103,9 @@ public final class StateAtEnvelope {
     }
     List<TaskView> tasks = new ArrayList<>(after.tasks().size());
     for (TaskView t : after.tasks()) {
+      if (paramsToCome.contains(t.id()) && earlier.containsKey(t.id())) {
+        t = withParams(t, earlier.get(t.id()).params());
+      }
       if (!moreToCome.contains(t.id())) {
         tasks.add(t);
       } else if (doneState.containsKey(t.id())) {
@@ -110,6 +119,12 @@ public final class StateAtEnvelope {
         keepStatus ? before.status() : after.status(), after.errorStrategy(), after.priority(),
         after.maxParallel(), after.submittedAt(), keepStatus ? before.completedAt() : after.completedAt(),
         after.metadata(), n, List.copyOf(tasks));
+  }
+
+  private static TaskView withParams(TaskView t, com.fasterxml.jackson.databind.node.ObjectNode params) {
+    return new TaskView(t.id(), t.name(), t.method(), t.state(), t.attempt(), t.providerId(), t.dependencies(), params,
+        t.result(), t.error(), t.readyAt(), t.assignedAt(), t.startedAt(), t.completedAt(), t.durationMs(),
+        t.retryAt(), t.waitingFor());
   }
 
   /**

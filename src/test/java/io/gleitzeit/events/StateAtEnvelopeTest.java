@@ -18,7 +18,10 @@ import java.util.List;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
-/** {@code state?at_sequence=N} within the journal event of a manual retry, and of a failure that is retried. */
+/**
+ * {@code state?at_sequence=N} within the journal event of a manual retry, a failure that is retried, a dispatch and a
+ * reassignment.
+ */
 class StateAtEnvelopeTest {
 
   private static final Instant T0 = Instant.parse("2026-11-27T10:00:00.000Z");
@@ -106,6 +109,46 @@ class StateAtEnvelopeTest {
     assertEquals(null, task(atFailure, "a").retryAt(), "when: said by the next envelope");
     assertEquals("retry_scheduled", stateOf(atSchedule, "a"));
     assertEquals(state.task("a").retryAt, task(atSchedule, "a").retryAt());
+  }
+
+  /** Params are shown substituted from parameters:resolved on, not from task:assigned (black-box round 15). */
+  @Test
+  void aDispatchShowsTheSubstitutedParamsFromTheEnvelopeThatRecordsThem() {
+    ParseResult parsed = new DefinitionParser().parse(("{\"id\": \"wf\", \"tasks\": [{\"id\": \"a\", \"method\": "
+        + "\"test/echo\"}, {\"id\": \"b\", \"method\": \"test/echo\", \"params\": {\"v\": \"${a.result.v}\"}, "
+        + "\"dependencies\": [\"a\"]}]}").getBytes(StandardCharsets.UTF_8), SourceFormat.JSON);
+    apply(s -> decisions.submit(((ParseResult.Valid) parsed).definition(), T0));
+    apply(s -> decisions.assign(s, "a", "test-1", T0));
+    apply(s -> decisions.complete(s, "a", io.gleitzeit.domain.Json.MAPPER.createObjectNode().put("v", 7), T0));
+    WorkflowEvent dispatched = apply(s -> decisions.assign(s, "b", "test-1", T0));
+
+    List<EventEnvelope> envelopes = WorkflowEnvelopes.of(dispatched);
+    long assigned = sequenceOf(envelopes, "task:assigned");
+    long resolved = sequenceOf(envelopes, "parameters:resolved");
+    WorkflowView.TaskView atAssigned = task(StateAtEnvelope.of(events, assigned), "b");
+    assertEquals("assigned", atAssigned.state());
+    assertEquals("${a.result.v}", atAssigned.params().path("v").asText(), "substituted only at " + resolved);
+    assertEquals(7, task(StateAtEnvelope.of(events, resolved), "b").params().path("v").asInt());
+  }
+
+  /** At task:reassigned the lost attempt is over: the task is ready again, on its new attempt (round 15). */
+  @Test
+  void aReassignmentShowsTheNewAttemptReadyFromItsOwnEnvelope() {
+    ParseResult parsed = new DefinitionParser().parse("{\"id\": \"wf\", \"tasks\": [{\"id\": \"a\", \"method\": \"test/echo\"}]}"
+        .getBytes(StandardCharsets.UTF_8), SourceFormat.JSON);
+    apply(s -> decisions.submit(((ParseResult.Valid) parsed).definition(), T0));
+    apply(s -> decisions.assign(s, "a", "test-1", T0));
+    WorkflowEvent reassigned = apply(s -> decisions.reassign(s, "a", "lost", T0));
+
+    WorkflowView.TaskView at = task(StateAtEnvelope.of(events, sequenceOf(WorkflowEnvelopes.of(reassigned),
+        "task:reassigned")), "a");
+    assertEquals("ready", at.state());
+    assertEquals(2, at.attempt());
+    assertEquals(null, at.providerId());
+  }
+
+  private static long sequenceOf(List<EventEnvelope> envelopes, String type) {
+    return envelopes.stream().filter(e -> e.eventType().equals(type)).findFirst().orElseThrow().sequenceNumber();
   }
 
   private static WorkflowView.TaskView task(WorkflowView view, String taskId) {
