@@ -17,6 +17,8 @@ abstract class ClientCommand implements Callable<Integer> {
   public final Integer call() {
     try {
       return execute();
+    } catch (EventStream.OutputClosed e) {
+      return 0; // whoever read the output is gone (| head -1): nothing left to do, nothing to say
     } catch (ConnectException e) {
       System.err.println("gleitzeit: no node answers at " + api.baseUrl() + " (set GLEITZEIT_URL, or start one with"
           + " 'scripts/gleitzeit server')");

@@ -24,6 +24,13 @@ final class EventStream {
 
   private EventStream() {}
 
+  /** Standard output can no longer be written (its reader closed the pipe): the command stops. */
+  static final class OutputClosed extends RuntimeException {
+    OutputClosed() {
+      super("standard output is closed", null, false, false);
+    }
+  }
+
   /**
    * Whether {@code end} (a workflow:completed, failed or cancelled envelope) is where the workflow stands now: an
    * end replayed from its history may have been undone since by a manual retry or a requeue (SPEC §3: failed or
@@ -81,6 +88,9 @@ final class EventStream {
         }
         JsonNode envelope = Json.MAPPER.readTree(line.substring(5).trim());
         onEvent.accept(envelope);
+        if (System.out.checkError()) {
+          throw new OutputClosed(); // standard output's reader went away (| head -1): stop following
+        }
         if (WORKFLOW_ENDS.contains(envelope.path("event_type").asText()) && isTheEnd(api, workflowId, envelope)) {
           return envelope;
         }

@@ -244,6 +244,33 @@ class ClientCommandsIT {
     }
   }
 
+  /** {@code events ID --follow | head -1}: the command stops once its reader has gone (it followed on, round 15). */
+  @Test
+  void eventsFollowStopsOnceWhatReadsItsOutputHasGone() throws Exception {
+    String id = id();
+    api.submitAccepted("{\"id\": \"" + id + "\", \"tasks\": [{\"id\": \"a\", \"method\": \"test/echo\"},"
+        + " {\"id\": \"b\", \"method\": \"test/sleep\", \"params\": {\"ms\": 1000}, \"dependencies\": [\"a\"]},"
+        + " {\"id\": \"c\", \"method\": \"test/sleep\", \"params\": {\"ms\": 600000}, \"dependencies\": [\"b\"]}]}");
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "io.gleitzeit.node.Main",
+        "events", id, "--follow").redirectError(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().put("GLEITZEIT_URL", node.baseUrl());
+    Process follow = pb.start();
+    try {
+      try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(follow.getInputStream(),
+          StandardCharsets.UTF_8))) {
+        assertTrue(out.readLine().contains("workflow:submitted"));
+      } // closed, as head closes its end after one line
+      // b's and c's events come while c sleeps for 10 minutes: the first one written finds the pipe closed.
+      assertTrue(follow.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "still following a closed pipe");
+      assertEquals(0, follow.exitValue());
+    } finally {
+      follow.destroyForcibly();
+      api.send(java.net.http.HttpRequest.newBuilder(api.uri("/workflows/" + id + "/cancel"))
+          .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+    }
+  }
+
   /** A node that dies while a command follows a workflow's events: one line saying so, exit 1, no stack trace. */
   @Test
   void aStreamThatBreaksOffBeforeTheWorkflowEndsIsSaidInOneLine() throws Exception {
