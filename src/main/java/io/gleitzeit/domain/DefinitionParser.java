@@ -116,6 +116,10 @@ public final class DefinitionParser {
         ObjectNode doc = (ObjectNode) root;
         JsonNode type = present(doc, "type");
         if (type == null) {
+            if (doc.has("type")) { // "type": null is absent, as every other optional field's null is
+                doc = doc.deepCopy();
+                doc.remove("type");
+            }
             return new Walk(doc).run();
         }
         if (!type.isTextual() || !TYPES.contains(type.textValue())) {

@@ -67,6 +67,9 @@ class DefinitionParserTest {
                 Arguments.of("{\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\",\"params\":{\"s\":\"${x\"}},"
                                 + "{\"id\":\"x\",\"method\":\"t/y\"}]}",
                         "tasks:\n  - {id: a, method: t/x, params: {s: '${x'}}\n  - {id: x, method: t/y}\n"),
+                // "type": null is absent, as any optional field's null (it was an unknown field, round 15).
+                Arguments.of("{\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\"}]}",
+                        "type: null\ntasks:\n  - id: a\n    method: t/x\n"),
                 // An empty value is null (YAML 1.1), a quoted one an empty string: `z:` was read as "" (round 15).
                 Arguments.of("{\"name\":null,\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\",\"params\":{\"z\":null,"
                                 + "\"e\":\"\",\"l\":[null,1],\"m\":{\"k\":null}}},{\"id\":\"b\",\"method\":\"t/x\"}]}",
