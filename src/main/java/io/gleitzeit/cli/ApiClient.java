@@ -40,6 +40,10 @@ final class ApiClient {
 
   /** One path segment, percent-encoded: an id with a space, '?', '#' or '%' names itself, not another resource. */
   static String segment(String value) {
+    if (value.isEmpty()) {
+      // GET /workflows/ is no workflow: the node's answer would be a generic "resource not found".
+      throw new IllegalArgumentException("an id cannot be empty");
+    }
     if (value.equals(".") || value.equals("..")) {
       // HTTP stacks remove dot segments, encoded or not: `events ..` asked for GET /events. No id is one (README).
       throw new IllegalArgumentException("no workflow or provider can have the id '" + value + "' (a dot segment"

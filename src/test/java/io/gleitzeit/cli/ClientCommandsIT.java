@@ -118,6 +118,9 @@ class ClientCommandsIT {
     CliProcess dots = CliProcess.run(node.baseUrl(), "events", "..");
     assertEquals(2, dots.exitCode(), dots::toString);
     assertTrue(dots.stderr().startsWith("gleitzeit: no workflow or provider can have the id '..'"), dots::toString);
+    CliProcess empty = CliProcess.run(node.baseUrl(), "status", "");
+    assertEquals(2, empty.exitCode(), empty::toString);
+    assertEquals("gleitzeit: an id cannot be empty", empty.stderr().strip(), empty::toString);
 
     String id = id();
     api.runToEnd("{\"id\": \"" + id + "\", \"tasks\": [{\"id\": \"a\", \"method\": \"test/echo\"}]}",
