@@ -68,9 +68,11 @@ public final class ApiError {
   }
 
   public static HttpResponse unsupportedMediaType(String given, String accepted) {
-    // Pekko names a missing Content-Type none/none (or octet-stream once there is a body): the client sent none.
-    String what = given.startsWith("none/none") || given.startsWith("application/octet-stream")
-        ? "a body without a Content-Type is not accepted" : "content type '" + given + "' is not accepted";
+    // Pekko names a missing Content-Type none/none, and application/octet-stream once there is a body.
+    String what = given.startsWith("none/none") ? "a body without a Content-Type is not accepted"
+        : given.startsWith("application/octet-stream") ? "content type 'application/octet-stream' (what a body"
+            + " without a Content-Type is taken for) is not accepted"
+        : "content type '" + given + "' is not accepted";
     return of(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", what + "; send " + accepted, List.of());
   }
 

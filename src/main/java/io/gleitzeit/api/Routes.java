@@ -134,7 +134,8 @@ public final class Routes extends AllDirectives {
                 + " accepted; send it gzip, deflate or not encoded", List.of())))
         .build()
         .withFallback(RejectionHandler.defaultHandler()).mapRejectionResponse(response -> {
-      if (response.status().intValue() < 400 || response.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)) {
+      if (response.status().intValue() < 400
+          || response.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)) {
         return response; // an OPTIONS answer, or one of ours already (its JSON went inside another's message)
       }
       String text = response.entity() instanceof HttpEntity.Strict strict

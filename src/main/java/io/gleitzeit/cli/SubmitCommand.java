@@ -36,8 +36,8 @@ final class SubmitCommand extends ClientCommand {
     }
     ApiClient.Response response = api.post("/workflows", mediaType(stdin ? "" : file.getFileName().toString(), body),
         body);
-    String id = acceptedId(response);
-    if (!waitForEnd || id == null) {
+    String id = waitForEnd ? acceptedId(response) : null;
+    if (id == null) {
       return print(response);
     }
     // Standard output gets only the workflow as it ended, so that a script can read it; progress goes to stderr.

@@ -586,8 +586,8 @@ class HttpApiIT {
     Response r = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/workflows"))
         .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"tasks\": []}")));
     assertEquals(415, r.status(), r::toString);
-    assertTrue(r.json().path("message").asText().startsWith("a body without a Content-Type is not accepted"),
-        r::toString);
+    // Pekko takes a body without a Content-Type for application/octet-stream (an empty one for none/none).
+    assertTrue(r.json().path("message").asText().contains("without a Content-Type"), r::toString);
   }
 
   @Test
