@@ -537,48 +537,44 @@ class HttpApiIT {
   @Test
   void aCompressedBodyIsDecodedAndAnUnknownCodingIs415() throws IOException {
     String id = "gzip-" + UUID.randomUUID();
-    java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
-    try (var gzip = new java.util.zip.GZIPOutputStream(zipped)) {
-      gzip.write(("{\"id\": \"" + id + "\", \"tasks\": [{\"id\": \"t\", \"method\": \"test/echo\"}]}")
-          .getBytes(StandardCharsets.UTF_8));
-    }
-    Response r = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/workflows"))
-        .header("Content-Type", "application/json").header("Content-Encoding", "gzip")
-        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(zipped.toByteArray())));
+    Response r = postEncoded("/workflows", "gzip",
+        gzip("{\"id\": \"" + id + "\", \"tasks\": [{\"id\": \"t\", \"method\": \"test/echo\"}]}"));
     assertEquals(202, r.status(), r::toString);
     assertEquals(id, r.json().path("workflow_id").asText());
 
-    Response br = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/workflows"))
-        .header("Content-Type", "application/json").header("Content-Encoding", "br")
-        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"tasks\": []}")));
+    Response br = postEncoded("/workflows", "br", "{\"tasks\": []}".getBytes(StandardCharsets.UTF_8));
     assertEquals(415, br.status(), br::toString);
     assertEquals("unsupported_media_type", br.json().path("error").asText(), br::toString);
     assertEquals("the request body's Content-Encoding is not accepted; send it gzip, deflate or not encoded",
         br.json().path("message").asText(), "one error body, not one inside another's message");
 
     // A body that is not in its declared coding is the client's mistake: 400, not a 503 a client would retry.
-    Response corrupt = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/workflows"))
-        .header("Content-Type", "application/json").header("Content-Encoding", "gzip")
-        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
+    Response corrupt = postEncoded("/workflows", "gzip", "{}".getBytes(StandardCharsets.UTF_8));
     assertEquals(400, corrupt.status(), corrupt::toString);
     assertEquals("invalid_request", corrupt.json().path("error").asText(), corrupt::toString);
 
     // POST /providers reads its body the same way.
     String provider = "gz-" + UUID.randomUUID().toString().substring(0, 8);
-    java.io.ByteArrayOutputStream registration = new java.io.ByteArrayOutputStream();
-    try (var gzip = new java.util.zip.GZIPOutputStream(registration)) {
-      gzip.write(("{\"id\": \"" + provider + "\", \"type\": \"external\", \"methods\": [\"gz/x\"]}")
-          .getBytes(StandardCharsets.UTF_8));
-    }
-    Response registered = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/providers"))
-        .header("Content-Type", "application/json").header("Content-Encoding", "gzip")
-        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(registration.toByteArray())));
+    Response registered = postEncoded("/providers", "gzip",
+        gzip("{\"id\": \"" + provider + "\", \"type\": \"external\", \"methods\": [\"gz/x\"]}"));
     assertEquals(201, registered.status(), registered::toString);
-    Response brProvider = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/providers"))
-        .header("Content-Type", "application/json").header("Content-Encoding", "br")
-        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
+    Response brProvider = postEncoded("/providers", "br", "{}".getBytes(StandardCharsets.UTF_8));
     assertEquals(415, brProvider.status(), brProvider::toString);
     api.send(java.net.http.HttpRequest.newBuilder(api.uri("/providers/" + provider)).DELETE());
+  }
+
+  private Response postEncoded(String path, String coding, byte[] body) {
+    return api.send(java.net.http.HttpRequest.newBuilder(api.uri(path))
+        .header("Content-Type", "application/json").header("Content-Encoding", coding)
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)));
+  }
+
+  private static byte[] gzip(String text) throws IOException {
+    java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+    try (var gzip = new java.util.zip.GZIPOutputStream(zipped)) {
+      gzip.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+    return zipped.toByteArray();
   }
 
   @Test
