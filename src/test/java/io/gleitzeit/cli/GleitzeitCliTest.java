@@ -13,34 +13,34 @@ import picocli.CommandLine;
 /** The command line's own answers, before any command runs. */
 class GleitzeitCliTest {
 
+  private static final List<String> COMMANDS = List.of("server", "demo", "submit", "status", "events", "watch",
+      "providers", "dead-letters");
+
+  private record Answer(int exit, String out) {}
+
+  private static Answer run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    CommandLine cli = GleitzeitCli.commandLine();
+    cli.setOut(new java.io.PrintWriter(new PrintStream(out, true, StandardCharsets.UTF_8), true));
+    int exit = cli.execute(args);
+    return new Answer(exit, out.toString(StandardCharsets.UTF_8));
+  }
+
   @Test
   void everyCommandAnswersHelpWithItsUsage() {
-    for (String command : List.of("server", "demo", "submit", "status", "events", "watch", "providers",
-        "dead-letters")) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      CommandLine cli = GleitzeitCli.commandLine();
-      cli.setOut(new java.io.PrintWriter(new PrintStream(out, true, StandardCharsets.UTF_8), true));
-
-      int exit = cli.execute(command, "--help");
-
-      String usage = out.toString(StandardCharsets.UTF_8);
-      assertEquals(0, exit, command + ": " + usage);
-      assertTrue(usage.startsWith("Usage: gleitzeit " + command), command + ": " + usage);
+    for (String command : COMMANDS) {
+      Answer help = run(command, "--help");
+      assertEquals(0, help.exit(), command + ": " + help.out());
+      assertTrue(help.out().startsWith("Usage: gleitzeit " + command), command + ": " + help.out());
     }
   }
 
   @Test
   void everyCommandAnswersVersionWithTheVersion() {
-    for (String command : List.of("server", "demo", "submit", "status", "events", "watch", "providers",
-        "dead-letters")) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      CommandLine cli = GleitzeitCli.commandLine();
-      cli.setOut(new java.io.PrintWriter(new PrintStream(out, true, StandardCharsets.UTF_8), true));
-
-      int exit = cli.execute(command, "-V");
-
-      assertEquals(0, exit, command);
-      assertEquals(GleitzeitCli.VERSION, out.toString(StandardCharsets.UTF_8).strip(), command);
+    for (String command : COMMANDS) {
+      Answer version = run(command, "-V");
+      assertEquals(0, version.exit(), command);
+      assertEquals(GleitzeitCli.VERSION, version.out().strip(), command);
     }
   }
 }
