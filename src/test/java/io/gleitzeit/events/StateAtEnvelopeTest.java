@@ -37,16 +37,21 @@ class StateAtEnvelopeTest {
     return event;
   }
 
+  /** Submits {@code json}, a definition that must be valid. */
+  private void submit(String json) {
+    ParseResult parsed = new DefinitionParser().parse(json.getBytes(StandardCharsets.UTF_8), SourceFormat.JSON);
+    apply(s -> decisions.submit(((ParseResult.Valid) parsed).definition(), T0));
+  }
+
   private static String stateOf(WorkflowView view, String taskId) {
     return view.tasks().stream().filter(t -> t.id().equals(taskId)).findFirst().orElseThrow().state();
   }
 
   @Test
   void aTaskAManualRetryReopensAsPendingIsShownAsItWasUntilTheEnvelopeThatSaysSo() {
-    ParseResult parsed = new DefinitionParser().parse(("{\"id\": \"wf\", \"tasks\": [{\"id\": \"a\", \"method\": "
+    submit("{\"id\": \"wf\", \"tasks\": [{\"id\": \"a\", \"method\": "
         + "\"test/fail\", \"retry\": {\"max_attempts\": 1}}, {\"id\": \"b\", \"method\": \"test/echo\", "
-        + "\"dependencies\": [\"a\"]}]}").getBytes(StandardCharsets.UTF_8), SourceFormat.JSON);
-    apply(s -> decisions.submit(((ParseResult.Valid) parsed).definition(), T0));
+        + "\"dependencies\": [\"a\"]}]}");
     apply(s -> decisions.assign(s, "a", "test-1", T0));
     apply(s -> decisions.fail(s, "a", TaskError.ofProvider("boom", false), T0));
     assertEquals("cancelled", state.task("b").state.wire(), "stop: the failure cancelled b");
@@ -68,10 +73,8 @@ class StateAtEnvelopeTest {
 
   @Test
   void aRetriedTaskThatWaitsForADependencyItReopensIsPendingFromTheStatusChange() {
-    ParseResult parsed = new DefinitionParser().parse(("{\"id\": \"wf\", \"tasks\": [{\"id\": \"c\", \"method\": "
-        + "\"test/sleep\"}, {\"id\": \"d\", \"method\": \"test/echo\", \"dependencies\": [\"c\"]}]}")
-        .getBytes(StandardCharsets.UTF_8), SourceFormat.JSON);
-    apply(s -> decisions.submit(((ParseResult.Valid) parsed).definition(), T0));
+    submit("{\"id\": \"wf\", \"tasks\": [{\"id\": \"c\", \"method\": "
+        + "\"test/sleep\"}, {\"id\": \"d\", \"method\": \"test/echo\", \"dependencies\": [\"c\"]}]}");
     apply(s -> decisions.assign(s, "c", "test-1", T0));
     apply(s -> decisions.cancel(s, "by hand", T0));
     WorkflowEvent retried = apply(s -> decisions.retryByHand(s, "d", null, T0));
@@ -91,9 +94,8 @@ class StateAtEnvelopeTest {
 
   @Test
   void aRetriedFailureShowsItsRetryTimeFromTheEnvelopeThatSaysIt() {
-    ParseResult parsed = new DefinitionParser().parse(("{\"id\": \"wf\", \"tasks\": [{\"id\": \"a\", \"method\": "
-        + "\"test/flaky\", \"retry\": {\"max_attempts\": 3}}]}").getBytes(StandardCharsets.UTF_8), SourceFormat.JSON);
-    apply(s -> decisions.submit(((ParseResult.Valid) parsed).definition(), T0));
+    submit("{\"id\": \"wf\", \"tasks\": [{\"id\": \"a\", \"method\": "
+        + "\"test/flaky\", \"retry\": {\"max_attempts\": 3}}]}");
     apply(s -> decisions.assign(s, "a", "test-1", T0));
     WorkflowEvent failed = apply(s -> decisions.fail(s, "a", TaskError.ofProvider("flaky", true), T0));
 
@@ -114,10 +116,9 @@ class StateAtEnvelopeTest {
   /** Params are shown substituted from parameters:resolved on, not from task:assigned (black-box round 15). */
   @Test
   void aDispatchShowsTheSubstitutedParamsFromTheEnvelopeThatRecordsThem() {
-    ParseResult parsed = new DefinitionParser().parse(("{\"id\": \"wf\", \"tasks\": [{\"id\": \"a\", \"method\": "
+    submit("{\"id\": \"wf\", \"tasks\": [{\"id\": \"a\", \"method\": "
         + "\"test/echo\"}, {\"id\": \"b\", \"method\": \"test/echo\", \"params\": {\"v\": \"${a.result.v}\"}, "
-        + "\"dependencies\": [\"a\"]}]}").getBytes(StandardCharsets.UTF_8), SourceFormat.JSON);
-    apply(s -> decisions.submit(((ParseResult.Valid) parsed).definition(), T0));
+        + "\"dependencies\": [\"a\"]}]}");
     apply(s -> decisions.assign(s, "a", "test-1", T0));
     apply(s -> decisions.complete(s, "a", io.gleitzeit.domain.Json.MAPPER.createObjectNode().put("v", 7), T0));
     WorkflowEvent dispatched = apply(s -> decisions.assign(s, "b", "test-1", T0));
@@ -134,9 +135,7 @@ class StateAtEnvelopeTest {
   /** At task:reassigned the lost attempt is over: the task is ready again, on its new attempt (round 15). */
   @Test
   void aReassignmentShowsTheNewAttemptReadyFromItsOwnEnvelope() {
-    ParseResult parsed = new DefinitionParser().parse("{\"id\": \"wf\", \"tasks\": [{\"id\": \"a\", \"method\": \"test/echo\"}]}"
-        .getBytes(StandardCharsets.UTF_8), SourceFormat.JSON);
-    apply(s -> decisions.submit(((ParseResult.Valid) parsed).definition(), T0));
+    submit("{\"id\": \"wf\", \"tasks\": [{\"id\": \"a\", \"method\": \"test/echo\"}]}");
     apply(s -> decisions.assign(s, "a", "test-1", T0));
     WorkflowEvent reassigned = apply(s -> decisions.reassign(s, "a", "lost", T0));
 
