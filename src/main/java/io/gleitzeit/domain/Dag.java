@@ -9,7 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Predicate;
+import java.util.function.BiPredicate;
 
 /**
  * The dependency graph of a validated workflow, indexed both ways. Every list it answers is in definition
@@ -92,15 +92,15 @@ public final class Dag {
     }
 
     /**
-     * The dependents of {@code completed} whose dependencies are now all done, in definition order.
-     * {@code completed} counts as done whatever {@code isCompleted} says about it.
+     * The dependents of {@code completed} whose dependencies are now all met, in definition order: {@code isMet} is
+     * asked with the dependent and each of its other dependencies ({@code completed} is met whatever it says).
      */
-    public List<String> newlyReady(String completed, Predicate<String> isCompleted) {
+    public List<String> newlyReady(String completed, BiPredicate<String, String> isMet) {
         List<String> ready = new ArrayList<>();
         for (String dependent : dependentsOf(completed)) {
             boolean all = true;
             for (String d : dependencies.get(dependent)) {
-                if (!d.equals(completed) && !isCompleted.test(d)) {
+                if (!d.equals(completed) && !isMet.test(dependent, d)) {
                     all = false;
                     break;
                 }

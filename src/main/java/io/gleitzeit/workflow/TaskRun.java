@@ -21,6 +21,12 @@ public final class TaskRun {
    * created or last retried by hand. Reassignments after a provider loss do not count (SPEC §3).
    */
   public int failures;
+  /**
+   * Retried by hand while dependencies that the same retry reopened run again: the task waits for those, and then
+   * runs on what every other dependency left (one that failed, or stays cancelled), as a retried task always runs
+   * (SPEC §3). Cleared once it is ready.
+   */
+  public boolean retriedWaiting;
   /** A provider has been asked for this ready task and has not answered with a grant yet. */
   public boolean requested;
   /**

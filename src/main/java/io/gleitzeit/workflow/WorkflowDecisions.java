@@ -83,8 +83,9 @@ public final class WorkflowDecisions {
     List<String> dependents = dag.dependentsOf(taskId);
     // Only a pending dependent becomes ready: one retried by hand while this task had failed may be running,
     // done or failed already, and is not run again because its dependency now completed.
-    List<String> readied = dag.newlyReady(taskId,
-        id -> id.equals(taskId) || state.task(id).state == TaskState.COMPLETED).stream()
+    // A task retried by hand waits only for what its retry reopened; it runs on what the others left.
+    List<String> readied = dag.newlyReady(taskId, (dependent, d) -> state.task(d).state == TaskState.COMPLETED
+            || state.task(dependent).retriedWaiting && state.task(d).state.terminal()).stream()
         .filter(id -> state.task(id).state == TaskState.PENDING).toList();
     Set<String> endedNow = Set.of(taskId);
     WorkflowStatus outcome = null;
@@ -212,11 +213,9 @@ public final class WorkflowDecisions {
       }
     }
     keepThoseThatCanRun(state, taskId, reopen, settled, unfinished);
-    // The retried task waits for the dependencies the retry reopens when they are all it lacks; with another that
-    // stays failed or cancelled it could never become ready, and runs at once (on what each left) as before.
-    List<String> dependencies = state.dag().dependenciesOf(taskId);
-    boolean retriedWaits = dependencies.stream().anyMatch(reopen::contains)
-        && dependencies.stream().allMatch(d -> settled.contains(d) || reopen.contains(d));
+    // The retried task waits for the dependencies the retry reopens (it would run beside them, on their cancelled
+    // attempt's nothing); it then runs on what the others left, one that stays failed or cancelled included.
+    boolean retriedWaits = state.dag().dependenciesOf(taskId).stream().anyMatch(reopen::contains);
     List<WorkflowEvent.TaskRetriedManually.Reopened> reopened = new ArrayList<>();
     List<String> nowReady = new ArrayList<>();
     if (!retriedWaits) {

@@ -236,6 +236,7 @@ public final class WorkflowState implements JsonSerializable {
       requeuedDeadLetters.add(e.requeuedDeadLetter());
     }
     reopen(tasks.get(e.taskId()), e.attempt(), !e.waitsForDependencies(), e.at());
+    tasks.get(e.taskId()).retriedWaiting = e.waitsForDependencies();
     for (WorkflowEvent.TaskRetriedManually.Reopened r : e.reopened()) {
       reopen(tasks.get(r.taskId()), r.attempt(), r.ready(), e.at());
     }
@@ -258,6 +259,7 @@ public final class WorkflowState implements JsonSerializable {
     t.failures = 0;
     t.reassignments = 0; // the reassignment limit, like max_attempts, counts since the last manual retry
     t.error = null;
+    t.retriedWaiting = false;
   }
 
   private void startNewAttempt(TaskRun t, int attempt, Instant at) {
@@ -316,6 +318,7 @@ public final class WorkflowState implements JsonSerializable {
   private void markReady(TaskRun t, Instant at) {
     move(t, TaskState.READY);
     t.readyAt = at;
+    t.retriedWaiting = false;
   }
 
   private void markRequested(Iterable<String> ids, Instant at) {

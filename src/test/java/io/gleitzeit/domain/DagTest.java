@@ -91,12 +91,12 @@ class DagTest {
             """)
     void shouldReleaseOnlyDependentsWhoseDependenciesAreAllDone(String completed, String done, String ready) {
         Set<String> doneSet = list(done).stream().collect(Collectors.toSet());
-        assertEquals(list(ready), DAG.newlyReady(completed, doneSet::contains));
+        assertEquals(list(ready), DAG.newlyReady(completed, (dependent, d) -> doneSet.contains(d)));
     }
 
     @Test
     void shouldCountTheCompletedTaskAsDoneEvenIfThePredicateDoesNot() {
-        assertEquals(List.of("d", "f"), DAG.newlyReady("b", id -> false));
+        assertEquals(List.of("d", "f"), DAG.newlyReady("b", (dependent, d) -> false));
     }
 
     @Test
@@ -104,11 +104,11 @@ class DagTest {
         Dag fanIn = Dag.of(List.of(task("x"), task("y"), task("z"), task("join", "x", "y", "z")));
         Set<String> done = new java.util.HashSet<>();
         done.add("x");
-        assertEquals(List.of(), fanIn.newlyReady("x", done::contains));
+        assertEquals(List.of(), fanIn.newlyReady("x", (dependent, d) -> done.contains(d)));
         done.add("z");
-        assertEquals(List.of(), fanIn.newlyReady("z", done::contains));
+        assertEquals(List.of(), fanIn.newlyReady("z", (dependent, d) -> done.contains(d)));
         done.add("y");
-        assertEquals(List.of("join"), fanIn.newlyReady("y", done::contains));
+        assertEquals(List.of("join"), fanIn.newlyReady("y", (dependent, d) -> done.contains(d)));
     }
 
     @Test

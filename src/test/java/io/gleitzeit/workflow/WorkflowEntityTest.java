@@ -856,11 +856,12 @@ class WorkflowEntityTest {
   }
 
   /**
-   * d after a (failed) and c (cancelled by a's failure): retried by hand, d cannot wait for c alone, as a never
-   * completes; it runs at once, on what each left (round 14: it waited in pending for good, the workflow running).
+   * d after a (failed) and c (cancelled by a's failure): retried by hand, d waits for c, which its retry reopens,
+   * and then runs on what a left (round 15: it ran at once beside c, on c's cancelled attempt's nothing; round 14:
+   * it waited in pending for good, the workflow running).
    */
   @Test
-  void shouldRunARetriedTaskAtOnceWhenADependencyOfItStaysFailedEvenIfTheRetryReopensAnother() {
+  void shouldHaveARetriedTaskWaitForWhatItsRetryReopensAndRunOnWhatAFailedDependencyLeft() {
     var kit = submitted("{'id': 'wf-1', 'tasks': [{'id': 'a', 'method': 'test/fail', 'retry': {'max_attempts': 1}},"
         + "{'id': 'c', 'method': 'test/sleep'}, {'id': 'd', 'method': 'test/echo', 'dependencies': ['a', 'c']}]}");
     expectRequestsOf("a", 1, "c", 1);
@@ -872,14 +873,17 @@ class WorkflowEntityTest {
     var result = retry(kit, "d");
 
     WorkflowEvent.TaskRetriedManually event = result.eventOfType(WorkflowEvent.TaskRetriedManually.class);
-    assertFalse(event.waitsForDependencies());
+    assertTrue(event.waitsForDependencies());
     assertEquals(List.of(new WorkflowEvent.TaskRetriedManually.Reopened("c", 2, true)), event.reopened());
-    assertEquals(TaskState.READY, result.state().task("d").state);
-    expectRequestsOf("d", 1, "c", 2);
+    assertEquals(TaskState.PENDING, result.state().task("d").state, "d waits for c's new attempt");
+    expectRequest("c", 2);
+    grant(kit, "c", 2);
+    report(kit, "c", 2, java.util.Map.of("v", 1), null);
+    assertEquals(TaskState.READY, kit.getState().task("d").state, "c done, d runs on what a left");
+    assertEquals(TaskState.READY, kit.restart().state().task("d").state, "the same after a replay");
+    expectRequest("d", 1);
     grant(kit, "d", 1);
     report(kit, "d", 1, java.util.Map.of(), null);
-    grant(kit, "c", 2);
-    report(kit, "c", 2, java.util.Map.of(), null);
     assertEquals(WorkflowStatus.FAILED, kit.getState().status, "a is still failed: the workflow ends, failed");
   }
 
