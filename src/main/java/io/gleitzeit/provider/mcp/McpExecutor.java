@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -303,6 +304,11 @@ public final class McpExecutor implements SupervisedExecutor {
     });
     call.sent = sent;
     return sent.handle((answer, failure) -> {
+      if (failure != null && (call.cancelled || unwrap(failure) instanceof CancellationException)) {
+        // This task no longer wants the call (cancelled, or timed out): the connection is fine, and the other
+        // calls on it go on (over HTTP, taking it for a broken session failed them all, black-box round 15).
+        throw new TaskFailure("cancelled", false);
+      }
       if (failure != null) {
         throw failureOf(connection, tool, failure);
       }

@@ -301,6 +301,18 @@ class McpExecutorIT {
       JsonNode structured = call(executor, "get-structured-content",
           Json.MAPPER.createObjectNode().put("location", "New York")).get(WAIT_S, TimeUnit.SECONDS);
       assertTrue(structured.path("structured").isObject(), structured::toString);
+
+      // Cancelling one call leaves the session, and the other calls on it, alone (round 15: over HTTP the
+      // cancelled call was taken for a broken session, which failed every call in flight).
+      TaskKey cancelledKey = new TaskKey("wf", "cancelled", ATTEMPTS.incrementAndGet());
+      CompletableFuture<JsonNode> cancelled = executor.execute(new TaskRequest(cancelledKey,
+          "mcp/tool.trigger-long-running-operation", Json.MAPPER.createObjectNode().put("duration", 30)
+              .put("steps", 30), null), () -> { }).toCompletableFuture();
+      CompletableFuture<JsonNode> other = call(executor, "trigger-long-running-operation",
+          Json.MAPPER.createObjectNode().put("duration", 2).put("steps", 2));
+      executor.cancel(cancelledKey);
+      assertEquals("cancelled", failureOf(cancelled).getMessage());
+      assertTrue(other.get(WAIT_S, TimeUnit.SECONDS).path("text").asText().contains("completed"), other::toString);
     }
   }
 
