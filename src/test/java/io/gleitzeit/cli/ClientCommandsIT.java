@@ -237,7 +237,8 @@ class ClientCommandsIT {
         "data: {\"event_type\":\"workflow:completed\",\"workflow_id\":\"wf-late\"," + end + "}\n\n"));
     web.start();
     try {
-      Path file = Files.writeString(dir.resolve("late.json"), "{\"tasks\": [{\"id\": \"a\", \"method\": \"test/echo\"}]}");
+      Path file = Files.writeString(dir.resolve("late.json"),
+          "{\"tasks\": [{\"id\": \"a\", \"method\": \"test/echo\"}]}");
       CliProcess cli = CliProcess.run("http://127.0.0.1:" + web.getAddress().getPort(), "submit", file.toString(),
           "--wait");
       assertEquals(0, cli.exitCode(), cli::toString);

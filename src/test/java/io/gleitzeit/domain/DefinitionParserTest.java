@@ -73,8 +73,9 @@ class DefinitionParserTest {
                 // An empty value is null (YAML 1.1), a quoted one an empty string: `z:` was read as "" (round 15).
                 Arguments.of("{\"name\":null,\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\",\"params\":{\"z\":null,"
                                 + "\"e\":\"\",\"l\":[null,1],\"m\":{\"k\":null}}},{\"id\":\"b\",\"method\":\"t/x\"}]}",
-                        "name:\ntasks:\n  - id: a\n    method: t/x\n    params:\n      z:\n      e: ''\n      l:\n        -\n"
-                                + "        - 1\n      m: {k: }\n  - id: b\n    method: t/x\n    params:\n"),
+                        "name:\ntasks:\n  - id: a\n    method: t/x\n    params:\n      z:\n      e: ''\n"
+                                + "      l:\n        -\n        - 1\n      m: {k: }\n  - id: b\n    method: t/x\n"
+                                + "    params:\n"),
                 // ... also where aliases are expanded (the empty value was written out again quoted).
                 Arguments.of("{\"metadata\":{\"k\":null},\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\","
                                 + "\"params\":{\"k\":null}}]}",
