@@ -1,6 +1,7 @@
 package io.gleitzeit.provider.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.gleitzeit.provider.QuietCallWatch;
 import io.gleitzeit.provider.TaskExecutor;
 import io.gleitzeit.provider.TaskFailure;
 import io.gleitzeit.provider.TaskKey;
@@ -62,9 +63,14 @@ public final class HttpExecutor implements TaskExecutor {
     CompletableFuture<HttpResponse<byte[]>> call =
         client.sendAsync(http, CappedBody.handler(settings.maxResponseBytes()));
     running.put(request.key(), call);
+    QuietCallWatch deadline = QuietCallWatch.start(call, params.timeout()); // the body's time counts too
     String url = params.uri().toString();
     return call.handle((response, failure) -> {
       running.remove(request.key());
+      if (deadline.fired()) {
+        throw new TaskFailure(params.method() + " " + url + " timed out after " + params.timeout().toMillis()
+            + " ms", true);
+      }
       if (failure != null) {
         throw failureOf(params, url, failure);
       }

@@ -3,6 +3,7 @@ package io.gleitzeit.provider.llm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gleitzeit.domain.Json;
+import io.gleitzeit.provider.QuietCallWatch;
 import io.gleitzeit.provider.TaskExecutor;
 import io.gleitzeit.provider.TaskFailure;
 import io.gleitzeit.provider.TaskKey;
@@ -26,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -116,6 +118,8 @@ public final class LlmExecutor implements TaskExecutor {
   /** A streamed answer: read line by line as it arrives (on the HTTP client's threads), its text as progress. */
   private CompletionStage<JsonNode> streamed(TaskKey key, HttpRequest http, LlmParams params, String what, long begin,
                                              Consumer<ObjectNode> progress) {
+    // The request's timeout ends with the response headers: from then on, each line must come within it.
+    AtomicReference<QuietCallWatch> quiet = new AtomicReference<>();
     HttpResponse.BodyHandler<Streamed> handler = info -> {
       if (info.statusCode() < 200 || info.statusCode() >= 300) {
         String retryAfter = info.headers().firstValue("Retry-After").orElse(null);
@@ -124,13 +128,22 @@ public final class LlmExecutor implements TaskExecutor {
       }
       LlmStream stream = new LlmStream(settings.api(), params.method(), progress, PROGRESS_EVERY_MS,
           () -> System.nanoTime() / 1_000_000L);
-      return HttpResponse.BodySubscribers.fromLineSubscriber(stream,
-          s -> new Streamed(info.statusCode(), null, null, s), StandardCharsets.UTF_8, null);
+      return HttpResponse.BodySubscribers.fromLineSubscriber(new Heard(stream, () -> {
+        QuietCallWatch watch = quiet.get(); // set right after sendAsync, before a line can normally arrive
+        if (watch != null) {
+          watch.heard();
+        }
+      }),
+          s -> new Streamed(info.statusCode(), null, (byte[]) null, s.stream()), StandardCharsets.UTF_8, null);
     };
     CompletableFuture<HttpResponse<Streamed>> call = client.sendAsync(http, handler);
+    quiet.set(QuietCallWatch.start(call, settings.timeout()));
     running.put(key, call);
     return call.handle((response, failure) -> {
       running.remove(key);
+      if (quiet.get().fired()) {
+        throw new TaskFailure(what + ": the stream sent nothing for " + settings.timeout().toMillis() + " ms", true);
+      }
       if (failure != null) {
         throw failureOf(what, failure);
       }
@@ -144,6 +157,30 @@ public final class LlmExecutor implements TaskExecutor {
         throw new TaskFailure(what + ": unexpected response (" + e.getMessage() + ")", e.retryable());
       }
     });
+  }
+
+  /** The stream's line subscriber, telling its watch of every line that arrives. */
+  private record Heard(LlmStream stream, Runnable heard) implements java.util.concurrent.Flow.Subscriber<String> {
+    @Override
+    public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
+      stream.onSubscribe(subscription);
+    }
+
+    @Override
+    public void onNext(String line) {
+      heard.run();
+      stream.onNext(line);
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+      stream.onError(failure);
+    }
+
+    @Override
+    public void onComplete() {
+      stream.onComplete();
+    }
   }
 
   @Override

@@ -98,6 +98,19 @@ class LlmExecutorIT {
           : "{\"error\":{\"message\":\"The model `missing` does not exist\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"model_not_found\"}}");
       case "malformed" -> respond(ex, 200, "{\"unexpected\":true}");
       case "not-json" -> respond(ex, 200, "<html>hello</html>");
+      case "stall-stream" -> { // its first line at once, then nothing until the test ends
+        ex.getResponseHeaders().add("Content-Type", "application/x-ndjson");
+        ex.sendResponseHeaders(200, 0);
+        ex.getResponseBody().write(("{\"model\":\"stall-stream\",\"response\":\"Hel\",\"done\":false}\n")
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        ex.getResponseBody().flush();
+        try {
+          hang.await(20, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        ex.close();
+      }
       case "hang" -> {
         try {
           hang.await(20, TimeUnit.SECONDS);
@@ -340,6 +353,17 @@ class LlmExecutorIT {
     TaskFailure f = failed(executor("ollama", "timeout = 300ms"), "llm/generate", "{'prompt': 'x', 'model': 'hang'}");
     assertTrue(f.retryable());
     assertTrue(f.getMessage().contains("timed out after 300 ms"), f.getMessage());
+  }
+
+  /** A stream that stops after its first line times out like a request (it held its task for good, round 16). */
+  @Test
+  void aStreamThatGoesQuietTimesOutRetryably() throws Exception {
+    long t0 = System.nanoTime();
+    TaskFailure f = failed(executor("ollama", "timeout = 300ms, stream = true"), "llm/generate",
+        "{'prompt': 'x', 'model': 'stall-stream'}");
+    assertTrue(f.retryable());
+    assertTrue(f.getMessage().endsWith("the stream sent nothing for 300 ms"), f.getMessage());
+    assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5), "the timeout, not the server, ended it");
   }
 
   @Test
