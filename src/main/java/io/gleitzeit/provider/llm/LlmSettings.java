@@ -65,6 +65,11 @@ public record LlmSettings(Api api, URI baseUrl, String model, String apiKeyEnv, 
         throw new IllegalArgumentException("llm settings: 'base-url' is required, e.g. \"http://127.0.0.1:11434\"");
       }
       URI base = baseUrl(c.getString("base-url"));
+      String apiPath = api == Api.OPENAI ? "/v1" : "/api";
+      if (base.getPath().endsWith(apiPath)) { // the node adds it: .../v1/v1/chat/completions was a 404 per call
+        throw new IllegalArgumentException("llm settings: 'base-url' is the server's root, without " + apiPath
+            + " (the node adds it), got '" + c.getString("base-url") + "'");
+      }
       String model = c.hasPath("model") ? c.getString("model").trim() : "";
       String keyEnv = null;
       String key = null;

@@ -106,7 +106,10 @@ class LlmParamsTest {
     for (String broken : new String[] {
         "base-url = \"http://x\"", "api = claude, base-url = \"http://x\"", "api = ollama",
         "api = ollama, base-url = \"ftp://x\"", "api = ollama, base-url = \"http://x\", api-key = k",
-        "api = ollama, base-url = \"http://x\", timeout = 0s", "api = ollama, base-url = \"http://x\", api-key-env = UNSET"}) {
+        "api = ollama, base-url = \"http://x\", timeout = 0s",
+        "api = ollama, base-url = \"http://x\", api-key-env = UNSET",
+        // The node adds /v1 (/api): a base-url with it was a 404 at every call (round 16).
+        "api = openai, base-url = \"http://x/v1/\"", "api = ollama, base-url = \"http://x/api\""}) {
       assertThrows(IllegalArgumentException.class,
           () -> LlmSettings.from(ConfigFactory.parseString(broken), k -> null), broken);
     }
