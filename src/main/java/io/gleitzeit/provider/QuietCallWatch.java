@@ -2,6 +2,8 @@ package io.gleitzeit.provider;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -12,20 +14,25 @@ import java.util.concurrent.TimeUnit;
  */
 public final class QuietCallWatch {
 
+  /** One timer thread for every watch; a check of a call that ended is dropped at once, with what it holds. */
+  private static final ScheduledThreadPoolExecutor TIMER = timer();
+
   private final CompletableFuture<?> call;
   private final long limitNanos;
   private volatile long lastHeard = System.nanoTime();
   private volatile boolean fired;
+  private volatile ScheduledFuture<?> next;
 
   private QuietCallWatch(CompletableFuture<?> call, Duration limit) {
     this.call = call;
     this.limitNanos = limit.toNanos();
   }
 
-  /** Watches {@code call} from now on. */
+  /** Watches {@code call} from now on, until it ends. */
   public static QuietCallWatch start(CompletableFuture<?> call, Duration limit) {
     QuietCallWatch watch = new QuietCallWatch(call, limit);
     watch.checkIn(watch.limitNanos);
+    call.whenComplete((result, failure) -> watch.next.cancel(false));
     return watch;
   }
 
@@ -40,8 +47,7 @@ public final class QuietCallWatch {
   }
 
   private void checkIn(long nanos) {
-    // A timer, not a thread: the check runs once, and is scheduled again only while the call goes on.
-    CompletableFuture.delayedExecutor(nanos, TimeUnit.NANOSECONDS).execute(this::check);
+    next = TIMER.schedule(this::check, nanos, TimeUnit.NANOSECONDS);
   }
 
   private void check() {
@@ -55,5 +61,15 @@ public final class QuietCallWatch {
     } else {
       checkIn(limitNanos - quiet);
     }
+  }
+
+  private static ScheduledThreadPoolExecutor timer() {
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "gleitzeit-quiet-call-watch");
+      t.setDaemon(true);
+      return t;
+    });
+    timer.setRemoveOnCancelPolicy(true);
+    return timer;
   }
 }
