@@ -48,7 +48,12 @@ public sealed interface ProviderCommand extends JsonSerializable {
   record Release(TaskKey key, boolean cancel) implements ProviderCommand {}
 
   /** The runtime finished the attempt and its outcome was acknowledged by the workflow. */
-  record Finished(TaskKey key, boolean success, long latencyMs) implements ProviderCommand {}
+  /** {@code refused}: it failed for good before the provider did any work (see TaskReleased.REFUSED). */
+  record Finished(TaskKey key, boolean success, long latencyMs, boolean refused) implements ProviderCommand {
+    public Finished(TaskKey key, boolean success, long latencyMs) {
+      this(key, success, latencyMs, false);
+    }
+  }
 
   /**
    * The runtime finished the attempt but gave up delivering its outcome to the workflow after its retries

@@ -66,14 +66,17 @@ public sealed interface ProviderEvent extends JsonSerializable {
   }
 
   /**
-   * An attempt's slot is free again. {@code outcome} is "succeeded", "failed" (both count for health) or
-   * "released" (the workflow did not use or cancelled it); provider:available when a busy provider has room.
+   * An attempt's slot is free again. {@code outcome} is "succeeded", "failed" (both count for health), "refused"
+   * (it failed for good before the provider did any work: bad params, a host not on the allow list; the request's
+   * fault, not the provider's, so it does not count) or "released" (the workflow did not use or cancelled it);
+   * provider:available when a busy provider has room.
    */
   record TaskReleased(String providerId, TaskKey key, String outcome, long latencyMs, boolean nowAvailable,
                       Instant at, long firstSequence) implements ProviderEvent {
     public static final String SUCCEEDED = "succeeded";
     public static final String FAILED = "failed";
     public static final String RELEASED = "released";
+    public static final String REFUSED = "refused";
 
     @Override
     public int envelopeCount() {

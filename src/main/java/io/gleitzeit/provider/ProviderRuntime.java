@@ -451,7 +451,10 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
       if (h.method != null) {
         reporting.executions().executed(h.method, providerId, Duration.ofMillis(h.latencyMs), h.report.error() == null);
       }
-      providers.apply(providerId).tell(new ProviderCommand.Finished(d.key(), h.report.error() == null, h.latencyMs));
+      TaskError error = h.report.error();
+      // Failed for good before the provider began (bad params, a host not allowed): the request's fault.
+      boolean refused = error != null && !error.retryable() && h.startedAt == null;
+      providers.apply(providerId).tell(new ProviderCommand.Finished(d.key(), error == null, h.latencyMs, refused));
     } else if (h.deliveries < reporting.attempts()) {
       Duration backoff = Duration.ofMillis(Math.min(10_000L, 200L << Math.min(h.deliveries, 6)));
       // A workflow busy with thousands of outcomes (a 10,000-task fan-out on a loaded machine) acknowledges some

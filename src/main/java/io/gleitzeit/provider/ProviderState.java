@@ -93,7 +93,7 @@ public final class ProviderState implements JsonSerializable {
       held.put(e.key().toString(), new HeldTask(e.key(), e.method(), e.at()));
     } else if (event instanceof TaskReleased e) {
       held.remove(e.key().toString());
-      if (!TaskReleased.RELEASED.equals(e.outcome())) {
+      if (!TaskReleased.RELEASED.equals(e.outcome()) && !TaskReleased.REFUSED.equals(e.outcome())) {
         health = health.record(TaskReleased.SUCCEEDED.equals(e.outcome()), e.latencyMs());
       }
     } else if (event instanceof ProviderMarkedUnhealthy e) {

@@ -639,6 +639,19 @@ class ProviderEntityTest {
     assertEquals(List.of(), unknown.events(), "an attempt it does not hold changes nothing");
   }
 
+  /** An attempt refused before the provider did any work (bad params) is the request's fault (round 16). */
+  @Test
+  void shouldNotCountARefusedAttemptInTheHealth() {
+    var kit = connected(3);
+    reserve(kit, K1, "test/echo");
+
+    var refused = runSettled(kit, new Finished(K1, false, 2, true));
+
+    assertEquals(List.of(new TaskReleased(id, K1, TaskReleased.REFUSED, 2, false, T0, 3)), refused.events());
+    assertEquals(List.of(), refused.state().health.recent());
+    assertEquals(1.0, view(kit).healthScore(), 1e-9);
+  }
+
   @Test
   void shouldRecordAReportItsRuntimeGaveUpOnAsADeadLetterFreeTheSlotAndHandTheAttemptBack() {
     var kit = connected(1);

@@ -1,6 +1,7 @@
 package io.gleitzeit.provider;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -101,6 +102,24 @@ class ProviderRuntimeReportingTest {
     assertEquals(KEY, finished.key());
     assertTrue(finished.success());
     entity.expectNoMessage(QUIET);
+  }
+
+  /** A task whose params its executor refuses before it starts is refused, not failed, for its provider's health. */
+  @Test
+  void shouldFinishAnAttemptRefusedBeforeItStartedAsRefused() {
+    TaskExecutor refusing = (request, started) -> CompletableFuture.failedFuture(
+        new TaskFailure("params.ms must be a number", false)); // before started.run(), as executors check params
+    TestProbe<WorkflowCommand> wf = workflow;
+    TestProbe<ProviderCommand> pe = entity;
+    ActorRef<ProviderRuntime.Message> runtime = testKit.spawn(ProviderRuntime.external("p-1", refusing,
+        id -> wf.getRef(), id -> pe.getRef(), REPORTING));
+    runtime.tell(new ExecuteTask(KEY, "test/sleep", Json.MAPPER.createObjectNode().put("ms", "soon"), null));
+
+    nextReport().replyTo().tell(Done.getInstance());
+
+    Finished finished = entity.expectMessageClass(Finished.class);
+    assertFalse(finished.success());
+    assertTrue(finished.refused(), "refused before it began");
   }
 
   /** A result nested deeper than the engine can record fails the attempt, saying why, instead of being sent. */
