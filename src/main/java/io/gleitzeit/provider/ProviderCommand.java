@@ -48,12 +48,8 @@ public sealed interface ProviderCommand extends JsonSerializable {
   record Release(TaskKey key, boolean cancel) implements ProviderCommand {}
 
   /** The runtime finished the attempt and its outcome was acknowledged by the workflow. */
-  /** {@code refused}: it failed for good before the provider did any work (see TaskReleased.REFUSED). */
-  record Finished(TaskKey key, boolean success, long latencyMs, boolean refused) implements ProviderCommand {
-    public Finished(TaskKey key, boolean success, long latencyMs) {
-      this(key, success, latencyMs, false);
-    }
-  }
+  /** {@code outcome}: succeeded, failed or refused, as {@link ProviderEvent.TaskReleased} records it. */
+  record Finished(TaskKey key, String outcome, long latencyMs) implements ProviderCommand {}
 
   /**
    * The runtime finished the attempt but gave up delivering its outcome to the workflow after its retries

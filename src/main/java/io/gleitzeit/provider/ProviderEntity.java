@@ -439,8 +439,7 @@ public final class ProviderEntity
   }
 
   private ReplyEffect<ProviderEvent, ProviderState> onFinished(ProviderState state, Finished cmd) {
-    freeSlot(state, cmd.key(), cmd.success() ? TaskReleased.SUCCEEDED
-        : cmd.refused() ? TaskReleased.REFUSED : TaskReleased.FAILED, cmd.latencyMs());
+    freeSlot(state, cmd.key(), cmd.outcome(), cmd.latencyMs());
     return Effect().noReply();
   }
 

@@ -448,13 +448,15 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     }
     if (d.ok()) {
       held.remove(d.key());
-      if (h.method != null) {
-        reporting.executions().executed(h.method, providerId, Duration.ofMillis(h.latencyMs), h.report.error() == null);
-      }
       TaskError error = h.report.error();
+      if (h.method != null) {
+        reporting.executions().executed(h.method, providerId, Duration.ofMillis(h.latencyMs), error == null);
+      }
       // Failed for good before the provider began (bad params, a host not allowed): the request's fault.
-      boolean refused = error != null && !error.retryable() && h.startedAt == null;
-      providers.apply(providerId).tell(new ProviderCommand.Finished(d.key(), error == null, h.latencyMs, refused));
+      String outcome = error == null ? ProviderEvent.TaskReleased.SUCCEEDED
+          : !error.retryable() && h.startedAt == null ? ProviderEvent.TaskReleased.REFUSED
+          : ProviderEvent.TaskReleased.FAILED;
+      providers.apply(providerId).tell(new ProviderCommand.Finished(d.key(), outcome, h.latencyMs));
     } else if (h.deliveries < reporting.attempts()) {
       Duration backoff = Duration.ofMillis(Math.min(10_000L, 200L << Math.min(h.deliveries, 6)));
       // A workflow busy with thousands of outcomes (a 10,000-task fan-out on a loaded machine) acknowledges some

@@ -17,23 +17,24 @@ public final class QuietCallWatch {
   /** One timer thread for every watch; a check of a call that ended is dropped at once, with what it holds. */
   private static final ScheduledThreadPoolExecutor TIMER = timer();
 
-  private final CompletableFuture<?> call;
   private final long limitNanos;
+  private volatile CompletableFuture<?> call;
   private volatile long lastHeard = System.nanoTime();
   private volatile boolean fired;
   private volatile ScheduledFuture<?> next;
 
-  private QuietCallWatch(CompletableFuture<?> call, Duration limit) {
-    this.call = call;
+  /** A watch that allows {@code limit} of quiet; it watches nothing until {@link #watch}. */
+  public QuietCallWatch(Duration limit) {
     this.limitNanos = limit.toNanos();
   }
 
-  /** Watches {@code call} from now on, until it ends. */
-  public static QuietCallWatch start(CompletableFuture<?> call, Duration limit) {
-    QuietCallWatch watch = new QuietCallWatch(call, limit);
-    watch.checkIn(watch.limitNanos);
-    call.whenComplete((result, failure) -> watch.next.cancel(false));
-    return watch;
+  /** Watches {@code call} from now on, until it ends; returns this watch. */
+  public QuietCallWatch watch(CompletableFuture<?> call) {
+    this.call = call;
+    lastHeard = System.nanoTime();
+    checkIn(limitNanos);
+    call.whenComplete((result, failure) -> next.cancel(false));
+    return this;
   }
 
   /** The call made progress (a line of a stream arrived): its quiet time starts again. */

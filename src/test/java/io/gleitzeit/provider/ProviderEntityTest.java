@@ -510,7 +510,7 @@ class ProviderEntityTest {
           publishedTypes());
 
       // A command that is not a slot change waits until the pending ones are persisted; a dispatch does not.
-      provider.tell(new Finished(K1, true, 10));
+      provider.tell(new Finished(K1, TaskReleased.SUCCEEDED, 10));
       provider.tell(new GetProvider(views.getRef()));
       var params = Json.MAPPER.createObjectNode();
       provider.tell(new Dispatch(K2, "test/echo", params, null));
@@ -533,7 +533,7 @@ class ProviderEntityTest {
 
       provider.tell(new Reserve(K1, "test/echo", replies.getRef()));
       assertInstanceOf(Reserved.class, replies.receiveMessage(), "answered before the write");
-      provider.tell(new Finished(K1, true, 7));
+      provider.tell(new Finished(K1, TaskReleased.SUCCEEDED, 7));
       provider.tell(new Reserve(K2, "test/echo", replies.getRef()));
       assertInstanceOf(Reserved.class, replies.receiveMessage());
       TestProbe<ProviderReply> views = testKit.createTestProbe();
@@ -619,8 +619,8 @@ class ProviderEntityTest {
     reserve(kit, K1, "test/echo");
     reserve(kit, K2, "test/echo");
 
-    var ok = runSettled(kit, new Finished(K1, true, 100));
-    var failed = runSettled(kit, new Finished(K2, false, 300));
+    var ok = runSettled(kit, new Finished(K1, TaskReleased.SUCCEEDED, 100));
+    var failed = runSettled(kit, new Finished(K2, TaskReleased.FAILED, 300));
 
     assertEquals(List.of(new TaskReleased(id, K1, TaskReleased.SUCCEEDED, 100, false, T0, 3)), ok.events());
     assertEquals(List.of(new TaskReleased(id, K2, TaskReleased.FAILED, 300, false, T0, 3)), failed.events());
@@ -635,7 +635,7 @@ class ProviderEntityTest {
     assertTrue(view.healthScore() < 1.0);
     assertEquals(0, view.load());
 
-    var unknown = runSettled(kit, new Finished(K3, true, 5));
+    var unknown = runSettled(kit, new Finished(K3, TaskReleased.SUCCEEDED, 5));
     assertEquals(List.of(), unknown.events(), "an attempt it does not hold changes nothing");
   }
 
@@ -645,7 +645,7 @@ class ProviderEntityTest {
     var kit = connected(3);
     reserve(kit, K1, "test/echo");
 
-    var refused = runSettled(kit, new Finished(K1, false, 2, true));
+    var refused = runSettled(kit, new Finished(K1, TaskReleased.REFUSED, 2));
 
     assertEquals(List.of(new TaskReleased(id, K1, TaskReleased.REFUSED, 2, false, T0, 3)), refused.events());
     assertEquals(List.of(), refused.state().health.recent());

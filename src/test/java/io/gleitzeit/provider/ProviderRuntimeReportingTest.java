@@ -100,7 +100,7 @@ class ProviderRuntimeReportingTest {
 
     Finished finished = entity.expectMessageClass(Finished.class);
     assertEquals(KEY, finished.key());
-    assertTrue(finished.success());
+    assertEquals(ProviderEvent.TaskReleased.SUCCEEDED, finished.outcome());
     entity.expectNoMessage(QUIET);
   }
 
@@ -118,8 +118,7 @@ class ProviderRuntimeReportingTest {
     nextReport().replyTo().tell(Done.getInstance());
 
     Finished finished = entity.expectMessageClass(Finished.class);
-    assertFalse(finished.success());
-    assertTrue(finished.refused(), "refused before it began");
+    assertEquals(ProviderEvent.TaskReleased.REFUSED, finished.outcome(), "refused before it began");
   }
 
   /** A result nested deeper than the engine can record fails the attempt, saying why, instead of being sent. */

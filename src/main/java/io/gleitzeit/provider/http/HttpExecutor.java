@@ -63,13 +63,12 @@ public final class HttpExecutor implements TaskExecutor {
     CompletableFuture<HttpResponse<byte[]>> call =
         client.sendAsync(http, CappedBody.handler(settings.maxResponseBytes()));
     running.put(request.key(), call);
-    QuietCallWatch deadline = QuietCallWatch.start(call, params.timeout()); // the body's time counts too
+    QuietCallWatch deadline = new QuietCallWatch(params.timeout()).watch(call); // the body's time counts too
     String url = params.uri().toString();
     return call.handle((response, failure) -> {
       running.remove(request.key());
       if (deadline.fired()) {
-        throw new TaskFailure(params.method() + " " + url + " timed out after " + params.timeout().toMillis()
-            + " ms", true);
+        throw timedOut(params, url);
       }
       if (failure != null) {
         throw failureOf(params, url, failure);
@@ -87,6 +86,11 @@ public final class HttpExecutor implements TaskExecutor {
     }
   }
 
+  private static TaskFailure timedOut(HttpRequestParams params, String url) {
+    return new TaskFailure(params.method() + " " + url + " timed out after " + params.timeout().toMillis() + " ms",
+        true);
+  }
+
   private static TaskFailure failureOf(HttpRequestParams params, String url, Throwable failure) {
     Throwable cause = failure;
     while (cause instanceof CompletionException && cause.getCause() != null) {
@@ -97,7 +101,7 @@ public final class HttpExecutor implements TaskExecutor {
       return new TaskFailure(what + ": " + cause.getMessage(), false);
     }
     if (cause instanceof HttpTimeoutException) {
-      return new TaskFailure(what + " timed out after " + params.timeout().toMillis() + " ms", true);
+      return timedOut(params, url);
     }
     if (cause instanceof CancellationException) {
       return new TaskFailure(what + " was cancelled", false);

@@ -27,7 +27,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -119,7 +118,7 @@ public final class LlmExecutor implements TaskExecutor {
   private CompletionStage<JsonNode> streamed(TaskKey key, HttpRequest http, LlmParams params, String what, long begin,
                                              Consumer<ObjectNode> progress) {
     // The request's timeout ends with the response headers: from then on, each line must come within it.
-    AtomicReference<QuietCallWatch> quiet = new AtomicReference<>();
+    QuietCallWatch quiet = new QuietCallWatch(settings.timeout());
     HttpResponse.BodyHandler<Streamed> handler = info -> {
       if (info.statusCode() < 200 || info.statusCode() >= 300) {
         String retryAfter = info.headers().firstValue("Retry-After").orElse(null);
@@ -128,20 +127,15 @@ public final class LlmExecutor implements TaskExecutor {
       }
       LlmStream stream = new LlmStream(settings.api(), params.method(), progress, PROGRESS_EVERY_MS,
           () -> System.nanoTime() / 1_000_000L);
-      return HttpResponse.BodySubscribers.fromLineSubscriber(new Heard(stream, () -> {
-        QuietCallWatch watch = quiet.get(); // set right after sendAsync, before a line can normally arrive
-        if (watch != null) {
-          watch.heard();
-        }
-      }),
-          s -> new Streamed(info.statusCode(), null, (byte[]) null, s.stream()), StandardCharsets.UTF_8, null);
+      return HttpResponse.BodySubscribers.fromLineSubscriber(new Heard(stream, quiet),
+          s -> new Streamed(info.statusCode(), null, null, s.stream()), StandardCharsets.UTF_8, null);
     };
     CompletableFuture<HttpResponse<Streamed>> call = client.sendAsync(http, handler);
-    quiet.set(QuietCallWatch.start(call, settings.timeout()));
+    quiet.watch(call);
     running.put(key, call);
     return call.handle((response, failure) -> {
       running.remove(key);
-      if (quiet.get().fired()) {
+      if (quiet.fired()) {
         throw new TaskFailure(what + ": the stream sent nothing for " + settings.timeout().toMillis() + " ms", true);
       }
       if (failure != null) {
@@ -160,7 +154,8 @@ public final class LlmExecutor implements TaskExecutor {
   }
 
   /** The stream's line subscriber, telling its watch of every line that arrives. */
-  private record Heard(LlmStream stream, Runnable heard) implements java.util.concurrent.Flow.Subscriber<String> {
+  private record Heard(LlmStream stream, QuietCallWatch quiet)
+      implements java.util.concurrent.Flow.Subscriber<String> {
     @Override
     public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
       stream.onSubscribe(subscription);
@@ -168,7 +163,7 @@ public final class LlmExecutor implements TaskExecutor {
 
     @Override
     public void onNext(String line) {
-      heard.run();
+      quiet.heard();
       stream.onNext(line);
     }
 

@@ -30,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -98,17 +99,20 @@ class LlmExecutorIT {
           : "{\"error\":{\"message\":\"The model `missing` does not exist\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"model_not_found\"}}");
       case "malformed" -> respond(ex, 200, "{\"unexpected\":true}");
       case "not-json" -> respond(ex, 200, "<html>hello</html>");
-      case "stall-stream" -> { // its first line at once, then nothing until the test ends
+      // Its first line at once, then nothing until the test ends.
+      case "stall-stream" -> LocalServers.startThenStall(ex, "application/x-ndjson",
+          "{\"model\":\"stall-stream\",\"response\":\"Hel\",\"done\":false}\n", hang);
+      case "slow-stream" -> { // a line every 100 ms for 600 ms: never quiet for 300 ms, though longer in all
         ex.getResponseHeaders().add("Content-Type", "application/x-ndjson");
         ex.sendResponseHeaders(200, 0);
-        ex.getResponseBody().write(("{\"model\":\"stall-stream\",\"response\":\"Hel\",\"done\":false}\n")
-            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        ex.getResponseBody().flush();
-        try {
-          hang.await(20, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+        for (int i = 0; i < 6; i++) {
+          ex.getResponseBody().write(("{\"model\":\"slow-stream\",\"response\":\"" + i + "\",\"done\":false}\n")
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          ex.getResponseBody().flush();
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100)); // the server's pace, not a wait for a result
         }
+        ex.getResponseBody().write("{\"model\":\"slow-stream\",\"response\":\"\",\"done\":true}\n"
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         ex.close();
       }
       case "hang" -> {
@@ -364,6 +368,14 @@ class LlmExecutorIT {
     assertTrue(f.retryable());
     assertTrue(f.getMessage().endsWith("the stream sent nothing for 300 ms"), f.getMessage());
     assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5), "the timeout, not the server, ended it");
+  }
+
+  /** Quiet is measured between lines: a stream that keeps sending runs past the timeout in all. */
+  @Test
+  void aStreamThatKeepsSendingRunsLongerThanTheTimeout() throws Exception {
+    JsonNode r = ok(executor("ollama", "timeout = 300ms, stream = true"), "llm/generate",
+        "{'prompt': 'x', 'model': 'slow-stream'}");
+    assertEquals("012345", r.path("response").asText(), r::toString);
   }
 
   @Test
