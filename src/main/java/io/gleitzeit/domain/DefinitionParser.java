@@ -90,6 +90,10 @@ public final class DefinitionParser {
 
     /** Parses and fully validates a definition; never throws for bad input. */
     public ParseResult parse(byte[] body, SourceFormat format) {
+        Problem refusedTag = format == SourceFormat.YAML && body != null ? YamlTags.firstRefused(body) : null;
+        if (refusedTag != null) {
+            return new ParseResult.Invalid(List.of(refusedTag));
+        }
         JsonNode root;
         try {
             root = body == null || body.length == 0 ? null
@@ -99,7 +103,7 @@ public final class DefinitionParser {
             if (notUtf8 != null) {
                 return invalid("$", notUtf8);
             }
-            return invalid("$", SyntaxErrors.describe(e, format.name(), "unexpected content after the end of the "
+            return invalid(SyntaxErrors.pathOf(e), SyntaxErrors.describe(e, format.name(), "unexpected content after the end of the "
                     + "definition (expected exactly one " + (format == SourceFormat.YAML ? "YAML document" : "JSON object")
                     + ")"));
         } catch (IOException | RuntimeException e) {

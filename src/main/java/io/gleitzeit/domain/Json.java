@@ -2,6 +2,7 @@ package io.gleitzeit.domain;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -26,10 +27,18 @@ import org.yaml.snakeyaml.LoaderOptions;
 public final class Json {
 
     /**
+     * Jackson's defaults, except that a key may be as long as a body may be (16 MiB, {@link YamlAliases#MAX_CHARS}):
+     * its default of 50,000 characters refused a valid definition far below the body and params limits.
+     */
+    private static final StreamReadConstraints READ_CONSTRAINTS = StreamReadConstraints.builder()
+            .maxNameLength(YamlAliases.MAX_CHARS).build();
+
+    /**
      * JSON. Duplicate keys and trailing content are errors, because a definition that silently drops
      * one of two {@code "tasks"} keys would run something other than what the user wrote.
      */
-    public static final ObjectMapper MAPPER = JsonMapper.builder()
+    public static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(READ_CONSTRAINTS).build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -44,7 +53,8 @@ public final class Json {
      * plain value ({@code key:}) is null, as YAML 1.1 has it; a quoted one ({@code ''}) stays an empty string.
      */
     public static final ObjectMapper YAML = YAMLMapper.builder(YAMLFactory.builder()
-                    .loaderOptions(yamlLoaderOptions()).enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL).build())
+                    .loaderOptions(yamlLoaderOptions()).enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL)
+                    .streamReadConstraints(READ_CONSTRAINTS).build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)

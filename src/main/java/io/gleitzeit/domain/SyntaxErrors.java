@@ -1,6 +1,7 @@
 package io.gleitzeit.domain;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -33,6 +34,17 @@ final class SyntaxErrors {
         // Jackson names a redacted source inside its messages; the line and column already say where.
         message = message.replaceAll("\\[Source: [^;\\]]*; ", "[");
         return b.append(": ").append(inWords(message)).toString();
+    }
+
+    /**
+     * Where a parse error about one key or value is (a key given twice, a number that cannot be read or is too long):
+     * {@code tasks[0].params.x}. "$" for an error in the text's syntax, whose line and column say where.
+     */
+    static String pathOf(JsonProcessingException e) {
+        String message = String.valueOf(e.getOriginalMessage());
+        boolean aboutOneField = message.startsWith("Duplicate field") || message.startsWith("Malformed numeric value")
+                || message.startsWith("Number value length") || message.startsWith("Numeric value");
+        return aboutOneField && e.getProcessor() instanceof JsonParser p ? ParsePaths.of(p.getParsingContext()) : "$";
     }
 
     /**

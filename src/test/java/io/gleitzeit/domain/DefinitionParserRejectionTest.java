@@ -27,7 +27,25 @@ class DefinitionParserRejectionTest {
                 arguments("", "$", List.of("empty document")),
                 arguments("# only a comment\n", "$", List.of("empty document")),
                 arguments("tasks: [", "$", List.of("invalid YAML at line 1")),
-                arguments("id: a\nid: b\n" + T + "}]", "$", List.of("invalid YAML at line 2", "Duplicate field 'id'")),
+                // a key given twice, or a number that cannot be read: at its own path, its line in the message
+                arguments("id: a\nid: b\n" + T + "}]", "id", List.of("invalid YAML at line 2", "Duplicate field 'id'")),
+                arguments(T + ", params: {x: 1, x: 2}}]", "tasks[0].params.x", List.of("Duplicate field 'x'")),
+                arguments(T + ", timeout: .inf}]", "tasks[0].timeout", List.of("Malformed numeric value '.inf'")),
+                // explicit tags: YAML's own types on values of that type only
+                arguments(T + ", params: {v: !!int abc}}]", "tasks[0].params.v", List.of("'abc' is not a !!int")),
+                arguments(T + ", params: {v: !!float abc}}]", "tasks[0].params.v", List.of("'abc' is not a !!float")),
+                arguments(T + ", params: {v: !!null x}}]", "tasks[0].params.v", List.of("'x' is not a !!null")),
+                arguments(T + ", params: {v: !!bool maybe}}]", "tasks[0].params.v", List.of("'maybe' is not a !!bool")),
+                arguments(T + ", params: {v: !!map [1]}}]", "tasks[0].params.v", List.of("this value is not a !!map")),
+                arguments(T + ", params: {v: [1, !!seq {a: 1}]}}]", "tasks[0].params.v[1]",
+                        List.of("this value is not a !!seq")),
+                arguments(T + ", params: {v: !env HOME}}]", "tasks[0].params.v",
+                        List.of("the YAML tag !env is not supported", "write the value without a tag")),
+                arguments(T + ", params: {v: !<tag:example.com:x> 7}}]", "tasks[0].params.v",
+                        List.of("the YAML tag !<tag:example.com:x> is not supported")),
+                arguments(T + ", params: {v: !!binary aGVsbG8=}}]", "tasks[0].params.v",
+                        List.of("the YAML tag !!binary is not supported")),
+                arguments("id: !!null myid\n" + T + "}]", "id", List.of("'myid' is not a !!null")),
                 arguments(T + "}]\n---\n" + T + "}]", "$", List.of("invalid YAML", "exactly one YAML document")),
                 // unknown fields, at every level
                 arguments("nmae: x\n" + T + "}]", "nmae", List.of("unknown field 'nmae' (expected one of: id, name, "
@@ -185,7 +203,7 @@ class DefinitionParserRejectionTest {
                         "tasks[1].params.o[\"a.b\"][0]", List.of("names unknown task 'zz'")),
                 arguments(T + "}, {id: b, method: t/x, dependencies: [a], parameters: {p: {q: '${zz.status}'}}}]",
                         "tasks[1].parameters.p.q", List.of("placeholder '${zz.status}' names unknown task 'zz'")),
-                arguments(T + ", params: {x: .nan}}]", "$", List.of("invalid YAML", "'.nan'")));
+                arguments(T + ", params: {x: .nan}}]", "tasks[0].params.x", List.of("invalid YAML", "'.nan'")));
     }
 
     @ParameterizedTest(name = "[{index}] {1}")
@@ -203,7 +221,9 @@ class DefinitionParserRejectionTest {
     static Stream<Arguments> singleProblemJson() {
         return Stream.of(
                 arguments("{\"tasks\": [}", "$", "invalid JSON at line 1, column 12: Unexpected close marker '}'"),
-                arguments("{\"tasks\":[],\"tasks\":[]}", "$", "Duplicate field 'tasks'"),
+                arguments("{\"tasks\":[],\"tasks\":[]}", "tasks", "Duplicate field 'tasks'"),
+                arguments("{\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\",\"params\":{\"l\":[{\"x\":1,\"x\":2}]}}]}",
+                        "tasks[0].params.l[0].x", "Duplicate field 'x'"),
                 arguments("{\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\"}]} {}", "$",
                         "unexpected content after the end of the definition (expected exactly one JSON object)"),
                 arguments("\"text\"", "$", "expected the document to be an object, got string"),

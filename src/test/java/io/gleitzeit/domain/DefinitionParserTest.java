@@ -80,6 +80,15 @@ class DefinitionParserTest {
                 Arguments.of("{\"metadata\":{\"k\":null},\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\","
                                 + "\"params\":{\"k\":null}}]}",
                         "metadata: &m {k: }\ntasks: [{id: a, method: t/x, params: *m}]\n"),
+                // YAML's own tags on values of their type (other tags were read as text, round 17).
+                Arguments.of("{\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\",\"params\":{\"s\":\"12\",\"i\":7,"
+                                + "\"f\":1.5,\"b\":true,\"n\":null,\"m\":{\"k\":1},\"l\":[1]}}]}",
+                        "tasks: !!seq\n  - id: a\n    method: t/x\n    params: !!map {s: !!str 12, i: !!int 7, "
+                                + "f: !!float 1.5, b: !!bool yes, n: !!null ~, m: !!map {k: 1}, l: !!seq [1]}\n"),
+                // A key as long as a body may be (Jackson refused keys over 50,000 characters, round 17).
+                Arguments.of("{\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\",\"params\":{\"" + "k".repeat(60_000)
+                                + "\":1}}]}",
+                        "tasks:\n  - id: a\n    method: t/x\n    params:\n      ? " + "k".repeat(60_000) + "\n      : 1\n"),
                 // Anchors and aliases: the alias stands for the anchored value (it was read as the anchor's name).
                 Arguments.of("{\"name\":\"hello\",\"description\":\"hello\",\"tasks\":[{\"id\":\"a\","
                                 + "\"method\":\"t/x\",\"params\":{\"p\":[1,2],\"q\":[1,2]}}]}",
