@@ -128,12 +128,11 @@ final class BatchExpansion {
         if (directory == null || directory.isNull()) {
             problem("batch.directory", "missing required field 'directory' (the directory whose files become tasks)");
         } else if (!directory.isTextual() || directory.textValue().isBlank()) {
-            problem("batch.directory", "expected a directory path (a non-empty string), got "
-                    + DefinitionParser.kind(directory));
+            problem("batch.directory", "expected a directory path (a non-empty string), got " + given(directory));
         }
         if (pattern != null && !pattern.isNull() && (!pattern.isTextual() || pattern.textValue().isEmpty())) {
             problem("batch.pattern", "expected a glob pattern (a non-empty string such as '*.txt'), got "
-                    + DefinitionParser.kind(pattern));
+                    + given(pattern));
         }
         if (!problems.isEmpty()) {
             return null;
@@ -304,5 +303,13 @@ final class BatchExpansion {
             }
         }
         return out;
+    }
+
+    /** "an empty string" or "a blank string" for the strings refused as empty, the JSON kind of anything else. */
+    private static String given(JsonNode value) {
+        if (!value.isTextual()) {
+            return DefinitionParser.kind(value);
+        }
+        return value.textValue().isEmpty() ? "an empty string" : "a blank string";
     }
 }

@@ -152,6 +152,10 @@ class BatchWorkflowTest {
                 + "'}, 'template': " + READ + "}").get(0);
         assertEquals("batch.directory", file.path());
         assertTrue(file.message().contains("is not a directory"), file.message());
+
+        Problem empty = problems("{'type': 'batch', 'batch': {'directory': ''}, 'template': " + READ + "}").get(0);
+        assertEquals(new Problem("batch.directory", "expected a directory path (a non-empty string), got an empty "
+                + "string"), empty);
     }
 
     /** SPEC §1 lists every problem at once: a missing directory hid the others until it existed (round 14). */
