@@ -44,8 +44,15 @@ public sealed interface ProviderCommand extends JsonSerializable {
   /** The workflow recorded the assignment: send the attempt to the runtime. */
   record Dispatch(TaskKey key, String method, ObjectNode params, Long timeoutMs) implements ProviderCommand {}
 
-  /** The workflow no longer wants the attempt here (never sent, cancelled or timed out); {@code cancel} stops it. */
-  record Release(TaskKey key, boolean cancel) implements ProviderCommand {}
+  /**
+   * The workflow no longer wants the attempt here (never sent, cancelled or timed out); {@code cancel} stops it.
+   * {@code timedOut}: the provider did not answer within the task's timeout, which counts against its health.
+   */
+  record Release(TaskKey key, boolean cancel, boolean timedOut) implements ProviderCommand {
+    public Release(TaskKey key, boolean cancel) {
+      this(key, cancel, false);
+    }
+  }
 
   /** The runtime finished the attempt and its outcome was acknowledged by the workflow. */
   /** {@code outcome}: succeeded, failed or refused, as {@link ProviderEvent.TaskReleased} records it. */

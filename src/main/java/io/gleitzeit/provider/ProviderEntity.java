@@ -434,7 +434,13 @@ public final class ProviderEntity
     } else if (cmd.cancel() && state.exists() && external(state) && state.holds(cmd.key())) {
       cancelWhenBack.add(cmd.key());
     }
-    freeSlot(state, cmd.key(), TaskReleased.RELEASED, 0);
+    if (cmd.timedOut()) {
+      ProviderState.HeldTask held = state.held.get(cmd.key().toString());
+      long heldMs = held == null ? 0 : Math.max(0, Duration.between(held.since(), now()).toMillis());
+      freeSlot(state, cmd.key(), TaskReleased.TIMED_OUT, heldMs);
+    } else {
+      freeSlot(state, cmd.key(), TaskReleased.RELEASED, 0);
+    }
     return Effect().noReply();
   }
 

@@ -66,10 +66,10 @@ public sealed interface ProviderEvent extends JsonSerializable {
   }
 
   /**
-   * An attempt's slot is free again. {@code outcome} is "succeeded", "failed" (both count for health), "refused"
-   * (it failed for good before the provider did any work: bad params, a host not on the allow list; the request's
-   * fault, not the provider's, so it does not count) or "released" (the workflow did not use or cancelled it);
-   * provider:available when a busy provider has room.
+   * An attempt's slot is free again. {@code outcome} is "succeeded", "failed", "timed_out" (no answer within the
+   * task's timeout; these three count for health), "refused" (it failed for good before the provider did any work:
+   * bad params, a host not on the allow list; the request's fault, not the provider's, so it does not count) or
+   * "released" (the workflow did not use or cancelled it); provider:available when a busy provider has room.
    */
   record TaskReleased(String providerId, TaskKey key, String outcome, long latencyMs, boolean nowAvailable,
                       Instant at, long firstSequence) implements ProviderEvent {
@@ -77,6 +77,7 @@ public sealed interface ProviderEvent extends JsonSerializable {
     public static final String FAILED = "failed";
     public static final String RELEASED = "released";
     public static final String REFUSED = "refused";
+    public static final String TIMED_OUT = "timed_out";
 
     @Override
     public int envelopeCount() {

@@ -526,7 +526,7 @@ public final class WorkflowEntity
     List<HeldAttempt> toCancel = heldAmongCancelled(state, timedOut);
     // Both events join the same write; the first one's effect (no reply) is the second one's.
     group(state, timedOut, s -> {
-      release(providerId, key, true);
+      timedOut(providerId, key);
       afterPersist(s, timedOut, toCancel);
     });
     WorkflowEvent rejected = new ReportRejected(workflowId, cmd.taskId(), cmd.attempt(), cmd.providerId(),
@@ -642,7 +642,7 @@ public final class WorkflowEntity
     WorkflowEvent event = deps.decisions().fail(state, cmd.taskId(), timedOutAfter(timeout), now());
     List<HeldAttempt> toCancel = heldAmongCancelled(state, event);
     return Effect().persist(event).thenRun(s -> {
-      release(providerId, key, true);
+      timedOut(providerId, key);
       afterPersist(s, event, toCancel);
     }).thenNoReply();
   }
@@ -777,6 +777,13 @@ public final class WorkflowEntity
   private void release(String providerId, TaskKey key, boolean cancel) {
     if (providerId != null) {
       deps.providers().apply(providerId).tell(new ProviderCommand.Release(key, cancel));
+    }
+  }
+
+  /** Stops an attempt its provider did not answer in time; the provider counts it against its health. */
+  private void timedOut(String providerId, TaskKey key) {
+    if (providerId != null) {
+      deps.providers().apply(providerId).tell(new ProviderCommand.Release(key, true, true));
     }
   }
 

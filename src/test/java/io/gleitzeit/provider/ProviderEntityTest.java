@@ -639,6 +639,25 @@ class ProviderEntityTest {
     assertEquals(List.of(), unknown.events(), "an attempt it does not hold changes nothing");
   }
 
+  /**
+   * An attempt its workflow gave up after the task's timeout is the provider's failure, at the time it held it: a
+   * provider that accepted work and never answered kept a perfect score and was preferred (round 17).
+   */
+  @Test
+  void shouldCountATimedOutAttemptAsAFailureInTheHealth() {
+    var kit = connected(3);
+    reserve(kit, K1, "test/echo");
+    clock.advance(Duration.ofMillis(1500));
+
+    var timedOut = runSettled(kit, new Release(K1, true, true));
+
+    assertEquals(List.of(new TaskReleased(id, K1, TaskReleased.TIMED_OUT, 1500, false, T0.plusMillis(1500), 3)),
+        timedOut.events());
+    assertEquals(List.of(new ProviderHealth.Outcome(false, 1500)), timedOut.state().health.recent());
+    assertTrue(view(kit).healthScore() < 0.5, "score " + view(kit).healthScore());
+    assertEquals(new CancelTask(K1), runtime.receiveMessage());
+  }
+
   /** An attempt refused before the provider did any work (bad params) is the request's fault (round 16). */
   @Test
   void shouldNotCountARefusedAttemptInTheHealth() {
@@ -721,6 +740,9 @@ class ProviderEntityTest {
     ProviderState state = kit.getState();
     assertEquals(0, state.load());
     assertEquals(List.of(K1, K2), state.handedBack);
+    assertEquals(List.of(new ProviderHealth.Outcome(false, DEADLINE.toMillis()),
+        new ProviderHealth.Outcome(false, DEADLINE.toMillis())), state.health.recent(),
+        "each lost attempt counts as a failure, so that the provider ranks lower once it is back (round 17)");
     assertEquals(ProviderStatus.UNHEALTHY, state.status());
     assertEquals(List.of(new CancelTask(K1), new CancelTask(K2)), runtime.receiveSeveralMessages(2),
         "a worker still connected stops what was taken from it");

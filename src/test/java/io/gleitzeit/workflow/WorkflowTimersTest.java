@@ -292,8 +292,8 @@ class WorkflowTimersTest {
     assertEquals(written, journal(kit).size());
 
     pass(Duration.ofMillis(1));
-    assertEquals(new Release(key("a", 1), true), provider.expectMessageClass(Release.class),
-        "the provider is told to stop the attempt");
+    assertEquals(new Release(key("a", 1), true, true), provider.expectMessageClass(Release.class),
+        "the provider is told to stop the attempt, a timeout that counts against its health");
     WorkflowState state = kit.getState();
     assertEquals(TaskState.RETRY_SCHEDULED, state.task("a").state);
     TaskFailed timedOut = assertInstanceOf(TaskFailed.class, last(journal(kit)));
@@ -329,7 +329,7 @@ class WorkflowTimersTest {
 
     pass(Duration.ofSeconds(1));
     // Dispatched again meanwhile (no start was reported), then told to stop once it timed out.
-    provider.fishForMessage(Duration.ofSeconds(5), m -> m.equals(new Release(key("a", 1), true))
+    provider.fishForMessage(Duration.ofSeconds(5), m -> m.equals(new Release(key("a", 1), true, true))
         ? FishingOutcomes.complete()
         : FishingOutcomes.continueAndIgnore());
 
@@ -368,8 +368,8 @@ class WorkflowTimersTest {
     assertEquals("arrived after the attempt timed out (3000 ms)", ((ReportRejected) late.events().get(1)).reason());
     assertEquals(TaskState.FAILED, late.state().task("a").state);
     assertNull(late.state().task("a").result);
-    assertEquals(new Release(key("a", 1), true), provider.expectMessageClass(Release.class),
-        "the provider is told to stop the attempt");
+    assertEquals(new Release(key("a", 1), true, true), provider.expectMessageClass(Release.class),
+        "the provider is told to stop the attempt, a timeout that counts against its health");
   }
 
   // ---------------------------------------------------------------- schedule_to_start_timeout
