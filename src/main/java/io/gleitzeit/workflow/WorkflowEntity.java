@@ -439,6 +439,11 @@ public final class WorkflowEntity
         && task.heldBy(cmd.providerId(), cmd.attempt());
     if (!wanted) {
       release(cmd.providerId(), key(cmd.taskId(), cmd.attempt()), true);
+    } else {
+      // The provider entity started afresh (its node stopped) and has lost what it sent: an external worker that
+      // reconnects is sent the attempt again only if it is dispatched again, also once it has started (round 17:
+      // started attempts stayed held and never ran). A runtime that still runs it ignores the repeat.
+      dispatch(state, task);
     }
     return Effect().noReply();
   }

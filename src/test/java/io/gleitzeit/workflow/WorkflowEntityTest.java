@@ -268,15 +268,18 @@ class WorkflowEntityTest {
   }
 
   @Test
-  void shouldFreeTheSlotARestartedProviderHoldsOnlyWhenTheAttemptIsNoLongerWanted() {
+  void shouldFreeTheSlotARestartedProviderHoldsOnlyWhenTheAttemptIsNoLongerWantedAndDispatchItAgainWhenItIs() {
     var kit = submitted(CHAIN);
     expectRequest("a", 1);
     grant(kit, "a", 1);
-    provider.expectMessageClass(Dispatch.class);
+    Dispatch first = provider.expectMessageClass(Dispatch.class);
     TaskKey a1 = new TaskKey("wf-1", "a", 1);
 
     assertTrue(kit.runCommand(new SlotHeld("a", 1, "test-1")).hasNoEvents());
-    provider.expectNoMessage(Duration.ofMillis(150)); // the current attempt on that provider: still wanted
+    assertEquals(first, provider.receiveMessage(), "the current attempt on that provider: wanted, so sent again");
+    settled(kit, new ReportTaskStarted("a", 1, "test-1"));
+    assertTrue(kit.runCommand(new SlotHeld("a", 1, "test-1")).hasNoEvents());
+    assertEquals(first, provider.receiveMessage(), "also once started: the restarted provider has lost what it sent");
 
     kit.runCommand(new SlotHeld("a", 1, "test-2"));
     assertEquals(new Release(a1, true), provider.receiveMessage(), "the attempt is not on that provider");
