@@ -103,9 +103,9 @@ public final class DefinitionParser {
             if (notUtf8 != null) {
                 return invalid("$", notUtf8);
             }
-            return invalid(SyntaxErrors.pathOf(e), SyntaxErrors.describe(e, format.name(), "unexpected content after the end of the "
-                    + "definition (expected exactly one " + (format == SourceFormat.YAML ? "YAML document" : "JSON object")
-                    + ")"));
+            String afterTheEnd = "unexpected content after the end of the definition (expected exactly one "
+                    + (format == SourceFormat.YAML ? "YAML document" : "JSON object") + ")";
+            return invalid(SyntaxErrors.pathOf(e), SyntaxErrors.describe(e, format.name(), afterTheEnd));
         } catch (IOException | RuntimeException e) {
             // Any other parser failure is still bad input, never a server error.
             return invalid("$", "invalid " + format.name() + ": "

@@ -95,7 +95,7 @@ public final class WorkflowDecisions {
     List<String> requested = requests(state, readied, 1);
     Consequences consequences = consequences(state, readied, requested, List.of(), outcome);
     boolean impliedStart = task.state == TaskState.ASSIGNED;
-    Instant start = impliedStart ? startWithin(task, startedAt, at) : null;
+    Instant start = impliedStart ? impliedStartOf(task, startedAt, at) : null;
     return new TaskCompleted(state.workflowId(), taskId, task.attempt, task.providerId, result, impliedStart,
         durationMs(task, impliedStart, start, at), dependents, consequences, at, state.lastSequence + 1, start);
   }
@@ -110,7 +110,7 @@ public final class WorkflowDecisions {
     // A provider's answer implies that its attempt began; a timeout decided here does not: an attempt that never
     // said it started has no start, and its duration counts from its assignment.
     boolean impliedStart = task.state == TaskState.ASSIGNED && !TaskError.TIMEOUT.equals(error.type());
-    Instant start = impliedStart ? startWithin(task, startedAt, at) : null;
+    Instant start = impliedStart ? impliedStartOf(task, startedAt, at) : null;
     RetryPolicy policy = state.definitionOf(taskId).retry();
     long first = state.lastSequence + 1;
     int failures = task.failures + 1;
@@ -140,6 +140,16 @@ public final class WorkflowDecisions {
     Instant reported = startedAt.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     Instant start = task.assignedAt != null && reported.isBefore(task.assignedAt) ? task.assignedAt : reported;
     return start.isAfter(end) ? end : start;
+  }
+
+  /**
+   * When an attempt whose start nobody reported began: the time its provider gives with the outcome, else its
+   * dispatch to the provider. An external worker need not send task:started; its duration counted from the answer
+   * was 0 (round 17).
+   */
+  private static Instant impliedStartOf(TaskRun task, Instant startedAt, Instant end) {
+    Instant reported = startWithin(task, startedAt, end);
+    return reported != null ? reported : task.assignedAt;
   }
 
   public TaskRetryReady retryReady(WorkflowState state, String taskId, Instant at) {
@@ -396,7 +406,7 @@ public final class WorkflowDecisions {
 
   /**
    * From the attempt's start to {@code at}: the recorded start, or for an implied one the start the event records
-   * ({@code impliedStartAt}: the provider's, else {@code at} itself), so that duration_ms is completed_at -
+   * ({@code impliedStartAt}: the provider's, else the dispatch), so that duration_ms is completed_at -
    * started_at. An attempt that never started (lost before it began) counts from its assignment; one that never
    * reached a provider (a schedule-to-start timeout) has no duration: null.
    */

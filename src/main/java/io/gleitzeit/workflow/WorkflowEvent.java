@@ -92,8 +92,8 @@ public sealed interface WorkflowEvent extends JsonSerializable {
 
   /**
    * The attempt succeeded: task:started first when its start was not recorded yet ({@code impliedStart}, at
-   * {@code startedAt} when the provider said when; older events lack it), task:completed, dependency:satisfied
-   * per edge to a dependent, and the consequences.
+   * {@code startedAt}: when the provider said, else the dispatch; older events lack it), task:completed,
+   * dependency:satisfied per edge to a dependent, and the consequences.
    */
   record TaskCompleted(
       String workflowId, String taskId, int attempt, String providerId, JsonNode result, boolean impliedStart,
@@ -107,7 +107,7 @@ public sealed interface WorkflowEvent extends JsonSerializable {
           consequences, at, firstSequence, null);
     }
 
-    /** When the attempt began, for an implied start: the provider's time, else the completion's. */
+    /** When the attempt began, for an implied start: the provider's time or the dispatch; older events the completion. */
     public Instant impliedStartAt() {
       return startedAt != null ? startedAt : at;
     }
@@ -139,7 +139,7 @@ public sealed interface WorkflowEvent extends JsonSerializable {
           firstSequence, null);
     }
 
-    /** When the attempt began, for an implied start: the provider's time, else the failure's. */
+    /** When the attempt began, for an implied start: the provider's time or the dispatch; older events the failure. */
     public Instant impliedStartAt() {
       return startedAt != null ? startedAt : at;
     }

@@ -88,7 +88,8 @@ class DefinitionParserTest {
                 // A key as long as a body may be (Jackson refused keys over 50,000 characters, round 17).
                 Arguments.of("{\"tasks\":[{\"id\":\"a\",\"method\":\"t/x\",\"params\":{\"" + "k".repeat(60_000)
                                 + "\":1}}]}",
-                        "tasks:\n  - id: a\n    method: t/x\n    params:\n      ? " + "k".repeat(60_000) + "\n      : 1\n"),
+                        "tasks:\n  - id: a\n    method: t/x\n    params:\n      ? " + "k".repeat(60_000)
+                                + "\n      : 1\n"),
                 // Anchors and aliases: the alias stands for the anchored value (it was read as the anchor's name).
                 Arguments.of("{\"name\":\"hello\",\"description\":\"hello\",\"tasks\":[{\"id\":\"a\","
                                 + "\"method\":\"t/x\",\"params\":{\"p\":[1,2],\"q\":[1,2]}}]}",

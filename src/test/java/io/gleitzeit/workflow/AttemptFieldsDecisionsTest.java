@@ -40,9 +40,10 @@ class AttemptFieldsDecisionsTest {
     assertEquals(T0.plusMillis(15), reported.impliedStartAt());
     assertEquals(5, reported.durationMs(), "completed_at - started_at, not from the assignment");
 
+    // An external worker that answers without task:started or a time: from the dispatch (it was 0, round 17).
     TaskCompleted unreported = decisions.complete(state, "a", IntNode.valueOf(1), T0.plusMillis(20), null);
-    assertEquals(T0.plusMillis(20), unreported.impliedStartAt());
-    assertEquals(0, unreported.durationMs());
+    assertEquals(T0, unreported.impliedStartAt());
+    assertEquals(20, unreported.durationMs());
   }
 
   @Test
