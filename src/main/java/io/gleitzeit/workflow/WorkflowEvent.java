@@ -107,7 +107,7 @@ public sealed interface WorkflowEvent extends JsonSerializable {
           consequences, at, firstSequence, null);
     }
 
-    /** When the attempt began, for an implied start: the provider's time or the dispatch; older events the completion. */
+    /** When the attempt began, for an implied start: the provider's time or the dispatch (older events: the end). */
     public Instant impliedStartAt() {
       return startedAt != null ? startedAt : at;
     }
@@ -139,7 +139,7 @@ public sealed interface WorkflowEvent extends JsonSerializable {
           firstSequence, null);
     }
 
-    /** When the attempt began, for an implied start: the provider's time or the dispatch; older events the failure. */
+    /** When the attempt began, for an implied start: the provider's time or the dispatch (older events: the end). */
     public Instant impliedStartAt() {
       return startedAt != null ? startedAt : at;
     }
