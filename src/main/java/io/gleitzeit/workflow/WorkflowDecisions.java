@@ -20,9 +20,12 @@ import io.gleitzeit.workflow.WorkflowEvent.TaskRetryReady;
 import io.gleitzeit.workflow.WorkflowEvent.WorkflowSubmitted;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -325,17 +328,35 @@ public final class WorkflowDecisions {
       return new Consequences(List.of(), List.of(), List.of(), cancelled, WorkflowStatus.FAILED, Map.of(),
           onProviders(state, cancelled));
     }
-    List<String> skipped = new ArrayList<>();
-    for (String id : state.dag().downstreamOf(taskId)) {
-      if (state.task(id).state == TaskState.PENDING) {
-        skipped.add(id);
+    // Every pending task downstream is skipped, except a task retried by hand that waits for what its retry
+    // reopened: it runs on what they left, as when one of them completes and another stays failed, and so does
+    // not pass the skip on (SPEC §3: a manual retry always runs; it was skipped without an attempt, round 17).
+    Dag dag = state.dag();
+    Set<String> reached = new HashSet<>();
+    Set<String> retriedWaiting = new HashSet<>();
+    Deque<String> frontier = new ArrayDeque<>(List.of(taskId));
+    while (!frontier.isEmpty()) {
+      for (String d : dag.dependentsOf(frontier.poll())) {
+        TaskRun t = state.task(d);
+        if (t.retriedWaiting && t.state == TaskState.PENDING) {
+          retriedWaiting.add(d);
+        } else if (reached.add(d)) {
+          frontier.add(d);
+        }
       }
     }
+    List<String> downstream = dag.downstreamOf(taskId);
+    List<String> skipped = downstream.stream()
+        .filter(id -> reached.contains(id) && state.task(id).state == TaskState.PENDING).toList();
     Set<String> endedNow = new LinkedHashSet<>(skipped);
     endedNow.add(taskId);
-    WorkflowStatus outcome = allEndedExcept(state, endedNow) ? WorkflowStatus.FAILED : null;
-    List<String> requested = outcome == null ? requests(state, List.of(), 1) : List.of();
-    return consequences(state, List.of(), requested, skipped, outcome);
+    List<String> readied = downstream.stream().filter(retriedWaiting::contains)
+        .filter(id -> dag.dependenciesOf(id).stream()
+            .allMatch(d -> endedNow.contains(d) || state.task(d).state.terminal()))
+        .toList();
+    WorkflowStatus outcome = readied.isEmpty() && allEndedExcept(state, endedNow) ? WorkflowStatus.FAILED : null;
+    List<String> requested = outcome == null ? requests(state, readied, 1) : List.of();
+    return consequences(state, readied, requested, skipped, outcome);
   }
 
   /** Consequences that name the attempt of each readied or requested task that is not at its first. */

@@ -890,6 +890,44 @@ class WorkflowEntityTest {
     assertEquals(WorkflowStatus.FAILED, kit.getState().status, "a is still failed: the workflow ends, failed");
   }
 
+  /**
+   * s → a → b, continue: cancelled while s runs, then b retried by hand reopens s and a. When a fails again, b still
+   * runs, on what a left, and what waits for b is not skipped (round 17: b was skipped without an attempt although
+   * the retry's answer said it would run).
+   */
+  @Test
+  void shouldRunARetriedTaskWhenADependencyItsRetryReopenedFailsAgain() {
+    var kit = submitted("{'id': 'wf-1', 'error_strategy': 'continue', 'tasks': [{'id': 's', 'method': 'test/sleep'},"
+        + "{'id': 'a', 'method': 'test/fail', 'retry': {'max_attempts': 1}, 'dependencies': ['s']},"
+        + "{'id': 'b', 'method': 'test/echo', 'dependencies': ['a']},"
+        + "{'id': 'z', 'method': 'test/echo', 'dependencies': ['b']}]}");
+    expectRequest("s", 1);
+    grant(kit, "s", 1);
+    provider.expectMessageClass(Dispatch.class);
+    cancel(kit);
+    retry(kit, "b");
+    expectRequest("s", 2);
+    grant(kit, "s", 2);
+    report(kit, "s", 2, java.util.Map.of(), null);
+    expectRequest("a", 1);
+    grant(kit, "a", 1);
+
+    report(kit, "a", 1, null, TaskError.ofProvider("a fails", false));
+
+    WorkflowState state = kit.getState();
+    assertEquals(TaskState.READY, state.task("b").state, "b runs on what a left");
+    assertEquals(TaskState.PENDING, state.task("z").state, "z waits for b");
+    assertEquals(WorkflowStatus.RUNNING, state.status);
+    expectRequest("b", 1);
+    grant(kit, "b", 1);
+    report(kit, "b", 1, java.util.Map.of(), null);
+    expectRequest("z", 1);
+    grant(kit, "z", 1);
+    report(kit, "z", 1, java.util.Map.of(), null);
+    assertEquals(WorkflowStatus.FAILED, kit.getState().status, "a failed: the workflow ends, failed");
+    assertEquals(TaskState.COMPLETED, kit.restart().state().task("b").state, "the same after a replay");
+  }
+
   /** max_parallel 1: a task that no provider started in time frees its slot for the next (round 14: it never did). */
   @Test
   void shouldFreeTheMaxParallelSlotOfATaskThatFailsItsScheduleToStartTimeout() {
