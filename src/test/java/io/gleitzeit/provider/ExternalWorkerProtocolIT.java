@@ -175,6 +175,26 @@ class ExternalWorkerProtocolIT {
     assertEquals(2, flaky.path("attempt").asInt(), flaky::toString);
   }
 
+  /** A worker need not send task:started: its attempt's implied start is the dispatch (round 17: duration 0). */
+  @Test
+  void anAnswerWithoutTaskStartedIsTimedFromTheDispatch() {
+    ExternalWorker w = worker();
+    String id = api.submitAccepted("""
+        {"tasks": [{"id": "s", "method": "ext/sleep", "params": {"ms": 300, "no_started": true}, "provider": "%s"},
+                   {"id": "t", "method": "ext/echo", "params": {"took": "${s.duration_ms}"}, "dependencies": ["s"],
+                    "provider": "%1$s"}]}""".formatted(w.providerId()));
+    assertEquals("completed", api.awaitEnd(id, WAIT).status());
+
+    JsonNode s = task(api.workflow(id), "s");
+    long startedToCompleted = java.time.Duration.between(java.time.Instant.parse(s.path("started_at").asText()),
+        java.time.Instant.parse(s.path("completed_at").asText())).toMillis();
+    assertTrue(startedToCompleted >= 300, "started at the dispatch, at least 300 ms before the answer: " + s);
+    JsonNode completed = api.events(id).stream().filter(e -> "task:completed".equals(e.path("event_type").asText())
+        && "s".equals(e.path("task_id").asText())).findFirst().orElseThrow();
+    assertEquals(startedToCompleted, completed.path("payload").path("duration_ms").asLong(), completed::toString);
+    assertEquals(startedToCompleted, task(api.workflow(id), "t").path("result").path("took").asLong());
+  }
+
   @Test
   void aNonRetryableFailureFailsTheTaskWithoutRetry() {
     ExternalWorker w = worker();

@@ -317,8 +317,10 @@ public final class ExternalWorker implements AutoCloseable {
     }
     int now = running.incrementAndGet();
     peak.accumulateAndGet(now, Math::max);
-    send(answer("task:started", frame));
     JsonNode params = frame.path("params");
+    if (!params.path("no_started").asBoolean(false)) { // SPEC §6 does not make the frame mandatory
+      send(answer("task:started", frame));
+    }
     switch (frame.path("method").asText()) {
       case "ext/echo" -> {
         finished(frame);
