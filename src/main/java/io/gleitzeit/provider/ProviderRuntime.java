@@ -488,7 +488,7 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
   private static TaskError errorOf(Throwable failure) {
     Throwable cause = causeOf(failure);
     if (cause instanceof TaskFailure tf) {
-      return TaskError.ofProvider(tf.getMessage(), tf.retryable(),
+      return new TaskError(tf.getMessage(), tf.retryable(), tf.type() != null ? tf.type() : TaskError.PROVIDER,
           tf.retryAfter() == null ? null : tf.retryAfter().toMillis());
     }
     return TaskError.ofProvider(String.valueOf(cause.getMessage() != null ? cause.getMessage() : cause), true);

@@ -13,6 +13,10 @@ public record TaskError(String message, boolean retryable, String type, Long ret
   public static final String REASSIGNMENTS = "reassignment_limit";
   public static final String SCHEDULE_TO_START = "schedule_to_start_timeout";
 
+  /** The types the engine decides itself, which a provider's own type may not take. */
+  public static final java.util.List<String> ENGINE_TYPES = java.util.List.of(PROVIDER, RESOLUTION, TIMEOUT,
+      REASSIGNMENTS, SCHEDULE_TO_START);
+
   public TaskError(String message, boolean retryable, String type) {
     this(message, retryable, type, null);
   }

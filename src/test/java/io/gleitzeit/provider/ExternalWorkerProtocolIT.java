@@ -199,8 +199,9 @@ class ExternalWorkerProtocolIT {
   void aNonRetryableFailureFailsTheTaskWithoutRetry() {
     ExternalWorker w = worker();
     String id = api.submitAccepted("""
-        {"tasks": [{"id": "f", "method": "ext/fail", "params": {"message": "bad input", "retryable": false},
-                    "retry": {"max_attempts": 3, "base_delay": 0}, "provider": "%s"}]}""".formatted(w.providerId()));
+        {"tasks": [{"id": "f", "method": "ext/fail", "params": {"message": "bad input", "retryable": false,
+                    "error_type": "invalid_input"}, "retry": {"max_attempts": 3, "base_delay": 0}, "provider": "%s"}]}"""
+        .formatted(w.providerId()));
     assertEquals("failed", api.awaitEnd(id, WAIT).status());
 
     JsonNode f = task(api.workflow(id), "f");
@@ -208,6 +209,7 @@ class ExternalWorkerProtocolIT {
     assertEquals(1, f.path("attempt").asInt(), f::toString);
     assertEquals("bad input", f.path("error").path("message").asText(), f::toString);
     assertFalse(f.path("error").path("retryable").asBoolean(true), f::toString);
+    assertEquals("invalid_input", f.path("error").path("type").asText(), "the worker's own type is kept: " + f);
     assertEquals(1, w.received().stream().filter(frameType("task:execute")).count(), "no second attempt");
     JsonNode failedEvent = api.events(id).stream().filter(e -> "task:failed".equals(e.path("event_type").asText()))
         .findFirst().orElseThrow();

@@ -341,8 +341,12 @@ public final class ExternalWorker implements AutoCloseable {
       case "ext/fail" -> {
         finished(frame);
         ObjectNode failed = answer("task:failed", frame);
-        failed.putObject("error").put("message", params.path("message").asText("ext/fail failed as asked"))
+        ObjectNode error = failed.putObject("error")
+            .put("message", params.path("message").asText("ext/fail failed as asked"))
             .put("retryable", params.path("retryable").asBoolean(true));
+        if (params.has("error_type")) {
+          error.put("type", params.path("error_type").asText());
+        }
         send(failed);
       }
       default -> {

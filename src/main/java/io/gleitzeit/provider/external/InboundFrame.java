@@ -15,8 +15,11 @@ public sealed interface InboundFrame {
   /** {@code task:completed} with its result (any JSON, {@code null} included). */
   record Completed(TaskKey key, JsonNode result) implements InboundFrame {}
 
-  /** {@code task:failed} with the worker's message and whether another attempt may succeed. */
-  record Failed(TaskKey key, String message, boolean retryable) implements InboundFrame {}
+  /**
+   * {@code task:failed} with the worker's message, whether another attempt may succeed, and the worker's own
+   * {@code error.type} (null when it gave none: the task's error is then a {@code provider_error}).
+   */
+  record Failed(TaskKey key, String message, boolean retryable, String errorType) implements InboundFrame {}
 
   /** A well-formed frame of a type this server does not know: ignored (SPEC §6). */
   record Unknown(String type) implements InboundFrame {}

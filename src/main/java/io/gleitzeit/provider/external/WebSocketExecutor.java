@@ -96,13 +96,13 @@ public final class WebSocketExecutor implements TaskExecutor {
   }
 
   /** The worker's {@code task:failed}; false when this connection has no such attempt pending. */
-  public boolean failed(TaskKey key, String message, boolean retryable) {
+  public boolean failed(TaskKey key, String message, boolean retryable, String errorType) {
     Pending p = pending.remove(key);
     if (p == null) {
       return false;
     }
     answered.add(key);
-    return p.outcome().completeExceptionally(new TaskFailure(message, retryable));
+    return p.outcome().completeExceptionally(new TaskFailure(message, retryable, null, errorType));
   }
 
   /** Whether this connection's worker has answered {@code key} already (of the last {@value #ANSWERED_REMEMBERED}). */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gleitzeit.domain.Json;
 import io.gleitzeit.provider.TaskKey;
 import io.gleitzeit.provider.TaskRequest;
+import io.gleitzeit.workflow.TaskError;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -55,6 +56,7 @@ public final class WorkerFrames {
     JsonNode result = null;
     String message = null;
     boolean retryable = false;
+    String errorType = null;
     if (COMPLETED.equals(type)) {
       result = doc.get("result");
       if (result == null) {
@@ -81,6 +83,7 @@ public final class WorkerFrames {
         } else {
           retryable = r.booleanValue();
         }
+        errorType = errorType(error.get("type"), problems);
       }
     }
     if (!problems.isEmpty()) {
@@ -90,9 +93,36 @@ public final class WorkerFrames {
     return switch (type) {
       case STARTED -> new InboundFrame.Started(key);
       case COMPLETED -> new InboundFrame.Completed(key, result);
-      default -> new InboundFrame.Failed(key, message, retryable);
+      default -> new InboundFrame.Failed(key, message, retryable, errorType);
     };
   }
+
+  /**
+   * A worker's own {@code error.type} ("invalid_input", "ValueError"), kept as the task's error type; optional. The
+   * engine's own types are refused: a worker's "timeout" would read as the engine's decision.
+   */
+  private static String errorType(JsonNode type, List<String> problems) {
+    if (type == null || type.isNull()) {
+      return null;
+    }
+    if (!type.isTextual()) {
+      problems.add("'error.type' must be a string, got " + kind(type));
+      return null;
+    }
+    if (type.textValue().isBlank() || type.textValue().length() > MAX_ERROR_TYPE) {
+      problems.add("'error.type' must have 1-" + MAX_ERROR_TYPE + " characters, not blank, got "
+          + type.textValue().length());
+      return null;
+    }
+    if (TaskError.ENGINE_TYPES.contains(type.textValue())) {
+      problems.add("'error.type' '" + type.textValue() + "' is one of the engine's own types ("
+          + String.join(", ", TaskError.ENGINE_TYPES) + ")");
+      return null;
+    }
+    return type.textValue();
+  }
+
+  private static final int MAX_ERROR_TYPE = 128;
 
   private static String id(JsonNode doc, String field, List<String> problems) {
     JsonNode v = doc.get(field);

@@ -51,9 +51,9 @@ public final class WorkerSession {
         refuseUnlessHeld("task:completed", c.key(), new WorkerOutcome(c.key(), c.result(), null));
       }
     } else if (frame instanceof InboundFrame.Failed f) {
-      if (!executor.failed(f.key(), f.message(), f.retryable())) {
-        refuseUnlessHeld("task:failed", f.key(),
-            new WorkerOutcome(f.key(), null, TaskError.ofProvider(f.message(), f.retryable())));
+      if (!executor.failed(f.key(), f.message(), f.retryable(), f.errorType())) {
+        refuseUnlessHeld("task:failed", f.key(), new WorkerOutcome(f.key(), null, new TaskError(f.message(),
+            f.retryable(), f.errorType() != null ? f.errorType() : TaskError.PROVIDER)));
       }
     } else if (frame instanceof InboundFrame.Invalid i) {
       send.accept(WorkerFrames.error(i.problem()));

@@ -45,14 +45,15 @@ class WebSocketExecutorTest {
   }
 
   @Test
-  void aFailureCarriesMessageAndRetryable() {
+  void aFailureCarriesMessageRetryableAndTheWorkersType() {
     CompletableFuture<JsonNode> outcome = executor.execute(new TaskRequest(key, "ext/fail",
         Json.MAPPER.createObjectNode(), 1000L), () -> {}).toCompletableFuture();
-    assertTrue(executor.failed(key, "nope", false));
+    assertTrue(executor.failed(key, "nope", false, "invalid_input"));
     ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, outcome::get);
     TaskFailure failure = assertInstanceOf(TaskFailure.class, e.getCause());
     assertEquals("nope", failure.getMessage());
     assertFalse(failure.retryable());
+    assertEquals("invalid_input", failure.type());
   }
 
   @Test
@@ -60,7 +61,7 @@ class WebSocketExecutorTest {
     TaskKey other = new TaskKey("wf-1", "a", 2);
     assertFalse(executor.started(other));
     assertFalse(executor.completed(other, null));
-    assertFalse(executor.failed(other, "m", true));
+    assertFalse(executor.failed(other, "m", true, null));
     assertTrue(sent.isEmpty());
   }
 

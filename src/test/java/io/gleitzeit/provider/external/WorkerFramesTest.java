@@ -44,9 +44,29 @@ class WorkerFramesTest {
         "{\"type\": \"task:completed\", \"workflow_id\": \"wf-1\", \"task_id\": \"a\", \"attempt\": 2, \"result\": null}");
     assertTrue(((InboundFrame.Completed) nullResult).result().isNull(), "any JSON, null included");
 
-    assertEquals(new InboundFrame.Failed(KEY, "boom", false), WorkerFrames.parse(
+    assertEquals(new InboundFrame.Failed(KEY, "boom", false, null), WorkerFrames.parse(
         "{\"type\": \"task:failed\", \"workflow_id\": \"wf-1\", \"task_id\": \"a\", \"attempt\": 2,"
             + " \"error\": {\"message\": \"boom\", \"retryable\": false}}"));
+    // The worker's own error type is kept (round 17: it was dropped for provider_error); null is no type.
+    assertEquals(new InboundFrame.Failed(KEY, "boom", true, "ValueError"), WorkerFrames.parse(
+        "{\"type\": \"task:failed\", \"workflow_id\": \"wf-1\", \"task_id\": \"a\", \"attempt\": 2,"
+            + " \"error\": {\"message\": \"boom\", \"retryable\": true, \"type\": \"ValueError\"}}"));
+    assertEquals(new InboundFrame.Failed(KEY, "boom", true, null), WorkerFrames.parse(
+        "{\"type\": \"task:failed\", \"workflow_id\": \"wf-1\", \"task_id\": \"a\", \"attempt\": 2,"
+            + " \"error\": {\"message\": \"boom\", \"retryable\": true, \"type\": null}}"));
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "5        | 'error.type' must be a string, got a number",
+      "'\"\"'   | 'error.type' must have 1-128 characters, not blank, got 0",
+      "'\" \"'  | 'error.type' must have 1-128 characters, not blank, got 1",
+      "'\"timeout\"' | 'error.type' 'timeout' is one of the engine's own types"})
+  void aWorkersErrorTypeIsAStringThatIsNotTheEngines(String type, String problem) {
+    InboundFrame frame = WorkerFrames.parse("{\"type\": \"task:failed\", \"workflow_id\": \"wf-1\", \"task_id\": \"a\","
+        + " \"attempt\": 2, \"error\": {\"message\": \"boom\", \"retryable\": true, \"type\": " + type + "}}");
+    String said = assertInstanceOf(InboundFrame.Invalid.class, frame).problem();
+    assertTrue(said.contains(problem), said);
   }
 
   @Test
