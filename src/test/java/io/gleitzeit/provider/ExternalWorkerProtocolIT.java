@@ -200,7 +200,8 @@ class ExternalWorkerProtocolIT {
     ExternalWorker w = worker();
     String id = api.submitAccepted("""
         {"tasks": [{"id": "f", "method": "ext/fail", "params": {"message": "bad input", "retryable": false,
-                    "error_type": "invalid_input"}, "retry": {"max_attempts": 3, "base_delay": 0}, "provider": "%s"}]}"""
+                    "error_type": "invalid_input"}, "retry": {"max_attempts": 3, "base_delay": 0},
+                    "provider": "%s"}]}"""
         .formatted(w.providerId()));
     assertEquals("failed", api.awaitEnd(id, WAIT).status());
 
