@@ -12,7 +12,12 @@ public sealed interface ProviderCommand extends JsonSerializable {
   /** Register, or update the registration of, this provider (SPEC §5: 201 created, 200 updated). */
   record Register(ProviderSpec spec, ActorRef<RegisterReply> replyTo) implements ProviderCommand {}
 
-  record RegisterReply(boolean created, ProviderView view) implements JsonSerializable {}
+  /** {@code refused}: why the registration was not taken (null when it was). */
+  record RegisterReply(boolean created, ProviderView view, String refused) implements JsonSerializable {
+    public RegisterReply(boolean created, ProviderView view) {
+      this(created, view, null);
+    }
+  }
 
   /** Deregister: the provider takes no more work and its held tasks are handed back. */
   record Deregister(ActorRef<ProviderReply> replyTo) implements ProviderCommand {}

@@ -240,6 +240,13 @@ public final class ProviderEntity
 
   private ReplyEffect<ProviderEvent, ProviderState> onRegister(ProviderState state, Register cmd) {
     boolean fresh = !state.exists() || state.deregistered;
+    if (!fresh && external(state) && !"external".equals(cmd.spec().type())) {
+      // A node's built-in provider whose id a user registered for an external worker (its port changed, say):
+      // taking it over would send the worker's held attempts to a runtime that does not serve them (round 17).
+      return Effect().reply(cmd.replyTo(), new RegisterReply(false, viewOf(state), "the id " + providerId
+          + " is registered as an external provider; deregister it (DELETE /providers/" + providerId
+          + ") or give this built-in provider another id (gleitzeit.providers.builtin[].id), then restart the node"));
+    }
     if (!fresh && state.spec.equals(cmd.spec())) {
       return Effect().reply(cmd.replyTo(), new RegisterReply(false, viewOf(state)));
     }

@@ -110,7 +110,8 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
 
   private enum Beat implements Message { INSTANCE }
 
-  private record Registered(ProviderSpec spec, boolean ok, String failure, boolean timedOut) implements Message {}
+  private record Registered(ProviderSpec spec, boolean ok, String failure, boolean timedOut, String refused)
+      implements Message {}
 
   /** Deliveries of a report that may go unacknowledged before it is logged as a warning. */
   static final int QUIET_REDELIVERIES = 2;
@@ -257,8 +258,9 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     getContext().pipeToSelf(
         AskPattern.<ProviderCommand, RegisterReply>ask(providers.apply(providerId),
             replyTo -> new Register(spec, replyTo), reporting.timeout(), getContext().getSystem().scheduler()),
-        (reply, failure) -> new Registered(spec, failure == null, failure == null ? null : failure.toString(),
-            failure instanceof java.util.concurrent.TimeoutException));
+        (reply, failure) -> new Registered(spec, failure == null && reply.refused() == null,
+            failure == null ? null : failure.toString(), failure instanceof java.util.concurrent.TimeoutException,
+            failure == null ? reply.refused() : null));
   }
 
   private Behavior<Message> onRegistered(Registered r) {
@@ -266,6 +268,10 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
       if (r.ok()) {
         registered = r.spec(); // an older registration, overtaken by the one still on its way
       }
+      return this;
+    }
+    if (r.refused() != null) {
+      getContext().getLog().error("built-in provider {} is not started: {}", providerId, r.refused());
       return this;
     }
     if (!r.ok()) {

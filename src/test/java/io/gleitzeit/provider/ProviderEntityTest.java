@@ -294,6 +294,24 @@ class ProviderEntityTest {
     assertEquals(List.of("provider:registered"), publishedTypes());
   }
 
+  /**
+   * A node's built-in provider whose id is registered for an external worker is refused (round 17: it took the
+   * registration over, and the worker's held attempt failed for good on a runtime that did not serve it).
+   */
+  @Test
+  void shouldRefuseABuiltInRegistrationOfAnIdRegisteredForAnExternalWorker() {
+    var kit = entity();
+    register(kit, spec(2, "ext/*"));
+    ProviderSpec builtIn = new ProviderSpec(id, "test", List.of("test/*"), 4, Map.of());
+
+    var result = kit.<RegisterReply>runCommand(replyTo -> new Register(builtIn, replyTo));
+
+    assertTrue(result.hasNoEvents());
+    assertFalse(result.reply().created());
+    assertTrue(result.reply().refused().contains("is registered as an external provider"), result.reply().refused());
+    assertEquals("external", result.state().spec.type());
+  }
+
   @Test
   void shouldAnnounceTheStatusANewMaxConcurrencyTurnsTheProviderTo() {
     var kit = connected(2);
