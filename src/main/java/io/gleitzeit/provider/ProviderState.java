@@ -10,7 +10,6 @@ import io.gleitzeit.provider.ProviderEvent.ProviderRegistered;
 import io.gleitzeit.provider.ProviderEvent.TaskAcquired;
 import io.gleitzeit.provider.ProviderEvent.TaskReleased;
 import io.gleitzeit.serialization.JsonSerializable;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -100,10 +99,6 @@ public final class ProviderState implements JsonSerializable {
     } else if (event instanceof ProviderMarkedUnhealthy e) {
       unhealthy = true;
       handedBack = List.copyOf(e.handedBack());
-      // Each attempt it lost is a failure: a provider that keeps dropping its work must rank below a steady one
-      // once it is back.
-      held.values().forEach(h -> health = health.record(false,
-          Math.max(0, Duration.between(h.since(), e.at()).toMillis())));
       held.clear();
     } else if (event instanceof ProviderRecovered) {
       unhealthy = false;

@@ -758,9 +758,8 @@ class ProviderEntityTest {
     ProviderState state = kit.getState();
     assertEquals(0, state.load());
     assertEquals(List.of(K1, K2), state.handedBack);
-    assertEquals(List.of(new ProviderHealth.Outcome(false, DEADLINE.toMillis()),
-        new ProviderHealth.Outcome(false, DEADLINE.toMillis())), state.health.recent(),
-        "each lost attempt counts as a failure, so that the provider ranks lower once it is back (round 17)");
+    assertEquals(List.of(), state.health.recent(), "lost attempts are not outcomes: a provider that is back must "
+        + "get work again (scores only change with outcomes, so a lower one would keep it idle for good)");
     assertEquals(ProviderStatus.UNHEALTHY, state.status());
     assertEquals(List.of(new CancelTask(K1), new CancelTask(K2)), runtime.receiveSeveralMessages(2),
         "a worker still connected stops what was taken from it");
