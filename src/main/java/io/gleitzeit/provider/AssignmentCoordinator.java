@@ -124,7 +124,13 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
     TaskKey key = request.key();
     String granted = grants.get(key);
     if (granted != null) {
-      workflows.apply(key.workflowId()).tell(new AssignmentGranted(key.taskId(), key.attempt(), granted));
+      // Asked again (the grant was lost): confirmed at the provider that granted it rather than answered from
+      // memory. A reservation is idempotent by key, so a provider that still holds the slot grants it again; one
+      // that released it long ago takes it afresh: a workflow id used again after retention removed the first
+      // asks with the first one's keys (round 18: every attempt was handed back, unrun, until the limit).
+      if (!inFlight.contains(key)) {
+        reserveAt(new Waiting(request, arrivals++, System.nanoTime()), granted);
+      }
     } else if (!inFlight.contains(key) && !waitingByKey.containsKey(key)) {
       Waiting w = new Waiting(request, arrivals++, System.nanoTime());
       if (!tryReserve(w)) {
@@ -151,7 +157,12 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
     if (pick.isEmpty()) {
       return false;
     }
-    String providerId = pick.get().id();
+    reserveAt(w, pick.get().id());
+    return true;
+  }
+
+  /** Asks {@code providerId} for a slot for the request; its answer comes as a {@link ReserveAnswered}. */
+  private void reserveAt(Waiting w, String providerId) {
     reserving.merge(providerId, 1, Integer::sum);
     inFlight.add(w.request().key());
     RequestAssignment r = w.request();
@@ -159,7 +170,6 @@ public final class AssignmentCoordinator extends AbstractBehavior<AssignmentCoor
         AskPattern.<ProviderCommand, ReserveReply>ask(providers.apply(providerId),
             replyTo -> new Reserve(r.key(), r.method(), replyTo), askTimeout, getContext().getSystem().scheduler()),
         (reply, failure) -> new ReserveAnswered(w, providerId, reply, failure == null ? null : failure.toString()));
-    return true;
   }
 
   private Optional<ProviderStatus> pick(RequestAssignment request) {

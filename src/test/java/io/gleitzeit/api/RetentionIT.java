@@ -145,6 +145,11 @@ class RetentionIT {
       api.submitAccepted(definition);
       assertEquals("completed", api.awaitEnd(id, WAIT).status());
       List<JsonNode> secondRun = api.events(id);
+      // The new workflow's first attempt runs as such (round 18: the coordinator answered it from its memory of
+      // the first run's grant, and the provider, which had released that slot, handed it back: attempt 2).
+      assertEquals(1, api.workflow(id).path("tasks").get(0).path("attempt").asInt(), () -> secondRun.toString());
+      assertTrue(secondRun.stream().noneMatch(e -> "task:reassigned".equals(e.path("event_type").asText())),
+          () -> secondRun.toString());
       watch.await("the second run's end", e -> e.path("event_id").asText()
           .equals(secondRun.get(secondRun.size() - 1).path("event_id").asText()), WAIT);
       List<String> received = watch.received().stream().map(e -> e.path("event_id").asText()).toList();

@@ -310,22 +310,31 @@ class AssignmentCoordinatorTest {
     expectNoReservation("p1", "p2");
   }
 
+  /**
+   * A repeated request goes to the provider that granted it, whose reservation is idempotent by key: it grants the
+   * slot it holds again, or takes it afresh for a workflow id used again after retention removed the first one
+   * (round 18: the grant was answered from memory, and the provider, which had released the slot, handed every
+   * attempt back unrun).
+   */
   @Test
-  void shouldAnswerARepeatedRequestWithTheSameGrantWithoutReservingAgain() {
+  void shouldConfirmARepeatedRequestAtTheProviderThatGrantedIt() {
     statuses.tell(status("p1", 1.0, 0, 4));
     statuses.tell(status("p2", 1.0, 0, 4));
     request("a");
     Reserve reserve = provider("p1").expectMessageClass(Reserve.class);
-    // A repeat while the reservation is in flight is not a second reservation either.
+    // A repeat while the reservation is in flight is not a second reservation.
     request("a");
     expectNoReservation("p1", "p2");
     grant(reserve, status("p1", 1.0, 1, 4));
     assertEquals(new AssignmentGranted("a", 1, "p1"), workflows.receiveMessage());
+    statuses.tell(status("p2", 1.0, 0, 8)); // p2 is now the better choice for a new request
 
     request("a");
 
+    Reserve again = expectReserve("p1", "a");
+    expectNoReservation("p2");
+    grant(again, status("p1", 1.0, 1, 4));
     assertEquals(new AssignmentGranted("a", 1, "p1"), workflows.receiveMessage());
-    expectNoReservation("p1", "p2");
     // A new attempt of the same task is a new request.
     coordinator.tell(new RequestAssignment(new TaskKey("wf-1", "a", 2), "test/echo", Priority.NORMAL, null));
     assertEquals(new TaskKey("wf-1", "a", 2), provider("p2").expectMessageClass(Reserve.class).key());
