@@ -118,7 +118,9 @@ public final class WorkflowDecisions {
     long first = state.lastSequence + 1;
     int failures = task.failures + 1;
     if (error.retryable() && policy.allowsAnotherAttempt(failures)) {
-      Duration delay = policy.delayAfter(failures, random);
+      // SPEC §7: "after failed attempt k", k the attempt's number, which reassignments and manual retries raise too
+      // (max_attempts counts failures since the last manual retry instead: a retried task gets a fresh budget).
+      Duration delay = policy.delayAfter(task.attempt, random);
       if (error.retryAfterMs() != null && error.retryAfterMs() > delay.toMillis()) {
         delay = Duration.ofMillis(error.retryAfterMs()); // SPEC §7: Retry-After waits at least that long
       }

@@ -46,6 +46,23 @@ class AttemptFieldsDecisionsTest {
     assertEquals(20, unreported.durationMs());
   }
 
+  /**
+   * SPEC §7's k is the failed attempt's number: after attempt 1 was lost with its provider, a failed attempt 2
+   * waits base × 2 (round 18: k counted failures, so it waited base, as after attempt 1).
+   */
+  @Test
+  void shouldBackOffByTheFailedAttemptsNumberAlsoAfterAReassignment() {
+    WorkflowState state = submitted("{'id': 'wf-1', 'tasks': [{'id': 'a', 'method': 'test/flaky',"
+        + " 'retry': {'max_attempts': 3, 'backoff': 'exponential', 'base_delay': 1, 'jitter': false}}]}");
+    state.apply(decisions.assign(state, "a", "test-1", T0));
+    state.apply(decisions.reassign(state, "a", "provider test-1 missed 3 heartbeats", T0.plusSeconds(1)));
+    state.apply(decisions.assign(state, "a", "test-2", T0.plusSeconds(2)));
+
+    var failed = decisions.fail(state, "a", TaskError.ofProvider("flaky", true), T0.plusSeconds(3));
+
+    assertEquals(new RetryPlan(3, 2_000, T0.plusSeconds(5)), failed.retry(), "after failed attempt 2: 1 s × 2^1");
+  }
+
   @Test
   void shouldNotShowTheFailedAttemptsErrorOnTheNextAttempt() {
     WorkflowState state = submitted("{'id': 'wf-1', 'tasks': [{'id': 'a', 'method': 'test/flaky',"
