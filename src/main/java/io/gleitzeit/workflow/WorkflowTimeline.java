@@ -163,8 +163,12 @@ public final class WorkflowTimeline {
     }
   }
 
+  /**
+   * An outcome's start: the implied one it records, or none when the attempt never began (it timed out before its
+   * provider said it started, or no provider took it in time: round 18 saw a start invented at the timeout).
+   */
   private static void started(Building a, boolean implied, String providerId, Instant at) {
-    if (implied || a.startedAt == null) {
+    if (implied) {
       a.startedAt = at;
     }
     if (a.providerId == null) {

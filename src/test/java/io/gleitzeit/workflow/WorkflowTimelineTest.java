@@ -111,7 +111,8 @@ class WorkflowTimelineTest {
     j.add(new TaskStarted("wf-1", "a", 1, "p1", at(6), j.seq()));
     j.add(new TaskReassigned("wf-1", "a", 1, 2, "p1", "provider p1 is unhealthy", true, at(100), j.seq()));
     j.add(new TaskAssigned("wf-1", "a", 2, "p2", Json.MAPPER.createObjectNode(), List.of(), at(110), j.seq()));
-    j.add(new TaskFailed("wf-1", "a", 2, "p2", new TaskError("timed out after 1s", true, TaskError.TIMEOUT), true,
+    // A timeout decided by the workflow implies no start (WorkflowDecisions.fail): attempt 2 never said it began.
+    j.add(new TaskFailed("wf-1", "a", 2, "p2", new TaskError("timed out after 1s", true, TaskError.TIMEOUT), false,
         1000, new RetryPlan(3, 10, at(1120)), Consequences.NONE, at(1110), j.seq()));
     j.add(new TaskRetryReady("wf-1", "a", 3, true, at(1120), j.seq()));
     j.add(new WorkflowCancelled("wf-1", List.of("a", "b"), "by hand", at(1200), j.seq()));
@@ -123,8 +124,9 @@ class WorkflowTimelineTest {
     assertEquals("cancelled", a.state());
     assertEquals(List.of(
         new Attempt(1, "p1", at(0), at(5), at(6), at(100), Outcome.REASSIGNED, "provider p1 is unhealthy", 0),
-        new Attempt(2, "p2", at(100), at(110), at(1110), at(1110), Outcome.TIMED_OUT, "timed out after 1s", 0),
+        new Attempt(2, "p2", at(100), at(110), null, at(1110), Outcome.TIMED_OUT, "timed out after 1s", 0),
         new Attempt(3, null, at(1120), null, null, at(1200), Outcome.CANCELLED, null, 0)), a.attempts());
+    assertNull(a.attempts().get(1).runMs(), "timed out before it began: no run time (round 18: it was 0)");
     assertNull(a.attempts().get(2).waitMs(), "never started: no wait time");
     assertNull(a.attempts().get(2).runMs());
     var b = t.tasks().get(1);
