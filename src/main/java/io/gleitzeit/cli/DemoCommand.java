@@ -34,17 +34,39 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--data-dir", description = "journal directory (default: a fresh temporary one)") Path dataDir;
 
+  /** The demo's node while it runs: stopped by the clean-up of an interrupted demo before its files go. */
+  private volatile GleitzeitNode node;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     if (dataDir != null) {
+      if (dataDir.toString().isBlank()) {
+        System.err.println("gleitzeit: cannot start the demo node: the data directory is empty: give one with "
+            + "--data-dir, or leave it out for a temporary one");
+        return 1;
+      }
       // Absolute: the MCP server, which serves the sample under it, resolves a relative path from its own directory.
       return runIn(dataDir.toAbsolutePath());
     }
     Path temporary = Files.createTempDirectory("gleitzeit-demo").toAbsolutePath();
+    // Ctrl-C or SIGTERM ends the JVM without returning here: the node is stopped and its directory removed then.
+    Thread cleanUp = new Thread(() -> {
+      GleitzeitNode running = node;
+      if (running != null) {
+        running.close();
+      }
+      removeTree(temporary);
+    }, "gleitzeit-demo-clean-up");
+    Runtime.getRuntime().addShutdownHook(cleanUp);
     try {
       return runIn(temporary);
     } finally {
-      removeTree(temporary);
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanUp);
+        removeTree(temporary);
+      } catch (IllegalStateException shuttingDown) {
+        // the clean-up hook is running already
+      }
     }
   }
 
@@ -60,28 +82,37 @@ final class DemoCommand implements Callable<Integer> {
   private int runIn(Path dir) throws IOException, InterruptedException {
     DemoEnvironment env = DemoEnvironment.detect(System.getenv());
     env.notes.forEach(note -> System.out.println("Note: " + note));
-    Path sample = env.mcp() ? DemoEnvironment.copySample(dir) : null;
+    Path sample;
     Path config = dir.resolve("demo-node.conf");
-    Files.writeString(config, env.nodeConfig(sample));
+    try {
+      Files.createDirectories(dir);
+      sample = env.mcp() ? DemoEnvironment.copySample(dir) : null;
+      Files.writeString(config, env.nodeConfig(sample));
+    } catch (IOException e) {
+      System.err.println("gleitzeit: cannot start the demo node: cannot write into the data directory " + dir + ": "
+          + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()));
+      return 1;
+    }
     System.out.println("Starting an embedded Gleitzeit node (journal in " + dir
         + (dataDir == null ? ", removed when the demo ends; --data-dir keeps it" : "") + ") ...");
-    GleitzeitNode node;
+    GleitzeitNode started;
     try {
       var nodeConfig = NodeConfig.load(0, 0, dir, config);
       Preflight.check(nodeConfig);
-      node = GleitzeitNode.start(nodeConfig);
+      started = GleitzeitNode.start(nodeConfig);
     } catch (NodeStartException e) {
       System.err.println("gleitzeit: cannot start the demo node: " + e.getMessage());
       return 1;
     }
-    try (node) {
-      ApiClient api = new ApiClient(node.baseUrl());
+    node = started;
+    try (started) {
+      ApiClient api = new ApiClient(started.baseUrl());
       boolean mcp = env.mcp() && awaitMcpServer(api);
       // Named here, so that its stream is open before it runs: task:progress is live only (SPEC §4).
       String id = "wf-" + UUID.randomUUID();
       String definition = (mcp ? env.workflow(sample) : DemoEnvironment.resource("demo-workflow.yaml"))
           .replace("@ID@", id);
-      System.out.println("Node ready at " + node.baseUrl() + ". Submitting the demo workflow:\n");
+      System.out.println("Node ready at " + started.baseUrl() + ". Submitting the demo workflow:\n");
       System.out.println(definition);
       HttpResponse<Stream<String>> stream = EventStream.open(api, id);
       ApiClient.Response submitted = api.post("/workflows", "application/yaml",
@@ -101,6 +132,8 @@ final class DemoCommand implements Callable<Integer> {
       report.statistics(workflow, Json.MAPPER.readTree(api.get("/workflows/" + id + "/events").body()));
       System.out.println("\nWorkflow " + id + " " + workflow.path("status").asText() + ". Stopping the node.");
       return end != null && "workflow:completed".equals(end.path("event_type").asText()) ? 0 : 1;
+    } finally {
+      node = null; // stopped: nothing for the clean-up to stop
     }
   }
 

@@ -51,6 +51,11 @@ class DemoIT {
    * when {@code dataDir} is null, its temporary directory then under {@link #dir}.
    */
   private Run demo(Map<String, String> env, String dataDir) throws Exception {
+    return demo(env, dataDir, null);
+  }
+
+  /** As above; once the demo's output has a line containing {@code stopAt}, it is sent SIGTERM (as Ctrl-C would). */
+  private Run demo(Map<String, String> env, String dataDir, String stopAt) throws Exception {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx384m", "-XX:TieredStopAtLevel=1"));
     URL logback = DemoIT.class.getResource("/logback.xml");
@@ -62,11 +67,19 @@ class DemoIT {
     if (dataDir != null) {
       command.addAll(List.of("--data-dir", dataDir));
     }
+    Path output = dir.resolve("demo-" + System.nanoTime() + ".log");
     ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("demo-" + System.nanoTime() + ".log").toFile());
+        .redirectOutput(output.toFile());
     builder.environment().keySet().removeIf(k -> k.startsWith("GLEITZEIT_"));
     builder.environment().putAll(env);
     Process p = builder.start();
+    if (stopAt != null) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (p.isAlive() && !Files.readString(output).contains(stopAt) && System.nanoTime() < deadline) {
+        Thread.sleep(10); // the output is a file: read again until the line is there
+      }
+      p.destroy();
+    }
     if (!p.waitFor(90, TimeUnit.SECONDS)) {
       p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
@@ -140,6 +153,36 @@ class DemoIT {
       assertTrue(out.contains("task:progress"), out);
     } finally {
       llm.stop(0);
+    }
+  }
+
+  /** Ctrl-C or SIGTERM stops the node and removes the temporary directory too (round 18: it was left behind). */
+  @Test
+  void shouldRemoveTheTemporaryDirectoryWhenInterrupted() throws Exception {
+    Run run = demo(Map.of(), null, "Node ready at");
+    String out = run.output();
+    assertEquals(143, run.exit(), "stopped by SIGTERM while its workflow ran: " + out);
+    Matcher journal = Pattern.compile("journal in (\\S+), removed when the demo ends").matcher(out);
+    assertTrue(journal.find(), out);
+    assertFalse(Files.exists(Path.of(journal.group(1))), "the demo's temporary directory is removed: " + out);
+  }
+
+  /** A data directory that cannot be one is one line (round 18: a stack trace), and an empty one is refused. */
+  @Test
+  void shouldSayInOneLineWhenTheDataDirectoryCannotBeUsed() throws Exception {
+    Path file = Files.writeString(dir.resolve("a-file"), "x");
+    Run underAFile = demo(Map.of(), file.toString());
+    assertEquals(1, underAFile.exit(), underAFile.output());
+    assertTrue(underAFile.output().contains("gleitzeit: cannot start the demo node: cannot write into the data "
+        + "directory " + file), underAFile.output());
+    assertFalse(underAFile.output().contains("\tat "), "no stack trace: " + underAFile.output());
+
+    Run empty = demo(Map.of(), "");
+    assertEquals(1, empty.exit(), empty.output());
+    assertTrue(empty.output().contains("the data directory is empty"), empty.output());
+    try (var left = Files.list(dir)) {
+      assertTrue(left.noneMatch(f -> f.getFileName().toString().startsWith("journal")), "nothing written into "
+          + "the working directory");
     }
   }
 
