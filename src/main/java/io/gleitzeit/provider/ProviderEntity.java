@@ -326,6 +326,10 @@ public final class ProviderEntity
         Sent s = sent.get(k);
         if (s != null && !s.to().equals(runtime)) {
           forward(s.dispatch());
+          // Its outcome may have reached the workflow through the old connection while the slot's release did
+          // not reach this entity (the old connection's node stopped in between): the workflow frees it then
+          // (round 18: the slot stayed taken for good, and a worker ignoring the repeat never freed it).
+          askWhetherWanted(k);
         }
       }
     }
@@ -358,8 +362,11 @@ public final class ProviderEntity
         // A worker that stopped heartbeating may still be connected: it is told to stop the attempts handed back,
         // and an answer for one of them gets an error frame (the attempt is no longer its).
         ((ProviderMarkedUnhealthy) event).handedBack().forEach(k -> quiet.tell(new RuntimeCommand.CancelTask(k)));
-      } else if (external(s)) {
-        cancelWhenBack.addAll(((ProviderMarkedUnhealthy) event).handedBack()); // a worker that was away
+      }
+      if (external(s)) {
+        // Told again when a worker connects: the quiet connection may be on a node that is gone, its cancel lost
+        // (round 18: a worker back after a node loss ran the old attempts beside their reassigned ones).
+        cancelWhenBack.addAll(((ProviderMarkedUnhealthy) event).handedBack());
       }
       runtime = null;
       waitingForRuntime.clear();

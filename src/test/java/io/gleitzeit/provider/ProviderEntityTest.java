@@ -456,6 +456,47 @@ class ProviderEntityTest {
     runtime.expectNoMessage(QUIET);
   }
 
+  /**
+   * A worker back on a new connection is sent its attempts again, and each attempt's workflow is asked whether it
+   * still wants it: its outcome may have reached the workflow through the old connection while the slot's release
+   * was lost with that connection's node (round 18: the slot stayed taken for good).
+   */
+  @Test
+  void shouldSendHeldAttemptsToANewConnectionAndAskTheirWorkflowsWhetherTheyAreStillWanted() {
+    var kit = connected(2);
+    reserve(kit, K1, "test/echo");
+    var params = Json.MAPPER.createObjectNode().put("x", 1);
+    kit.runCommand(new Dispatch(K1, "test/echo", params, null));
+    assertEquals(new ExecuteTask(K1, "test/echo", params, null), runtime.receiveMessage());
+    TestProbe<RuntimeCommand> newer = testKit.createTestProbe();
+
+    kit.runCommand(new Heartbeat(newer.getRef()));
+
+    assertEquals(new ExecuteTask(K1, "test/echo", params, null), newer.receiveMessage());
+    assertEquals(new SlotHeld("t1", 1, id), wfA.receiveMessage());
+  }
+
+  /**
+   * A provider that turns unhealthy while its connection looks alive (it is on a node that was just lost) tells
+   * that connection to stop, and a worker that connects again is told too (round 18: the cancel was lost with
+   * the node, and the worker ran the old attempts beside their reassigned ones).
+   */
+  @Test
+  void shouldTellAWorkerThatConnectsAgainToStopWhatWasHandedBackWhileItsOldConnectionLookedAlive() {
+    var kit = connected(2);
+    reserve(kit, K1, "test/echo");
+    kit.runCommand(new Dispatch(K1, "test/echo", Json.MAPPER.createObjectNode(), null));
+    runtime.expectMessageClass(ExecuteTask.class);
+
+    pass(DEADLINE);
+
+    assertEquals(new CancelTask(K1), runtime.receiveMessage(), "the old connection, which may be gone");
+    TestProbe<RuntimeCommand> newer = testKit.createTestProbe();
+    kit.runCommand(new Heartbeat(newer.getRef()));
+    assertEquals(new RuntimeCommand.CancelFromEarlierConnection(K1), newer.receiveMessage());
+    newer.expectNoMessage(QUIET);
+  }
+
   @Test
   void shouldBufferADispatchUntilARuntimeAttaches() {
     var kit = connected(2);
