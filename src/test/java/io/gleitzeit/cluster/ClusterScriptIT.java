@@ -59,6 +59,15 @@ class ClusterScriptIT {
         () -> assertFalse(r.stderr().contains("line "), "no bash error: " + r));
   }
 
+  /** Asked for, the usage is an answer (stdout, exit 0), not a mistake (round 18: exit 2 on stderr). */
+  @ParameterizedTest
+  @CsvSource({"--help", "help", "start --help"})
+  void helpPrintsTheUsageAndSucceeds(String args) {
+    Result r = script.run(args.split(" "));
+    assertEquals(0, r.exitCode(), r::toString);
+    assertTrue(r.stdout().contains("scripts/cluster start N"), r::toString);
+  }
+
   @Test
   void statusAndStopOfADirectoryWithoutAClusterSaySo() {
     Result status = script.run("status");
