@@ -22,10 +22,11 @@ final class ApiClient {
 
   ApiClient(String baseUrl) {
     this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-    this.unusable = problemWith(this.baseUrl);
+    this.unusable = problemWith(this.baseUrl, baseUrl);
   }
 
-  private static String problemWith(String url) {
+  /** Why {@code url} cannot be used, naming it as {@code given} (before its trailing '/' was taken off). */
+  private static String problemWith(String url, String given) {
     try {
       URI uri = new URI(url);
       boolean web = "http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme());
@@ -35,7 +36,7 @@ final class ApiClient {
     } catch (URISyntaxException e) {
       // described below
     }
-    return "'" + url + "' is not an http(s) URL of a node (GLEITZEIT_URL, e.g. http://127.0.0.1:8080)";
+    return "'" + given + "' is not an http(s) URL of a node (GLEITZEIT_URL, e.g. http://127.0.0.1:8080)";
   }
 
   /** One path segment, percent-encoded: an id with a space, '?', '#' or '%' names itself, not another resource. */

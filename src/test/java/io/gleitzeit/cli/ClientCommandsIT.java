@@ -157,7 +157,8 @@ class ClientCommandsIT {
     CliProcess notAFile = CliProcess.run(node.baseUrl(), "submit", directory);
     assertEquals(2, notAFile.exitCode(), notAFile::toString);
     assertTrue(notAFile.stderr().startsWith("gleitzeit: cannot read " + directory), notAFile::toString);
-    for (String url : new String[] {"127.0.0.1:8080", "http://127.0.0.1:99999", "not a url", "ftp://127.0.0.1:1"}) {
+    for (String url : new String[] {"127.0.0.1:8080", "http://127.0.0.1:99999", "not a url", "ftp://127.0.0.1:1",
+        "http://"}) { // named as given, its trailing slash too (round 18: "http:/")
       CliProcess providers = CliProcess.run(url, "providers");
       assertEquals(2, providers.exitCode(), providers::toString);
       assertTrue(providers.stderr().startsWith("gleitzeit: '" + url + "' is not an http(s) URL"), providers::toString);
