@@ -151,6 +151,14 @@ class WorkflowEntityTest {
     return r.reply();
   }
 
+  /** The attempt is asked for, granted and completed with an empty result. */
+  private void runToCompletion(EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> kit,
+                               String taskId, int attempt) {
+    expectRequest(taskId, attempt);
+    grant(kit, taskId, attempt);
+    report(kit, taskId, attempt, java.util.Map.of(), null);
+  }
+
   @Test
   void shouldPersistSubmissionReadyTheRootsAndRequestAProvider() {
     var kit = entity("wf-1");
@@ -519,9 +527,7 @@ class WorkflowEntityTest {
   @Test
   void shouldRefuseToCancelAFinishedWorkflow() {
     var kit = submitted("{'id': 'wf-1', 'tasks': [{'id': 'a', 'method': 'test/echo'}]}");
-    expectRequest("a", 1);
-    grant(kit, "a", 1);
-    report(kit, "a", 1, java.util.Map.of(), null);
+    runToCompletion(kit, "a", 1);
     assertEquals(WorkflowCommand.ControlReply.Outcome.CONFLICT, cancel(kit).outcome());
   }
 
@@ -752,9 +758,7 @@ class WorkflowEntityTest {
 
     grant(kit, "a", 2);
     report(kit, "a", 2, java.util.Map.of("x", 1), null);
-    expectRequest("b", 1);
-    grant(kit, "b", 1);
-    report(kit, "b", 1, java.util.Map.of(), null);
+    runToCompletion(kit, "b", 1);
     assertEquals(WorkflowStatus.COMPLETED, kit.getState().status);
   }
 
@@ -769,9 +773,7 @@ class WorkflowEntityTest {
   private EventSourcedBehaviorTestKit<WorkflowCommand, WorkflowEvent, WorkflowState> bFailedWhileCRuns(
       String errorStrategy) {
     var kit = submitted(B_FAILS_WHILE_C_RUNS.replace("continue", errorStrategy));
-    expectRequest("a", 1);
-    grant(kit, "a", 1);
-    report(kit, "a", 1, java.util.Map.of(), null);
+    runToCompletion(kit, "a", 1);
     expectRequestsOf("b", 1, "c", 1);
     grant(kit, "b", 1);
     grant(kit, "c", 1);
@@ -790,9 +792,7 @@ class WorkflowEntityTest {
     assertEquals(List.of(new WorkflowEvent.TaskRetriedManually.Reopened("d", 1, false)),
         result.eventOfType(WorkflowEvent.TaskRetriedManually.class).reopened());
     assertEquals(TaskState.PENDING, result.state().task("d").state);
-    expectRequest("b", 2);
-    grant(kit, "b", 2);
-    report(kit, "b", 2, java.util.Map.of(), null);
+    runToCompletion(kit, "b", 2);
     report(kit, "c", 1, java.util.Map.of(), null);
     expectRequest("d", 1);
     assertEquals(WorkflowStatus.RUNNING, kit.getState().status);
@@ -818,9 +818,7 @@ class WorkflowEntityTest {
     report(kit, "c", 2, java.util.Map.of(), null);
     grant(kit, "b", 2);
     report(kit, "b", 2, java.util.Map.of(), null);
-    expectRequest("d", 1);
-    grant(kit, "d", 1);
-    report(kit, "d", 1, java.util.Map.of(), null);
+    runToCompletion(kit, "d", 1);
     assertEquals(WorkflowStatus.COMPLETED, kit.getState().status);
   }
 
@@ -884,9 +882,7 @@ class WorkflowEntityTest {
     report(kit, "c", 2, java.util.Map.of("v", 1), null);
     assertEquals(TaskState.READY, kit.getState().task("d").state, "c done, d runs on what a left");
     assertEquals(TaskState.READY, kit.restart().state().task("d").state, "the same after a replay");
-    expectRequest("d", 1);
-    grant(kit, "d", 1);
-    report(kit, "d", 1, java.util.Map.of(), null);
+    runToCompletion(kit, "d", 1);
     assertEquals(WorkflowStatus.FAILED, kit.getState().status, "a is still failed: the workflow ends, failed");
   }
 
@@ -906,9 +902,7 @@ class WorkflowEntityTest {
     provider.expectMessageClass(Dispatch.class);
     cancel(kit);
     retry(kit, "b");
-    expectRequest("s", 2);
-    grant(kit, "s", 2);
-    report(kit, "s", 2, java.util.Map.of(), null);
+    runToCompletion(kit, "s", 2);
     expectRequest("a", 1);
     grant(kit, "a", 1);
 
@@ -918,12 +912,8 @@ class WorkflowEntityTest {
     assertEquals(TaskState.READY, state.task("b").state, "b runs on what a left");
     assertEquals(TaskState.PENDING, state.task("z").state, "z waits for b");
     assertEquals(WorkflowStatus.RUNNING, state.status);
-    expectRequest("b", 1);
-    grant(kit, "b", 1);
-    report(kit, "b", 1, java.util.Map.of(), null);
-    expectRequest("z", 1);
-    grant(kit, "z", 1);
-    report(kit, "z", 1, java.util.Map.of(), null);
+    runToCompletion(kit, "b", 1);
+    runToCompletion(kit, "z", 1);
     assertEquals(WorkflowStatus.FAILED, kit.getState().status, "a failed: the workflow ends, failed");
     assertEquals(TaskState.COMPLETED, kit.restart().state().task("b").state, "the same after a replay");
   }
@@ -943,9 +933,7 @@ class WorkflowEntityTest {
     grant(kit, "b", 1);
     report(kit, "b", 1, java.util.Map.of(), null);
 
-    expectRequest("c", 1);
-    grant(kit, "c", 1);
-    report(kit, "c", 1, java.util.Map.of(), null);
+    runToCompletion(kit, "c", 1);
     assertEquals(WorkflowStatus.FAILED, kit.getState().status, "a failed: under continue the workflow ends failed");
   }
 
