@@ -672,8 +672,8 @@ public final class WorkflowEntity
 
   /**
    * Like a dispatch, a grant is a plain message and can be lost when an entity moves: a requested attempt
-   * without a grant asks again now and then. The coordinator answers a request it already granted with the
-   * same grant, and ignores one it is still working on or that waits for a provider.
+   * without a grant asks again now and then. The coordinator confirms a request it already granted at the
+   * provider that granted it, and ignores one it is still working on or that waits for a provider.
    */
   private ReplyEffect<WorkflowEvent, WorkflowState> onRerequestDue(WorkflowState state,
                                                                    WorkflowCommand.RerequestDue cmd) {
