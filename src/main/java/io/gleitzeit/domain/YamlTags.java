@@ -48,9 +48,13 @@ final class YamlTags {
         }
     }
 
+    /**
+     * Whether a '!' starts a token somewhere (at the start, or after a space, a line break, '[', '{' or ','), as a
+     * tag does: text such as "Hello!" costs no second reading of the body.
+     */
     private static boolean mayHaveTags(byte[] body) {
-        for (byte b : body) {
-            if (b == '!') {
+        for (int i = 0; i < body.length; i++) {
+            if (body[i] == '!' && (i == 0 || " \t\r\n[{,".indexOf(body[i - 1]) >= 0)) {
                 return true;
             }
         }

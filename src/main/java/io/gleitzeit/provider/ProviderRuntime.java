@@ -110,8 +110,12 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
 
   private enum Beat implements Message { INSTANCE }
 
-  private record Registered(ProviderSpec spec, boolean ok, String failure, boolean timedOut, String refused)
-      implements Message {}
+  /** A registration's answer: {@code failure} when it was not answered, {@code refused} when it was refused. */
+  private record Registered(ProviderSpec spec, String failure, boolean timedOut, String refused) implements Message {
+    boolean ok() {
+      return failure == null && refused == null;
+    }
+  }
 
   /** Deliveries of a report that may go unacknowledged before it is logged as a warning. */
   static final int QUIET_REDELIVERIES = 2;
@@ -258,9 +262,8 @@ public final class ProviderRuntime extends AbstractBehavior<ProviderRuntime.Mess
     getContext().pipeToSelf(
         AskPattern.<ProviderCommand, RegisterReply>ask(providers.apply(providerId),
             replyTo -> new Register(spec, replyTo), reporting.timeout(), getContext().getSystem().scheduler()),
-        (reply, failure) -> new Registered(spec, failure == null && reply.refused() == null,
-            failure == null ? null : failure.toString(), failure instanceof java.util.concurrent.TimeoutException,
-            failure == null ? reply.refused() : null));
+        (reply, failure) -> new Registered(spec, failure == null ? null : failure.toString(),
+            failure instanceof java.util.concurrent.TimeoutException, failure == null ? reply.refused() : null));
   }
 
   private Behavior<Message> onRegistered(Registered r) {

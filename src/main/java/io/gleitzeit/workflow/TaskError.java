@@ -1,5 +1,7 @@
 package io.gleitzeit.workflow;
 
+import java.util.List;
+
 /**
  * Why an attempt failed, as SPEC §4 shows it: {@code {"message", "retryable", "type"}}. {@code retryAfterMs},
  * null unless the provider asked for it (HTTP {@code Retry-After}), is the least delay before the next
@@ -14,8 +16,8 @@ public record TaskError(String message, boolean retryable, String type, Long ret
   public static final String SCHEDULE_TO_START = "schedule_to_start_timeout";
 
   /** The types the engine decides itself, which a provider's own type may not take. */
-  public static final java.util.List<String> ENGINE_TYPES = java.util.List.of(PROVIDER, RESOLUTION, TIMEOUT,
-      REASSIGNMENTS, SCHEDULE_TO_START);
+  public static final List<String> ENGINE_TYPES = List.of(PROVIDER, RESOLUTION, TIMEOUT, REASSIGNMENTS,
+      SCHEDULE_TO_START);
 
   public TaskError(String message, boolean retryable, String type) {
     this(message, retryable, type, null);

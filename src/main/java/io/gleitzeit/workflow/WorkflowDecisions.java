@@ -87,8 +87,7 @@ public final class WorkflowDecisions {
     // Only a pending dependent becomes ready: one retried by hand while this task had failed may be running,
     // done or failed already, and is not run again because its dependency now completed.
     // A task retried by hand waits only for what its retry reopened; it runs on what the others left.
-    List<String> readied = dag.newlyReady(taskId, (dependent, d) -> state.task(d).state == TaskState.COMPLETED
-            || state.task(dependent).retriedWaiting && state.task(d).state.terminal()).stream()
+    List<String> readied = dag.newlyReady(taskId, (dependent, d) -> met(state, dependent, d)).stream()
         .filter(id -> state.task(id).state == TaskState.PENDING).toList();
     Set<String> endedNow = Set.of(taskId);
     WorkflowStatus outcome = null;
@@ -353,12 +352,20 @@ public final class WorkflowDecisions {
     Set<String> endedNow = new LinkedHashSet<>(skipped);
     endedNow.add(taskId);
     List<String> readied = downstream.stream().filter(retriedWaiting::contains)
-        .filter(id -> dag.dependenciesOf(id).stream()
-            .allMatch(d -> endedNow.contains(d) || state.task(d).state.terminal()))
+        .filter(id -> dag.dependenciesOf(id).stream().allMatch(d -> endedNow.contains(d) || met(state, id, d)))
         .toList();
     WorkflowStatus outcome = readied.isEmpty() && allEndedExcept(state, endedNow) ? WorkflowStatus.FAILED : null;
     List<String> requested = outcome == null ? requests(state, readied, 1) : List.of();
     return consequences(state, readied, requested, skipped, outcome);
+  }
+
+  /**
+   * Whether {@code dependency} no longer holds {@code dependent} back: it completed, or the dependent was retried by
+   * hand and waits only for what its retry reopened, running on what the others left once they ended.
+   */
+  private static boolean met(WorkflowState state, String dependent, String dependency) {
+    TaskState s = state.task(dependency).state;
+    return s == TaskState.COMPLETED || state.task(dependent).retriedWaiting && s.terminal();
   }
 
   /** Consequences that name the attempt of each readied or requested task that is not at its first. */

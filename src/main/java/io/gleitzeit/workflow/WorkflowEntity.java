@@ -780,15 +780,17 @@ public final class WorkflowEntity
   }
 
   private void release(String providerId, TaskKey key, boolean cancel) {
-    if (providerId != null) {
-      deps.providers().apply(providerId).tell(new ProviderCommand.Release(key, cancel));
-    }
+    release(providerId, new ProviderCommand.Release(key, cancel));
   }
 
   /** Stops an attempt its provider did not answer in time; the provider counts it against its health. */
   private void timedOut(String providerId, TaskKey key) {
+    release(providerId, new ProviderCommand.Release(key, true, true));
+  }
+
+  private void release(String providerId, ProviderCommand.Release release) {
     if (providerId != null) {
-      deps.providers().apply(providerId).tell(new ProviderCommand.Release(key, true, true));
+      deps.providers().apply(providerId).tell(release);
     }
   }
 
